@@ -1,0 +1,48 @@
+# Groupdesk: `make run` to try it, `make test` to test it (CONTRACT §1).
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.requirements-installed
+
+# Development-only values: `make run` is the one place that supplies them.
+DEV_ENV := DEBUG=true \
+	SECRET_KEY=dev-only-insecure-secret-key \
+	WHATSAPP_ACCESS_TOKEN=sandbox-access-token \
+	WHATSAPP_APP_SECRET=sandbox-app-secret \
+	WHATSAPP_VERIFY_TOKEN=sandbox-verify-token \
+	WHATSAPP_SANDBOX=true \
+	DJANGO_SUPERUSER_USERNAME=admin \
+	DJANGO_SUPERUSER_EMAIL=admin@example.com \
+	DJANGO_SUPERUSER_PASSWORD=admin
+
+.PHONY: install run test test-services lint schema clean
+
+# The virtualenv is rebuilt only when requirements.txt changes.
+$(STAMP): requirements.txt
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements.txt
+	touch $(STAMP)
+
+install: $(STAMP)
+
+run: $(STAMP)
+	$(DEV_ENV) $(BIN)/python manage.py migrate --noinput
+	$(DEV_ENV) $(BIN)/python manage.py demo_superuser
+	$(DEV_ENV) $(BIN)/python manage.py runserver 127.0.0.1:8000
+
+test: $(STAMP)
+	$(BIN)/pytest -q -m "not integration and not e2e"
+
+# The whole suite again, plus integration tests, on throwaway PostgreSQL and Redis
+# started from their binaries (Debian's postgresql and redis-server packages).
+test-services: $(STAMP)
+	bash tests/with_services.sh $(BIN)/pytest -q
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+
+schema: $(STAMP)
+	$(DEV_ENV) $(BIN)/python manage.py spectacular --validate --fail-on-warn --file docs/openapi.yaml
+
+clean:
+	rm -rf $(VENV) .pytest_cache .ruff_cache

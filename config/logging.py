@@ -1,0 +1,76 @@
+"""Structured logging: one JSON object per line, with configured secrets redacted."""
+
+import json
+import logging
+from datetime import UTC, datetime
+
+# Attributes every LogRecord has; anything else was passed through `extra=`.
+_STANDARD_ATTRIBUTES = frozenset(vars(logging.LogRecord("", 0, "", 0, "", (), None))) | {
+    "message",
+    "asctime",
+    "taskName",
+}
+_SECRET_SETTINGS = (
+    "SECRET_KEY",
+    "WHATSAPP_ACCESS_TOKEN",
+    "WHATSAPP_APP_SECRET",
+    "WHATSAPP_APP_SECRET_PREVIOUS",
+    "WHATSAPP_VERIFY_TOKEN",
+)
+
+
+class JsonFormatter(logging.Formatter):
+    """Format a record as one JSON line: time, level, logger, message and any extras."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        entry = {
+            "time": datetime.fromtimestamp(record.created, tz=UTC).isoformat(timespec="milliseconds"),
+            "level": record.levelname,
+            "logger": record.name,
+            "message": record.getMessage(),
+        }
+        for key, value in vars(record).items():
+            if key not in _STANDARD_ATTRIBUTES and not key.startswith("_"):
+                entry[key] = value
+        if record.exc_info:
+            entry["exception"] = self.formatException(record.exc_info)
+        return json.dumps(entry, default=str)
+
+
+class RedactSecretsFilter(logging.Filter):
+    """Replace the value of every configured secret in a record with `[redacted]`.
+
+    Code never logs secrets on purpose; this catches the accidents (an exception
+    message quoting a URL or header, a third-party debug line).
+    """
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        secrets = _configured_secrets()
+        if not secrets:
+            return True
+        message = record.getMessage()
+        redacted = _redact(message, secrets)
+        if redacted != message:
+            record.msg, record.args = redacted, None
+        for key, value in vars(record).items():
+            if key not in _STANDARD_ATTRIBUTES and isinstance(value, str):
+                setattr(record, key, _redact(value, secrets))
+        if record.exc_info and record.exc_info[1] is not None:
+            record.exc_text = _redact(logging.Formatter().formatException(record.exc_info), secrets)
+        return True
+
+
+def _configured_secrets() -> list[str]:
+    from django.conf import settings
+
+    if not settings.configured:
+        return []
+    values = (getattr(settings, name, "") for name in _SECRET_SETTINGS)
+    # Very short values would redact ordinary words; real secrets are long.
+    return [value for value in values if isinstance(value, str) and len(value) >= 8]
+
+
+def _redact(text: str, secrets: list[str]) -> str:
+    for secret in secrets:
+        text = text.replace(secret, "[redacted]")
+    return text

@@ -1,0 +1,27 @@
+"""Root URLs (CONTRACT §3)."""
+
+from django.contrib import admin
+from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+
+from config.health import healthz, readyz
+
+admin.site.site_header = "Groupdesk"
+admin.site.site_title = "Groupdesk"
+admin.site.index_title = "Support desk"
+
+api_v1 = [
+    path("", include("groups.api.urls")),
+    path("", include("messaging.api.urls")),
+    path("", include("webhooks.api.urls")),
+]
+
+urlpatterns = [
+    path("admin/", admin.site.urls),
+    path("webhooks/", include("webhooks.urls")),
+    path("api/v1/", include(api_v1)),
+    path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
+    path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
+    path("healthz/", healthz, name="healthz"),
+    path("readyz/", readyz, name="readyz"),
+]

@@ -1,0 +1,1 @@
+"""Groups: phone numbers, groups, participants, join requests, operations and their events."""

@@ -1,0 +1,1 @@
+"""Messaging: outbound messages, statuses, receipts, inbound messages and pins."""

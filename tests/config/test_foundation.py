@@ -1,0 +1,91 @@
+"""The foundation: start-up checks, probes, schema and REST defaults."""
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def _run_python(code: str, **env_overrides: str) -> subprocess.CompletedProcess:
+    env = {k: v for k, v in os.environ.items() if k not in env_overrides or env_overrides[k] is not None}
+    env.update({k: v for k, v in env_overrides.items() if v is not None})
+    for key in [k for k, v in env_overrides.items() if v is None]:
+        env.pop(key, None)
+    return subprocess.run(
+        [sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120
+    )
+
+
+DJANGO_SETUP = "import django, os; os.environ.setdefault('DJANGO_SETTINGS_MODULE', 'config.settings'); django.setup()"
+
+
+def test_startup_fails_without_secret_key_when_debug_is_off():
+    # when
+    result = _run_python(DJANGO_SETUP, DEBUG="false", SECRET_KEY=None)
+    # then
+    assert result.returncode != 0
+    assert "SECRET_KEY is not set" in result.stderr
+
+
+def test_startup_succeeds_without_secrets_in_debug():
+    # when
+    result = _run_python(DJANGO_SETUP + "; print('ok')", DEBUG="true", SECRET_KEY=None, WHATSAPP_APP_SECRET=None)
+    # then
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "ok"
+
+
+def test_healthz_answers_200(client):
+    assert client.get("/healthz/").status_code == 200
+
+
+@pytest.mark.django_db
+def test_readyz_answers_200_when_database_answers(client):
+    # when
+    response = client.get("/readyz/")
+    # then
+    assert response.status_code == 200
+    checks = response.json()["checks"]
+    assert checks["database"] == "ok"
+    assert set(checks.values()) == {"ok"}
+
+
+def test_readyz_answers_503_naming_the_database_when_it_is_unreachable(tmp_path):
+    # given: a database path whose directory does not exist, so SQLite cannot open it
+    code = (
+        DJANGO_SETUP
+        + "; from django.test import Client; r = Client().get('/readyz/', HTTP_HOST='localhost');"
+        + " print(r.status_code, r.json()['failed'])"
+    )
+    # when
+    result = _run_python(code, DATABASE_URL=f"sqlite:///{tmp_path}/missing/dir/db.sqlite3")
+    # then
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "503 ['database']"
+
+
+def test_openapi_schema_generates_without_warnings():
+    # when
+    result = subprocess.run(
+        [sys.executable, "manage.py", "spectacular", "--validate", "--fail-on-warn", "--file", os.devnull],
+        cwd=ROOT, capture_output=True, text=True, timeout=120,
+    )
+    # then
+    assert result.returncode == 0, result.stderr
+
+
+@pytest.mark.django_db
+def test_schema_and_docs_are_served(client):
+    assert client.get("/api/schema/").status_code == 200
+    assert client.get("/api/docs/").status_code == 200
+
+
+@pytest.mark.django_db
+def test_admin_is_titled_groupdesk(client):
+    response = client.get("/admin/login/")
+    assert response.status_code == 200
+    assert b"Groupdesk" in response.content

@@ -1,0 +1,82 @@
+"""Fixtures shared by every test: users, API clients and Meta mocked at the HTTP layer."""
+
+import os
+
+import pytest
+import responses
+from django.contrib.auth.models import Permission
+from rest_framework.test import APIClient
+
+from tests.spec import sign
+
+SERVICES_MARKERS = ("integration", "e2e")
+
+
+def pytest_collection_modifyitems(config, items):
+    """Leave out tests that need real services unless `make test-services` started them."""
+    if os.environ.get("GROUPDESK_TEST_SERVICES"):
+        return
+    selected, deselected = [], []
+    for item in items:
+        (deselected if any(item.get_closest_marker(m) for m in SERVICES_MARKERS) else selected).append(item)
+    if deselected:
+        config.hook.pytest_deselected(items=deselected)
+        items[:] = selected
+
+
+@pytest.fixture(autouse=True)
+def graph():
+    """Mock Meta's Graph API; any request no test registered raises, so nothing reaches the network."""
+    with responses.RequestsMock(assert_all_requests_are_fired=True) as rsps:
+        yield rsps
+
+
+@pytest.fixture
+def staff_user(django_user_model):
+    return django_user_model.objects.create_user(
+        username="staff", password="staff-password-1", is_staff=True
+    )
+
+
+@pytest.fixture
+def superuser(django_user_model):
+    return django_user_model.objects.create_superuser(username="admin", password="admin-password-1")
+
+
+@pytest.fixture
+def user_with_perms(django_user_model):
+    """Return a factory of active users holding exactly the named permissions ("app.codename")."""
+
+    def make(*perms: str, is_staff: bool = False, username: str = "agent"):
+        user = django_user_model.objects.create_user(username=username, password="pw-123456789", is_staff=is_staff)
+        for perm in perms:
+            app_label, codename = perm.split(".")
+            user.user_permissions.add(Permission.objects.get(content_type__app_label=app_label, codename=codename))
+        return django_user_model.objects.get(pk=user.pk)  # Fresh: permission cache empty.
+
+    return make
+
+
+@pytest.fixture
+def api_client():
+    return APIClient()
+
+
+@pytest.fixture
+def admin_api(superuser):
+    client = APIClient()
+    client.force_authenticate(superuser)
+    return client
+
+
+@pytest.fixture
+def post_webhook(client):
+    """Post raw bytes to the webhook endpoint, signed as Meta would unless told otherwise."""
+
+    def post(body: bytes, *, signature: str | None = None, headers: dict | None = None):
+        extra = {"HTTP_X_HUB_SIGNATURE_256": signature if signature is not None else sign(body)}
+        for name, value in (headers or {}).items():
+            extra["HTTP_" + name.upper().replace("-", "_")] = value
+        return client.post("/webhooks/whatsapp/", data=body, content_type="application/json", **extra)
+
+    return post

@@ -1,0 +1,9 @@
+"""The endpoint Meta calls (CONTRACT §4)."""
+
+from django.urls import path
+
+from webhooks.views import WhatsAppWebhookView
+
+app_name = "webhooks"
+
+urlpatterns = [path("whatsapp/", WhatsAppWebhookView.as_view(), name="whatsapp")]
