@@ -1,0 +1,1 @@
+"""Webhook item handlers: thin adapters from typed payloads to domain services."""

@@ -1,0 +1,1 @@
+"""Turn raw webhook items into small typed objects: the only code that reads Meta's raw keys."""

@@ -1,0 +1,34 @@
+"""The one explicit registry of webhook item handlers, keyed by (field, kind).
+
+The kind is the `type` of each `groups[]` item, or, under `messages`, the name of
+the list the item came from (`statuses`, `messages`, `errors`). Every handled
+variant of ../shared/spec/webhooks/ has one line here.
+"""
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+
+@dataclass(frozen=True)
+class ItemContext:
+    """Where an item came from: its event, position and the envelope around it."""
+
+    event_id: int
+    field: str
+    kind: str
+    path: str  # e.g. "entry[0].changes[1].statuses[3]": names the item in errors and history.
+    waba_id: str = ""
+    phone_number_id: str = ""
+    display_phone_number: str = ""
+    value: dict[str, Any] = field(default_factory=dict)  # The whole change value (e.g. its contacts[]).
+
+
+ItemHandler = Callable[[dict, ItemContext], None]
+
+HANDLERS: dict[tuple[str, str], ItemHandler] = {}
+
+
+def handler_for(field_name: str, kind: str) -> ItemHandler | None:
+    """Return the handler of (field, kind), or None when Groupdesk does not handle it."""
+    return HANDLERS.get((field_name, kind))
