@@ -26,7 +26,10 @@ def readyz(request: HttpRequest) -> JsonResponse:
     if not settings.CELERY_TASK_ALWAYS_EAGER:
         checks["broker"] = _broker_ok()
     failed = [name for name, ok in checks.items() if not ok]
-    body = {"status": "ok" if not failed else "unavailable", "checks": {k: "ok" if v else "failed" for k, v in checks.items()}}
+    body = {
+        "status": "unavailable" if failed else "ok",
+        "checks": {name: "ok" if ok else "failed" for name, ok in checks.items()},
+    }
     if failed:
         body["failed"] = failed
     return JsonResponse(body, status=503 if failed else 200)

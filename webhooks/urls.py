@@ -4,6 +4,4 @@ from django.urls import path
 
 from webhooks.views import WhatsAppWebhookView
 
-app_name = "webhooks"
-
-urlpatterns = [path("whatsapp/", WhatsAppWebhookView.as_view(), name="whatsapp")]
+urlpatterns = [path("whatsapp/", WhatsAppWebhookView.as_view(), name="whatsapp-webhook")]

@@ -79,7 +79,13 @@ class MetaError:
 
     def as_dict(self) -> dict[str, Any]:
         """Return the error as CONTRACT's `{code, title, message, details, href}`."""
-        return {"code": self.code, "title": self.title, "message": self.message, "details": self.details, "href": self.href}
+        return {
+            "code": self.code,
+            "title": self.title,
+            "message": self.message,
+            "details": self.details,
+            "href": self.href,
+        }
 
 
 def parse_errors(raw: Any) -> list[MetaError]:

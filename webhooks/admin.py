@@ -1,0 +1,115 @@
+"""Read-only admin of webhook events, with replay."""
+
+import json
+
+from django.contrib import admin, messages
+from django.db.models import QuerySet
+from django.http import HttpRequest
+from django.utils.html import format_html
+
+from config.exceptions import ApplicationError
+from webhooks.models import WebhookEvent
+from webhooks.selectors import webhook_event_payload
+from webhooks.services import webhook_event_reprocess
+
+FIELDS = (
+    "messages",
+    "group_lifecycle_update",
+    "group_participants_update",
+    "group_settings_update",
+    "group_status_update",
+)
+
+
+class ChangeFieldFilter(admin.SimpleListFilter):
+    title = "field"
+    parameter_name = "field"
+
+    def lookups(self, request, model_admin):
+        return [(name, name) for name in FIELDS]
+
+    def queryset(self, request, queryset):
+        if self.value():
+            # JSON text match works on PostgreSQL and SQLite alike.
+            return queryset.filter(fields__icontains=f'"{self.value()}"')
+        return queryset
+
+
+@admin.register(WebhookEvent)
+class WebhookEventAdmin(admin.ModelAdmin):
+    list_display = ("id", "received_at", "field_list", "state", "item_summary", "attempts", "deliveries", "short_error")
+    list_filter = ("state", ChangeFieldFilter, "received_at")
+    date_hierarchy = "received_at"
+    search_fields = ("=id", "=sha256", "error")
+    show_full_result_count = False  # No COUNT(*) over millions of events on every page.
+    actions = ["reprocess"]
+    readonly_fields = (
+        "id",
+        "received_at",
+        "state",
+        "field_list",
+        "attempts",
+        "deliveries",
+        "processed_at",
+        "item_counts",
+        "item_failures_display",
+        "error",
+        "traceback",
+        "headers",
+        "sha256",
+        "payload_display",
+    )
+    fields = readonly_fields
+
+    def get_queryset(self, request):
+        queryset = super().get_queryset(request)
+        if request.resolver_match and request.resolver_match.url_name.endswith("changelist"):
+            queryset = queryset.defer("body", "traceback")
+        return queryset
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False
+
+    def has_reprocess_permission(self, request: HttpRequest) -> bool:
+        return request.user.has_perm("webhooks.reprocess_webhookevent")
+
+    @admin.display(description="fields")
+    def field_list(self, event: WebhookEvent) -> str:
+        return ", ".join(event.fields) or "—"
+
+    @admin.display(description="items")
+    def item_summary(self, event: WebhookEvent) -> str:
+        counts = event.item_counts or {}
+        return ", ".join(f"{n} {state}" for state, n in counts.items() if n) or "—"
+
+    @admin.display(description="error")
+    def short_error(self, event: WebhookEvent) -> str:
+        return (event.error[:120] + "…") if len(event.error) > 120 else event.error
+
+    @admin.display(description="items not processed")
+    def item_failures_display(self, event: WebhookEvent) -> str:
+        return format_html("<pre>{}</pre>", json.dumps(event.item_failures, indent=2)) if event.item_failures else "—"
+
+    @admin.display(description="payload")
+    def payload_display(self, event: WebhookEvent) -> str:
+        payload = webhook_event_payload(event)
+        text = payload if isinstance(payload, str) else json.dumps(payload, indent=2, ensure_ascii=False)
+        return format_html('<pre style="white-space: pre-wrap">{}</pre>', text)
+
+    @admin.action(description="Reprocess selected events", permissions=["reprocess"])
+    def reprocess(self, request: HttpRequest, queryset: QuerySet[WebhookEvent]) -> None:
+        done = 0
+        for event in queryset.only("pk", "state"):
+            try:
+                webhook_event_reprocess(event=event)
+                done += 1
+            except ApplicationError as exc:
+                self.message_user(request, f"Event {event.pk}: {exc.message}", messages.ERROR)
+        if done:
+            self.message_user(request, f"{done} event(s) queued for reprocessing.", messages.SUCCESS)

@@ -1,0 +1,60 @@
+"""Webhook events API (staff only): list, detail, reprocess."""
+
+import django_filters
+from django.shortcuts import get_object_or_404
+from drf_spectacular.utils import extend_schema
+from rest_framework import generics, permissions, status
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from webhooks.api.serializers import WebhookEventDetailSerializer, WebhookEventSerializer
+from webhooks.models import WebhookEvent
+from webhooks.selectors import webhook_event_list
+from webhooks.services import webhook_event_reprocess
+
+
+class WebhookEventFilter(django_filters.FilterSet):
+    field = django_filters.CharFilter(method="filter_field", help_text="A change field, e.g. `messages`.")
+    received_after = django_filters.IsoDateTimeFilter(field_name="received_at", lookup_expr="gte")
+    received_before = django_filters.IsoDateTimeFilter(field_name="received_at", lookup_expr="lt")
+
+    class Meta:
+        model = WebhookEvent
+        fields = ["state"]
+
+    def filter_field(self, queryset, name, value):
+        return queryset.filter(fields__icontains=f'"{value}"')
+
+
+class WebhookEventListApi(generics.ListAPIView):
+    """List stored webhook events, newest first."""
+
+    permission_classes = [permissions.IsAdminUser]
+    serializer_class = WebhookEventSerializer
+    filterset_class = WebhookEventFilter
+
+    def get_queryset(self):
+        return webhook_event_list()
+
+
+class WebhookEventDetailApi(APIView):
+    permission_classes = [permissions.IsAdminUser]
+
+    @extend_schema(responses=WebhookEventDetailSerializer, summary="Show one webhook event with its payload")
+    def get(self, request, pk: int):
+        event = get_object_or_404(WebhookEvent, pk=pk)
+        return Response(WebhookEventDetailSerializer(event).data)
+
+
+class WebhookEventReprocessApi(APIView):
+    permission_classes = [permissions.IsAdminUser]
+
+    @extend_schema(
+        request=None,
+        responses={202: WebhookEventSerializer},
+        summary="Process a failed, ignored or pending event again",
+    )
+    def post(self, request, pk: int):
+        event = get_object_or_404(WebhookEvent, pk=pk)
+        event = webhook_event_reprocess(event=event)
+        return Response(WebhookEventSerializer(event).data, status=status.HTTP_202_ACCEPTED)

@@ -1,0 +1,42 @@
+"""The raw store of every webhook Meta delivered, and what processing made of it."""
+
+from django.db import models
+
+
+class WebhookEvent(models.Model):
+    """One signed POST body, stored (committed) before anything parses it."""
+
+    class State(models.TextChoices):
+        PENDING = "pending", "Pending"
+        PROCESSED = "processed", "Processed"
+        FAILED = "failed", "Failed"
+        IGNORED = "ignored", "Ignored (no handler)"
+
+    received_at = models.DateTimeField(db_index=True)
+    body = models.BinaryField(help_text="The exact bytes Meta signed.")
+    # Unique so an identical redelivery is recognised instead of stored twice.
+    sha256 = models.CharField(max_length=64, unique=True)
+    headers = models.JSONField(default=dict, blank=True)
+    deliveries = models.PositiveIntegerField(default=1, help_text="How many times Meta delivered this body.")
+    state = models.CharField(max_length=10, choices=State.choices, default=State.PENDING)
+    fields = models.JSONField(default=list, blank=True, help_text="The change fields in the body.")
+    attempts = models.PositiveIntegerField(default=0, help_text="How many times processing ran.")
+    # While set and in the future, one worker owns the event; an expired claim can be taken over.
+    claimed_until = models.DateTimeField(null=True, blank=True)
+    processed_at = models.DateTimeField(null=True, blank=True)
+    item_counts = models.JSONField(default=dict, blank=True, help_text="Items per outcome.")
+    item_failures = models.JSONField(default=list, blank=True, help_text="Each item that failed or was ignored.")
+    error = models.TextField(blank=True)
+    traceback = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-received_at", "-pk"]
+        permissions = [("reprocess_webhookevent", "Can reprocess webhook events")]
+        indexes = [
+            models.Index(fields=["state", "received_at"]),
+        ]
+
+    def __str__(self) -> str:
+        return f"Webhook event {self.pk} ({self.state})"
