@@ -25,6 +25,23 @@ def pytest_collection_modifyitems(config, items):
 
 
 @pytest.fixture(autouse=True)
+def celery_eager_unless_integration(request):
+    """Run tasks in-process, except in tests that need the real broker and worker.
+
+    Under `make test-services` the broker is set, so the ordinary suite would otherwise
+    queue tasks that no worker of its database runs.
+    """
+    from config.celery import app
+
+    real = any(request.node.get_closest_marker(m) for m in SERVICES_MARKERS)
+    previous = app.conf.task_always_eager, app.conf.task_eager_propagates
+    app.conf.task_always_eager = not real
+    app.conf.task_eager_propagates = True
+    yield
+    app.conf.task_always_eager, app.conf.task_eager_propagates = previous
+
+
+@pytest.fixture(autouse=True)
 def graph():
     """Mock Meta's Graph API; any request no test registered raises, so nothing reaches the network."""
     with responses.RequestsMock(assert_all_requests_are_fired=True) as rsps:
