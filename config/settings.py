@@ -195,6 +195,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "webhooks.tasks.webhook_events_sweep_pending_task",
         "schedule": timedelta(minutes=1),
     },
+    "groups-settle-stale-operations": {
+        "task": "groups.tasks.group_operations_settle_stale_task",
+        "schedule": timedelta(minutes=max(1, env.int("GROUP_OPERATION_STALE_MINUTES", default=10) // 2)),
+    },
     "webhooks-delete-old": {
         "task": "webhooks.tasks.webhook_events_delete_old_task",
         "schedule": crontab(minute=17, hour=3),
@@ -216,6 +220,11 @@ WHATSAPP_WABA_ID = env.str("WHATSAPP_WABA_ID", default="")
 WHATSAPP_DISPLAY_PHONE_NUMBER = env.str("WHATSAPP_DISPLAY_PHONE_NUMBER", default="")
 WHATSAPP_CONNECT_TIMEOUT = env.float("WHATSAPP_CONNECT_TIMEOUT", default=3.0)
 WHATSAPP_READ_TIMEOUT = env.float("WHATSAPP_READ_TIMEOUT", default=15.0)
+
+# --- Groups -------------------------------------------------------------------
+
+# A group operation whose webhook has not come after this many minutes is settled by a sync from Meta.
+GROUP_OPERATION_STALE_MINUTES = env.int("GROUP_OPERATION_STALE_MINUTES", default=10)
 
 # --- Webhooks -----------------------------------------------------------------
 

@@ -1,8 +1,21 @@
-"""App configuration."""
+"""App configuration: registers the configured phone number once the tables exist."""
 
 from django.apps import AppConfig
+from django.db.models.signals import post_migrate
+
+
+def _register_configured_phone_number(sender, **kwargs) -> None:
+    """Register WHATSAPP_PHONE_NUMBER_ID after migrate, so a one-number deployment needs no further step."""
+    from groups.services import phone_number_register_configured
+
+    phone_number_register_configured()
 
 
 class GroupsConfig(AppConfig):
     name = "groups"
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        # After migrate (start-up in `make run` and deployments); webhooks and the API also register it
+        # lazily, for processes started against an already-migrated database with a new setting.
+        post_migrate.connect(_register_configured_phone_number, sender=self, dispatch_uid="groups-register-number")

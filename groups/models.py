@@ -78,6 +78,7 @@ class Group(TimeStamped):
     lifecycle_changed_at = models.DateTimeField(null=True, blank=True)
     suspension_changed_at = models.DateTimeField(null=True, blank=True)
     settings_changed_at = models.DateTimeField(null=True, blank=True)
+    last_synced_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-created_at", "-pk"]
@@ -182,6 +183,11 @@ class GroupOperation(TimeStamped):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     source = models.CharField(max_length=10, choices=Source.choices, default=Source.API)
+    # A worker sets claimed_at before calling Meta, so a second delivery of the task never sends twice.
+    claimed_at = models.DateTimeField(null=True, blank=True)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    # The JPEG of an UPDATE_PICTURE operation until Meta has it (workers share no disk, the database they do).
+    picture = models.BinaryField(null=True, blank=True, editable=False)
     sent_at = models.DateTimeField(null=True, blank=True, help_text="When Meta accepted the call.")
     completed_at = models.DateTimeField(null=True, blank=True)
 

@@ -9,6 +9,18 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from webhooks.handlers.groups import (
+    handle_group_created,
+    handle_group_deleted,
+    handle_group_join_request_created,
+    handle_group_join_request_revoked,
+    handle_group_participants_added,
+    handle_group_participants_removed,
+    handle_group_settings_updated,
+    handle_group_suspended,
+    handle_group_suspension_cleared,
+)
+
 
 @dataclass(frozen=True)
 class ItemContext:
@@ -26,7 +38,17 @@ class ItemContext:
 
 ItemHandler = Callable[[dict, ItemContext], None]
 
-HANDLERS: dict[tuple[str, str], ItemHandler] = {}
+HANDLERS: dict[tuple[str, str], ItemHandler] = {
+    ("group_lifecycle_update", "group_create"): handle_group_created,
+    ("group_lifecycle_update", "group_delete"): handle_group_deleted,
+    ("group_participants_update", "group_participants_add"): handle_group_participants_added,
+    ("group_participants_update", "group_participants_remove"): handle_group_participants_removed,
+    ("group_participants_update", "group_join_request_created"): handle_group_join_request_created,
+    ("group_participants_update", "group_join_request_revoked"): handle_group_join_request_revoked,
+    ("group_settings_update", "group_settings_update"): handle_group_settings_updated,
+    ("group_status_update", "group_suspend"): handle_group_suspended,
+    ("group_status_update", "group_suspend_cleared"): handle_group_suspension_cleared,
+}
 
 
 def handler_for(field_name: str, kind: str) -> ItemHandler | None:

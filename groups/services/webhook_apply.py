@@ -1,0 +1,436 @@
+"""Apply Meta's group webhooks: settle operations and move groups, participants and join requests forward.
+
+Every function runs inside the caller's transaction (one per webhook item), is idempotent (the same
+item twice writes nothing new: events carry a dedupe key, operations settle once) and tolerates any
+order (an event older than the stored state of what it would change only enters the timeline).
+"""
+
+import logging
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from django.utils import timezone
+
+from groups.exceptions import GroupUnknown, OperationNotMatched
+from groups.models import Group, GroupOperation, JoinRequest, Participant, Source
+from groups.selectors import lock_group_operations, lock_groups
+from groups.services.common import (
+    EventType,
+    ParticipantRef,
+    WebhookOrigin,
+    error_dict,
+    group_event_record,
+    group_participant_count_refresh,
+    is_newer,
+    normalize_wa_id,
+)
+from groups.services.participants import participant_state_apply
+
+logger = logging.getLogger(__name__)
+
+Kind = GroupOperation.Kind
+OpState = GroupOperation.State
+GroupState = Group.State
+WEBHOOK = Source.WEBHOOK
+
+_FAILURE_EVENT = {
+    Kind.CREATE: EventType.CREATE_FAILED,
+    Kind.DELETE: EventType.DELETE_FAILED,
+    Kind.UPDATE_SETTINGS: EventType.SETTINGS_FAILED,
+    Kind.UPDATE_PICTURE: EventType.SETTINGS_FAILED,
+    Kind.REMOVE_PARTICIPANTS: EventType.REMOVE_FAILED,
+}
+
+
+@dataclass(frozen=True)
+class SettingOutcome:
+    """One setting of a `group_settings_update` item: applied or not, its text, its errors."""
+
+    succeeded: bool
+    text: str | None = None
+    sha256: str | None = None
+    errors: list[dict] = field(default_factory=list)
+
+
+# --- Operations ----------------------------------------------------------------------------------
+
+
+def operation_finish(
+    operation: GroupOperation,
+    group: Group,
+    *,
+    state: str,
+    errors: list[dict] | None = None,
+    outcome: dict | None = None,
+    source: str,
+    at: datetime | None = None,
+    origin: WebhookOrigin | None = None,
+    write_event: bool = True,
+) -> None:
+    """Settle an operation (both rows already locked); a failed create or delete undoes the group's state."""
+    operation.state = state
+    operation.errors = list(errors or [])
+    operation.outcome = {**(operation.outcome or {}), **(outcome or {})}
+    operation.completed_at = timezone.now()
+    operation.picture = None
+    operation.save(update_fields=["state", "errors", "outcome", "completed_at", "picture", "updated_at"])
+    if state != OpState.FAILED:
+        return
+    first_error = operation.errors[0] if operation.errors else None
+    at_or_now = at or timezone.now()
+    group_fields = []
+    if first_error is not None:
+        group.last_error = first_error
+        group_fields.append("last_error")
+    undo = {Kind.CREATE: (GroupState.CREATING, GroupState.CREATE_FAILED),
+            Kind.DELETE: (GroupState.DELETING, GroupState.ACTIVE)}.get(operation.kind)
+    if undo and group.state == undo[0] and is_newer(at_or_now, group.lifecycle_changed_at):
+        group.state = undo[1]
+        group.lifecycle_changed_at = at_or_now
+        group_fields += ["state", "lifecycle_changed_at"]
+    if group_fields:
+        group.save(update_fields=[*group_fields, "updated_at"])
+    if write_event:
+        group_event_record(
+            group=group, type=_FAILURE_EVENT[operation.kind], source=source, occurred_at=at_or_now, origin=origin,
+            detail={"operation": operation.pk, "errors": operation.errors, **({"outcome": outcome} if outcome else {})},
+        )
+
+
+def _operation_match(*, group: Group, request_id: str | None, kinds: list[str]) -> GroupOperation | None:
+    """Return (locked) the operation a webhook reports: by request_id, else the oldest sent pending one of its kinds."""
+    if request_id:
+        operation = lock_group_operations().filter(request_id=request_id).first()
+        if operation is not None:
+            return operation
+    # Meta's synchronous answers carry no request_id for these calls (spec §3): match by group and kind,
+    # preferring operations already sent over ones still queued.
+    candidates = list(lock_group_operations().filter(group=group, kind__in=kinds, state=OpState.PENDING))
+    candidates.sort(key=lambda op: (op.claimed_at is None, op.pk))
+    operation = candidates[0] if candidates else None
+    if operation is not None and request_id and not operation.request_id:
+        operation.request_id = request_id
+        operation.save(update_fields=["request_id", "updated_at"])
+    return operation
+
+
+def _group_for_webhook(group_id: str) -> Group:
+    group = lock_groups().select_related("phone_number").filter(group_id=group_id).first()
+    if group is None:
+        raise GroupUnknown(f"No group with group_id {group_id} is known here (sync the phone number to adopt it).")
+    return group
+
+
+# --- group_lifecycle_update ------------------------------------------------------------------------
+
+
+def group_create_apply(
+    *,
+    phone_number_id: str,
+    request_id: str | None,
+    group_id: str | None,
+    subject: str | None,
+    invite_link: str | None,
+    join_approval_mode: str | None,
+    errors: list[dict],
+    at: datetime,
+    origin: WebhookOrigin | None = None,
+) -> Group:
+    """Finish a create: the group becomes active with its group_id and link, or create_failed.
+
+    Raises OperationNotMatched if no create operation matches the request_id (nor a pending one the subject).
+    """
+    operation = GroupOperation.objects.filter(request_id=request_id, kind=Kind.CREATE).first() if request_id else None
+    if operation is None and subject:
+        # The webhook can beat the task's commit of the request_id: match a create still waiting on the subject.
+        operation = (
+            GroupOperation.objects.filter(
+                kind=Kind.CREATE, state=OpState.PENDING, request_id__isnull=True,
+                group__phone_number__phone_number_id=phone_number_id, group__subject=subject.strip(),
+            ).order_by("pk").first()
+        )
+    if operation is None:
+        existing = Group.objects.filter(group_id=group_id).first() if group_id else None
+        if existing is not None:
+            return existing  # Already known (adopted by a sync, or an earlier delivery).
+        raise OperationNotMatched(f"No group create matches request_id {request_id}.")
+    group = lock_groups().get(pk=operation.group_id)
+    operation = lock_group_operations().get(pk=operation.pk)
+    if request_id and not operation.request_id:
+        operation.request_id = request_id
+        operation.save(update_fields=["request_id", "updated_at"])
+    if errors:
+        if operation.state == OpState.PENDING:
+            operation_finish(operation, group, state=OpState.FAILED, errors=errors, source=WEBHOOK, at=at,
+                             origin=origin)
+        return group
+    if group.group_id and group.group_id != group_id:
+        raise OperationNotMatched(f"The create of request_id {request_id} already made group {group.group_id}.")
+    if group_id and Group.objects.exclude(pk=group.pk).filter(group_id=group_id).exists():
+        raise OperationNotMatched(f"group_id {group_id} already belongs to another group here.")
+    fields = []
+    if group_id and not group.group_id:
+        group.group_id = group_id
+        fields.append("group_id")
+    # A stale-operation sync may have given up on it (create_failed); Meta's word that it exists wins.
+    # Only this first application sets the link: a redelivery must not bring back a link reset since.
+    if group.state in (GroupState.CREATING, GroupState.CREATE_FAILED):
+        if invite_link:
+            group.invite_link = invite_link
+            fields.append("invite_link")
+        if join_approval_mode in Group.JoinApprovalMode.values:
+            group.join_approval_mode = join_approval_mode
+            fields.append("join_approval_mode")
+        group.state = GroupState.ACTIVE
+        group.last_error = None
+        group.lifecycle_changed_at = at
+        fields += ["state", "last_error", "lifecycle_changed_at"]
+    if fields:
+        group.save(update_fields=[*fields, "updated_at"])
+    if operation.state in (OpState.PENDING, OpState.FAILED):
+        operation_finish(operation, group, state=OpState.SUCCEEDED, source=WEBHOOK, at=at,
+                         outcome={"group_id": group_id})
+    group_event_record(
+        group=group, type=EventType.CREATED, source=WEBHOOK, occurred_at=at, origin=origin,
+        detail={"group_id": group_id, "invite_link": invite_link, "join_approval_mode": join_approval_mode},
+    )
+    return group
+
+
+def group_delete_apply(
+    *, group_id: str, request_id: str | None, errors: list[dict], at: datetime, origin: WebhookOrigin | None = None
+) -> Group:
+    """Finish a delete: the group becomes deleted (everyone is out), or returns to active with the error.
+
+    Raises GroupUnknown for a group_id not known here.
+    """
+    group = _group_for_webhook(group_id)
+    operation = _operation_match(group=group, request_id=request_id, kinds=[Kind.DELETE])
+    if errors:
+        if operation is not None and operation.state == OpState.PENDING:
+            operation_finish(operation, group, state=OpState.FAILED, errors=errors, source=WEBHOOK, at=at,
+                             origin=origin)
+        elif operation is None:
+            group_event_record(group=group, type=EventType.DELETE_FAILED, source=WEBHOOK, occurred_at=at,
+                               origin=origin, detail={"errors": errors, "request_id": request_id})
+        return group
+    if operation is not None and operation.state in (OpState.PENDING, OpState.FAILED):
+        operation_finish(operation, group, state=OpState.SUCCEEDED, source=WEBHOOK, at=at)
+    applied = is_newer(at, group.lifecycle_changed_at) and group.state != GroupState.DELETED
+    if applied:
+        group.state = GroupState.DELETED
+        group.lifecycle_changed_at = at
+        group.invite_link = ""
+        group.save(update_fields=["state", "lifecycle_changed_at", "invite_link", "updated_at"])
+        # Deleting a group removes every participant, the business included (spec §4.5).
+        group.participants.filter(state=Participant.State.ACTIVE).update(
+            state=Participant.State.REMOVED, left_at=at, state_changed_at=at, updated_at=timezone.now()
+        )
+        group_participant_count_refresh(group=group)
+    group_event_record(group=group, type=EventType.DELETED, source=WEBHOOK, occurred_at=at, origin=origin,
+                       detail={"request_id": request_id} if applied else {"request_id": request_id, "applied": False})
+    return group
+
+
+# --- group_participants_update --------------------------------------------------------------------
+
+
+def group_participants_add_apply(
+    *, group_id: str, participants: list[ParticipantRef], reason: str | None, at: datetime,
+    origin: WebhookOrigin | None = None,
+) -> Group:
+    """Make each added person an active participant (joined by link, or by an approved join request)."""
+    group = _group_for_webhook(group_id)
+    for ref in participants:
+        # Only approved join requests echo an `input` (spec §6.3): that is how the two variants differ.
+        via_request = ref.input is not None
+        participant_state_apply(
+            group=group, ref=ref, state=Participant.State.ACTIVE, at=at, source=WEBHOOK,
+            event_type=EventType.PARTICIPANT_JOINED, origin=origin,
+            detail={"reason": reason, "via_join_request": via_request},
+        )
+        wa_id, user_id = ref.identity()
+        requests = group.join_requests.filter(state__in=[JoinRequest.State.PENDING, JoinRequest.State.APPROVED])
+        if wa_id:
+            requests = requests.filter(wa_id=wa_id)
+        elif user_id:
+            requests = requests.filter(user_id=user_id)
+        for join_request in requests:
+            if join_request.state == JoinRequest.State.PENDING and is_newer(at, join_request.state_changed_at):
+                join_request.state = JoinRequest.State.APPROVED
+                join_request.state_changed_at = at
+                join_request.save(update_fields=["state", "state_changed_at", "updated_at"])
+    return group
+
+
+def group_participants_remove_apply(
+    *,
+    group_id: str,
+    request_id: str | None,
+    initiated_by: str | None,
+    removed: list[ParticipantRef],
+    failed: list[ParticipantRef],
+    errors: list[dict],
+    at: datetime,
+    origin: WebhookOrigin | None = None,
+) -> Group:
+    """Apply a leave, or the outcome of our removal per participant (removed, or failed with its errors)."""
+    group = _group_for_webhook(group_id)
+    by_business = initiated_by == "business" or (initiated_by is None and bool(request_id or failed))
+    for ref in removed:
+        participant_state_apply(
+            group=group, ref=ref,
+            state=Participant.State.REMOVED if by_business else Participant.State.LEFT,
+            at=at, source=WEBHOOK,
+            event_type=EventType.PARTICIPANT_REMOVED if by_business else EventType.PARTICIPANT_LEFT,
+            origin=origin, detail={"input": ref.input} if ref.input else None,
+        )
+    if not by_business:
+        return group
+    outcome = {ref.input or ref.wa_id or ref.user_id or "?": {"removed": True} for ref in removed}
+    for ref in failed:
+        outcome[ref.input or ref.wa_id or ref.user_id or "?"] = {"removed": False, "errors": ref.errors or errors}
+    operation = _operation_match(group=group, request_id=request_id, kinds=[Kind.REMOVE_PARTICIPANTS])
+    if failed:
+        group_event_record(
+            group=group, type=EventType.REMOVE_FAILED, source=WEBHOOK, occurred_at=at, origin=origin,
+            detail={"failed": {k: v for k, v in outcome.items() if not v["removed"]}, "errors": errors,
+                    "operation": operation.pk if operation else None},
+        )
+    if operation is not None and operation.state == OpState.PENDING:
+        state = OpState.FAILED if not removed else OpState.PARTIALLY_FAILED if failed else OpState.SUCCEEDED
+        operation_finish(operation, group, state=state, errors=errors, outcome={"participants": outcome},
+                         source=WEBHOOK, at=at, write_event=False)
+    return group
+
+
+def join_request_apply(
+    *, group_id: str, join_request_id: str, ref: ParticipantRef, state: str, at: datetime,
+    origin: WebhookOrigin | None = None,
+) -> JoinRequest:
+    """Record a join request created (pending) or withdrawn (revoked) by the user, newest event winning."""
+    group = _group_for_webhook(group_id)
+    wa_id, user_id = ref.identity()
+    join_request, created = JoinRequest.objects.get_or_create(
+        join_request_id=join_request_id,
+        defaults={"group": group, "wa_id": wa_id, "user_id": user_id, "username": ref.username or "", "state": state,
+                  "requested_at": at if state == JoinRequest.State.PENDING else None, "state_changed_at": at},
+    )
+    applied = created or is_newer(at, join_request.state_changed_at)
+    if not created:
+        fields = []
+        if applied and join_request.state != state:
+            join_request.state, join_request.state_changed_at = state, at
+            fields += ["state", "state_changed_at"]
+        if state == JoinRequest.State.PENDING and join_request.requested_at is None:
+            join_request.requested_at = at  # A late "created" still tells when it was asked.
+            fields.append("requested_at")
+        if fields:
+            join_request.save(update_fields=[*fields, "updated_at"])
+    group_event_record(
+        group=group,
+        type=EventType.JOIN_REQUEST_CREATED if state == JoinRequest.State.PENDING else EventType.JOIN_REQUEST_REVOKED,
+        source=WEBHOOK, occurred_at=at, origin=origin,
+        detail={"join_request_id": join_request_id, "wa_id": wa_id, "user_id": user_id,
+                **({} if applied else {"applied": False})},
+    )
+    return join_request
+
+
+# --- group_settings_update ------------------------------------------------------------------------
+
+
+def group_settings_apply(
+    *,
+    group_id: str,
+    request_id: str | None,
+    subject: SettingOutcome | None,
+    description: SettingOutcome | None,
+    picture: SettingOutcome | None,
+    errors: list[dict],
+    at: datetime,
+    origin: WebhookOrigin | None = None,
+) -> Group:
+    """Apply each setting Meta reports as updated; record the rest as failed, per setting."""
+    group = _group_for_webhook(group_id)
+    reported = {name: o for name, o in (("subject", subject), ("description", description), ("picture", picture))
+                if o is not None}
+    if not reported:
+        kinds = [Kind.UPDATE_SETTINGS, Kind.UPDATE_PICTURE]
+    elif set(reported) == {"picture"}:
+        kinds = [Kind.UPDATE_PICTURE]
+    elif "picture" in reported:
+        kinds = [Kind.UPDATE_SETTINGS, Kind.UPDATE_PICTURE]
+    else:
+        kinds = [Kind.UPDATE_SETTINGS]
+    operation = _operation_match(group=group, request_id=request_id, kinds=kinds)
+    applied = is_newer(at, group.settings_changed_at)
+    changed = []
+    if applied:
+        if subject is not None and subject.succeeded and subject.text is not None:
+            group.subject = subject.text.strip()[: Group.SUBJECT_MAX_LENGTH]
+            changed.append("subject")
+        if description is not None and description.succeeded and description.text is not None:
+            group.description = description.text[: Group.DESCRIPTION_MAX_LENGTH]
+            changed.append("description")
+        if changed or (picture is not None and picture.succeeded):
+            group.settings_changed_at = at
+            group.save(update_fields=[*changed, "settings_changed_at", "updated_at"])
+    outcome = {
+        name: {"updated": o.succeeded, **({"text": o.text} if o.text is not None else {}),
+               **({"sha256": o.sha256} if o.sha256 else {}), **({"errors": o.errors} if o.errors else {})}
+        for name, o in reported.items()
+    }
+    succeeded = {name: v for name, v in outcome.items() if v["updated"]}
+    failed = {name: v for name, v in outcome.items() if not v["updated"]}
+    if succeeded:
+        group_event_record(group=group, type=EventType.SETTINGS_UPDATED, source=WEBHOOK, occurred_at=at,
+                           origin=origin, detail={"settings": succeeded, **({} if applied else {"applied": False})})
+    if failed or (errors and not reported):
+        group_event_record(group=group, type=EventType.SETTINGS_FAILED, source=WEBHOOK, occurred_at=at,
+                           origin=origin, detail={"settings": failed, "errors": errors})
+    if operation is not None and operation.state == OpState.PENDING:
+        if not failed and not errors:
+            state = OpState.SUCCEEDED
+        elif succeeded:
+            state = OpState.PARTIALLY_FAILED
+        else:
+            state = OpState.FAILED
+        operation_errors = errors or [e for v in failed.values() for e in v.get("errors", [])]
+        operation_finish(operation, group, state=state, errors=operation_errors, outcome={"settings": outcome},
+                         source=WEBHOOK, at=at, write_event=False)
+    return group
+
+
+# --- group_status_update --------------------------------------------------------------------------
+
+
+def group_suspension_apply(*, group_id: str, suspended: bool, at: datetime,
+                           origin: WebhookOrigin | None = None) -> Group:
+    """Set or clear `suspended`, unless a newer suspension event is already applied."""
+    group = _group_for_webhook(group_id)
+    applied = is_newer(at, group.suspension_changed_at)
+    if applied:
+        group.suspended = suspended
+        group.suspension_changed_at = at
+        group.save(update_fields=["suspended", "suspension_changed_at", "updated_at"])
+    group_event_record(
+        group=group, type=EventType.SUSPENDED if suspended else EventType.SUSPENSION_CLEARED, source=WEBHOOK,
+        occurred_at=at, origin=origin, detail={} if applied else {"applied": False, "why": "older than stored state"},
+    )
+    return group
+
+
+__all__ = [
+    "SettingOutcome",
+    "error_dict",
+    "group_create_apply",
+    "group_delete_apply",
+    "group_participants_add_apply",
+    "group_participants_remove_apply",
+    "group_settings_apply",
+    "group_suspension_apply",
+    "join_request_apply",
+    "normalize_wa_id",
+    "operation_finish",
+]
