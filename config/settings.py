@@ -203,6 +203,18 @@ CELERY_BEAT_SCHEDULE = {
         "task": "webhooks.tasks.webhook_events_delete_old_task",
         "schedule": crontab(minute=17, hour=3),
     },
+    "messages-fail-outcome-unknown": {
+        "task": "messaging.tasks.messages_fail_outcome_unknown_task",
+        "schedule": timedelta(minutes=1),
+    },
+    "messages-requeue-stale": {
+        "task": "messaging.tasks.messages_requeue_stale_task",
+        "schedule": timedelta(minutes=1),
+    },
+    "messages-apply-unmatched-statuses": {
+        "task": "messaging.tasks.unmatched_statuses_apply_known_task",
+        "schedule": timedelta(minutes=1),
+    },
 }
 
 # --- WhatsApp Cloud API -------------------------------------------------------
@@ -220,6 +232,24 @@ WHATSAPP_WABA_ID = env.str("WHATSAPP_WABA_ID", default="")
 WHATSAPP_DISPLAY_PHONE_NUMBER = env.str("WHATSAPP_DISPLAY_PHONE_NUMBER", default="")
 WHATSAPP_CONNECT_TIMEOUT = env.float("WHATSAPP_CONNECT_TIMEOUT", default=3.0)
 WHATSAPP_READ_TIMEOUT = env.float("WHATSAPP_READ_TIMEOUT", default=15.0)
+
+# --- Outbound messages (README "Sending pace") ------------------------------------
+
+# Calls to Meta per message before it fails; only retryable errors use more than one.
+MESSAGE_SEND_MAX_ATTEMPTS = env.int("MESSAGE_SEND_MAX_ATTEMPTS", default=5)
+MESSAGE_SEND_RETRY_BASE_SECONDS = env.float("MESSAGE_SEND_RETRY_BASE_SECONDS", default=2.0)
+MESSAGE_SEND_RETRY_MAX_SECONDS = env.float("MESSAGE_SEND_RETRY_MAX_SECONDS", default=300.0)
+# A send whose call timed out stays `sending` this long waiting for a status, then fails `outcome_unknown`.
+MESSAGE_OUTCOME_UNKNOWN_AFTER_MINUTES = env.int("MESSAGE_OUTCOME_UNKNOWN_AFTER_MINUTES", default=10)
+# Queued messages older than this with no send running are enqueued again (a lost task).
+MESSAGE_QUEUED_SWEEP_AFTER_SECONDS = env.int("MESSAGE_QUEUED_SWEEP_AFTER_SECONDS", default=300)
+# Ceiling of sends per second per phone number (Meta's default throughput is 80/s, spec §8).
+MESSAGE_SEND_RATE_PER_SECOND = env.float("MESSAGE_SEND_RATE_PER_SECOND", default=80.0)
+# A worker sleeps up to this long for its number's next slot; a later slot re-queues the send.
+MESSAGE_PACE_MAX_WAIT_SECONDS = env.float("MESSAGE_PACE_MAX_WAIT_SECONDS", default=1.0)
+# "auto": Redis when the broker is Redis, else the database; or force "redis" / "database".
+MESSAGE_PACING_BACKEND = env.str("MESSAGE_PACING_BACKEND", default="auto")
+MESSAGE_PACING_REDIS_URL = env.str("MESSAGE_PACING_REDIS_URL", default=env.str("CELERY_BROKER_URL", default=""))
 
 # --- Groups -------------------------------------------------------------------
 

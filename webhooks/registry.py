@@ -20,6 +20,7 @@ from webhooks.handlers.groups import (
     handle_group_suspended,
     handle_group_suspension_cleared,
 )
+from webhooks.handlers.messages import handle_account_error, handle_inbound_message, handle_message_status
 
 
 @dataclass(frozen=True)
@@ -39,6 +40,9 @@ class ItemContext:
 ItemHandler = Callable[[dict, ItemContext], None]
 
 HANDLERS: dict[tuple[str, str], ItemHandler] = {
+    ("messages", "statuses"): handle_message_status,
+    ("messages", "messages"): handle_inbound_message,
+    ("messages", "errors"): handle_account_error,
     ("group_lifecycle_update", "group_create"): handle_group_created,
     ("group_lifecycle_update", "group_delete"): handle_group_deleted,
     ("group_participants_update", "group_participants_add"): handle_group_participants_added,

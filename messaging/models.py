@@ -1,0 +1,245 @@
+"""Messaging data: outbound messages, their status history and receipts, inbound messages, account errors."""
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+
+from groups.models import Group, Participant, PhoneNumber, Source, TimeStamped
+
+CALLBACK_PREFIX = "groupdesk:message:"
+
+
+class OutboundMessage(TimeStamped):
+    """A message we send to a group (CONTRACT §5 "Messages"); its status only moves forward."""
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", "Queued"
+        SENDING = "sending", "Sending"
+        ACCEPTED = "accepted", "Accepted by Meta"
+        SENT = "sent", "Sent"
+        DELIVERED = "delivered", "Delivered"
+        READ = "read", "Read"
+        FAILED = "failed", "Failed"
+
+    class Type(models.TextChoices):
+        TEXT = "text", "Text"
+        IMAGE = "image", "Image"
+        VIDEO = "video", "Video"
+        AUDIO = "audio", "Audio"
+        DOCUMENT = "document", "Document"
+        TEMPLATE = "template", "Template"
+        PIN = "pin", "Pin or unpin"  # Sent by the pins service through the same pipeline, never composed.
+
+    group = models.ForeignKey(Group, on_delete=models.PROTECT, related_name="outbound_messages")
+    type = models.CharField(max_length=20, choices=Type.choices)
+    # Meta's type object exactly as sent, e.g. {"body": "...", "preview_url": false} for text.
+    content = models.JSONField(default=dict)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.QUEUED, db_index=True)
+    wamid = models.CharField(max_length=255, unique=True, null=True, blank=True)
+    error = models.JSONField(null=True, blank=True, help_text="{code, title, message, details, href}")
+    # The error's code as text (Meta's number or ours, e.g. "outcome_unknown"), for filtering.
+    error_code = models.CharField(max_length=32, blank=True, db_index=True)
+    recipient_count = models.PositiveSmallIntegerField(default=0, help_text="Active participants when sent.")
+    delivered_count = models.PositiveSmallIntegerField(default=0)
+    read_count = models.PositiveSmallIntegerField(default=0)
+    retry_of = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="retries"
+    )
+    idempotency_key = models.CharField(max_length=255, null=True, blank=True)
+    # What the first request carried, so a reused key with another message is refused, not ignored.
+    request_fingerprint = models.CharField(max_length=64, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    source = models.CharField(max_length=10, choices=Source.choices, default=Source.API)
+    attempt_count = models.PositiveSmallIntegerField(default=0, help_text="Calls to Meta made so far.")
+    next_attempt_at = models.DateTimeField(null=True, blank=True, help_text="When a queued retry is due.")
+    sending_started_at = models.DateTimeField(null=True, blank=True)
+    accepted_at = models.DateTimeField(null=True, blank=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    delivered_at = models.DateTimeField(null=True, blank=True)
+    read_at = models.DateTimeField(null=True, blank=True)
+    failed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        indexes = [
+            models.Index(fields=["group", "-created_at"]),
+            models.Index(fields=["status", "sending_started_at"]),
+        ]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["created_by", "idempotency_key"],
+                condition=Q(idempotency_key__isnull=False),
+                name="outbound_message_unique_idempotency_key",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_type_display()} message #{self.pk} to {self.group}"
+
+    @property
+    def callback_data(self) -> str:
+        """Our id as sent in `biz_opaque_callback_data`, so a status can find us without a wamid."""
+        return f"{CALLBACK_PREFIX}{self.pk}"
+
+
+class MessageStatusChange(models.Model):
+    """One event in a message's history: ours (queued, sending, retries) or one Meta status item."""
+
+    message = models.ForeignKey(OutboundMessage, on_delete=models.CASCADE, related_name="status_changes")
+    status = models.CharField(max_length=20, help_text="The event: a Meta status or one of our steps.")
+    from_status = models.CharField(max_length=10, blank=True)
+    to_status = models.CharField(max_length=10, blank=True)
+    # "" for group-level events; "wa:<phone>" or "user:<BSUID>" for one participant.
+    participant_key = models.CharField(max_length=200, blank=True)
+    participant = models.ForeignKey(Participant, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    participant_wa_id = models.CharField(max_length=32, blank=True)
+    participant_user_id = models.CharField(max_length=160, blank=True)
+    timestamp = models.DateTimeField(null=True, blank=True, help_text="Meta's time of the event.")
+    error = models.JSONField(null=True, blank=True)
+    pricing = models.JSONField(null=True, blank=True)
+    source = models.CharField(max_length=10, choices=Source.choices)
+    detail = models.JSONField(default=dict, blank=True)
+    webhook_event_id = models.BigIntegerField(null=True, blank=True)
+    webhook_item = models.CharField(max_length=100, blank=True)
+    # Meta's events are unique per (message, status, participant): a duplicate delivery writes nothing.
+    # Our own steps (which may repeat across attempts) leave it null.
+    event_key = models.CharField(max_length=240, null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["created_at", "pk"]
+        constraints = [
+            models.UniqueConstraint(fields=["message", "event_key"], name="message_status_change_unique_event"),
+        ]
+
+    def __str__(self) -> str:
+        who = f" ({self.participant_key})" if self.participant_key else ""
+        return f"{self.status}{who}"
+
+
+class MessageReceipt(TimeStamped):
+    """Delivery and read times of one message for one participant; each only ever set once, earliest wins."""
+
+    message = models.ForeignKey(OutboundMessage, on_delete=models.CASCADE, related_name="receipts")
+    participant_key = models.CharField(max_length=200)
+    participant = models.ForeignKey(Participant, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    participant_wa_id = models.CharField(max_length=32, blank=True)
+    participant_user_id = models.CharField(max_length=160, blank=True)
+    delivered_at = models.DateTimeField(null=True, blank=True)
+    read_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["message", "participant_key"]
+        constraints = [
+            models.UniqueConstraint(fields=["message", "participant_key"], name="message_receipt_unique_participant"),
+        ]
+
+    def __str__(self) -> str:
+        return self.participant_wa_id or self.participant_user_id or self.participant_key
+
+
+class UnmatchedStatus(TimeStamped):
+    """A status item for a wamid we do not know (yet): kept, and applied once the wamid becomes known."""
+
+    wamid = models.CharField(max_length=255, db_index=True)
+    status = models.CharField(max_length=20)
+    participant_key = models.CharField(max_length=200, blank=True)
+    item = models.JSONField(help_text="The status item exactly as Meta sent it.")
+    event = models.JSONField(help_text="The item as parsed (messaging.events.StatusEvent), applied once known.")
+    webhook_event_id = models.BigIntegerField(null=True, blank=True)
+    webhook_item = models.CharField(max_length=100, blank=True)
+    timestamp = models.DateTimeField(null=True, blank=True)
+    message = models.ForeignKey(
+        OutboundMessage, null=True, blank=True, on_delete=models.SET_NULL, related_name="+",
+        help_text="The message it was applied to, once known.",
+    )
+    applied_at = models.DateTimeField(null=True, blank=True, db_index=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        verbose_name_plural = "unmatched statuses"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["wamid", "status", "participant_key"], name="unmatched_status_unique_event"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.status} for {self.wamid}"
+
+
+class InboundMessage(TimeStamped):
+    """A message a participant wrote in a group (CONTRACT §5 "Inbound messages")."""
+
+    group = models.ForeignKey(Group, null=True, blank=True, on_delete=models.SET_NULL, related_name="inbound_messages")
+    # Meta's group id as received, kept even when the group is not (yet) ours.
+    meta_group_id = models.CharField("Meta group ID", max_length=255, blank=True, db_index=True)
+    phone_number = models.ForeignKey(PhoneNumber, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    wamid = models.CharField(max_length=255, unique=True)
+    participant = models.ForeignKey(Participant, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    from_wa_id = models.CharField(max_length=32, blank=True)
+    from_user_id = models.CharField(max_length=160, blank=True)
+    contact_name = models.CharField(max_length=256, blank=True)
+    contact_username = models.CharField(max_length=128, blank=True)
+    type = models.CharField(max_length=40)
+    text = models.TextField(blank=True, help_text="The text body, or a media caption.")
+    content = models.JSONField(default=dict, blank=True, help_text="Meta's type object (media id, mime type, ...).")
+    media_id = models.CharField(max_length=255, blank=True)
+    mime_type = models.CharField(max_length=128, blank=True)
+    error = models.JSONField(null=True, blank=True, help_text="The first error, e.g. 130501 for unsupported.")
+    errors = models.JSONField(default=list, blank=True)
+    timestamp = models.DateTimeField(help_text="Meta's time of the message.")
+    webhook_event_id = models.BigIntegerField(null=True, blank=True)
+    webhook_item = models.CharField(max_length=100, blank=True)
+
+    class Meta:
+        ordering = ["-timestamp", "-pk"]
+        indexes = [models.Index(fields=["group", "-timestamp"])]
+
+    def __str__(self) -> str:
+        return f"{self.type} from {self.from_wa_id or self.from_user_id or '?'}"
+
+
+class AccountError(models.Model):
+    """An account-level error Meta reported under `messages` → `errors[]` (e.g. 130429)."""
+
+    phone_number = models.ForeignKey(PhoneNumber, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    meta_phone_number_id = models.CharField("Meta phone number ID", max_length=64, blank=True)
+    code = models.IntegerField(null=True, blank=True, db_index=True)
+    title = models.CharField(max_length=255, blank=True)
+    message = models.TextField(blank=True)
+    details = models.TextField(blank=True)
+    href = models.URLField(max_length=500, blank=True)
+    webhook_event_id = models.BigIntegerField(null=True, blank=True)
+    webhook_item = models.CharField(max_length=100, blank=True)
+    received_at = models.DateTimeField(db_index=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-received_at", "-pk"]
+        constraints = [
+            # Reprocessing the same stored webhook must not record the error twice.
+            models.UniqueConstraint(
+                fields=["webhook_event_id", "webhook_item"],
+                condition=Q(webhook_event_id__isnull=False),
+                name="account_error_unique_item",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.code} {self.title}"
+
+
+class SendPace(models.Model):
+    """The next free send slot per phone number: a token bucket shared by every worker (database backend)."""
+
+    key = models.CharField(max_length=100, unique=True)
+    next_free_at = models.FloatField(default=0.0, help_text="Unix time of the next free send slot.")
+
+    class Meta:
+        ordering = ["key"]
+
+    def __str__(self) -> str:
+        return self.key

@@ -1,0 +1,128 @@
+"""Reads of messaging data, and the lock helpers services take before read-then-write."""
+
+from datetime import datetime
+
+from django.db.models import QuerySet
+
+from groups.models import Group, Participant
+from messaging.models import (
+    CALLBACK_PREFIX,
+    InboundMessage,
+    MessageReceipt,
+    MessageStatusChange,
+    OutboundMessage,
+    UnmatchedStatus,
+)
+
+MessageStatus = OutboundMessage.Status
+
+
+def lock_outbound_messages() -> QuerySet[OutboundMessage]:
+    """Return messages locked FOR UPDATE in pk order (lock order: Group → OutboundMessage → Pin)."""
+    return OutboundMessage.objects.select_for_update(of=("self",)).order_by("pk")
+
+
+def message_get(*, pk: int) -> OutboundMessage:
+    """Return one message with its group and number; raises OutboundMessage.DoesNotExist."""
+    return OutboundMessage.objects.select_related("group__phone_number").get(pk=pk)
+
+
+def message_list(
+    *,
+    group: int | None = None,
+    status: str | None = None,
+    error_code: str | None = None,
+    created_after: datetime | None = None,
+    created_before: datetime | None = None,
+) -> QuerySet[OutboundMessage]:
+    """Return messages matching the filters (CONTRACT §5 "Messages"), any order."""
+    messages = OutboundMessage.objects.all()
+    if group is not None:
+        messages = messages.filter(group_id=group)
+    if status:
+        messages = messages.filter(status=status)
+    if error_code:
+        messages = messages.filter(error_code=error_code)
+    if created_after:
+        messages = messages.filter(created_at__gte=created_after)
+    if created_before:
+        messages = messages.filter(created_at__lt=created_before)
+    return messages
+
+
+def message_get_by_wamid(*, wamid: str) -> OutboundMessage | None:
+    return OutboundMessage.objects.filter(wamid=wamid).first()
+
+
+def message_id_from_callback(callback_data: str | None) -> int | None:
+    """Return our message id carried in `biz_opaque_callback_data`, or None if it is not ours."""
+    if not callback_data or not callback_data.startswith(CALLBACK_PREFIX):
+        return None
+    tail = callback_data[len(CALLBACK_PREFIX):]
+    return int(tail) if tail.isdigit() else None
+
+
+def message_find_by_idempotency_key(*, created_by, idempotency_key: str) -> OutboundMessage | None:
+    return OutboundMessage.objects.filter(created_by=created_by, idempotency_key=idempotency_key).first()
+
+
+def message_status_change_list(*, message: OutboundMessage) -> QuerySet[MessageStatusChange]:
+    return message.status_changes.select_related("participant").order_by("pk")
+
+
+def message_receipt_list(*, message: OutboundMessage) -> QuerySet[MessageReceipt]:
+    return message.receipts.select_related("participant").order_by("participant_key")
+
+
+def message_ids_outcome_unknown(*, started_before: datetime, limit: int) -> list[int]:
+    """Return ids of messages still `sending` since before `started_before`, oldest first."""
+    return list(
+        OutboundMessage.objects.filter(status=MessageStatus.SENDING, sending_started_at__lt=started_before)
+        .order_by("sending_started_at", "pk")
+        .values_list("pk", flat=True)[:limit]
+    )
+
+
+def message_ids_queued_stale(*, due_before: datetime, limit: int) -> list[int]:
+    """Return ids of queued messages whose send should have run before `due_before` (a lost task)."""
+    queued = OutboundMessage.objects.filter(status=MessageStatus.QUEUED)
+    overdue_retry = queued.filter(next_attempt_at__lt=due_before)
+    never_tried = queued.filter(next_attempt_at__isnull=True, created_at__lt=due_before)
+    return list((overdue_retry | never_tried).order_by("pk").values_list("pk", flat=True)[:limit])
+
+
+def unmatched_statuses_for(*, wamid: str) -> QuerySet[UnmatchedStatus]:
+    return UnmatchedStatus.objects.filter(wamid=wamid, applied_at__isnull=True).order_by("pk")
+
+
+def unmatched_wamids_now_known(*, limit: int) -> list[str]:
+    """Return wamids with unapplied statuses that a message now carries."""
+    known = OutboundMessage.objects.filter(wamid__isnull=False).values("wamid")
+    return list(
+        UnmatchedStatus.objects.filter(applied_at__isnull=True, wamid__in=known)
+        .values_list("wamid", flat=True)
+        .distinct()[:limit]
+    )
+
+
+def participant_for_identity(*, group: Group, wa_id: str | None, user_id: str | None) -> Participant | None:
+    """Return the group's participant known by phone or BSUID, preferring a phone match."""
+    candidates = []
+    if wa_id:
+        candidates = list(group.participants.filter(wa_id=wa_id)[:1])
+    if not candidates and user_id:
+        candidates = list(group.participants.filter(user_id=user_id)[:1])
+    return candidates[0] if candidates else None
+
+
+def active_participant_count(*, group: Group) -> int:
+    """Return how many people a message to the group reaches now."""
+    count = group.participants.filter(state=Participant.State.ACTIVE).count()
+    return count or group.participant_count
+
+
+def inbound_message_list(*, group: int | None = None) -> QuerySet[InboundMessage]:
+    messages = InboundMessage.objects.all()
+    if group is not None:
+        messages = messages.filter(group=group)
+    return messages

@@ -1,0 +1,34 @@
+"""Every write of the messaging app (STYLE §3): compose and send, statuses, inbound messages."""
+
+from messaging.services.history import message_transition
+from messaging.services.inbound import account_error_record, inbound_message_record
+from messaging.services.outbound import (
+    OUTCOME_UNKNOWN_ERROR,
+    group_assert_sendable,
+    message_create,
+    message_record_accepted,
+    message_retry,
+    message_send,
+    messages_fail_outcome_unknown,
+    messages_requeue_stale,
+    send_retry_delay,
+)
+from messaging.services.statuses import message_apply_unmatched, message_status_apply, unmatched_statuses_apply_known
+
+__all__ = [
+    "OUTCOME_UNKNOWN_ERROR",
+    "account_error_record",
+    "group_assert_sendable",
+    "inbound_message_record",
+    "message_apply_unmatched",
+    "message_create",
+    "message_record_accepted",
+    "message_retry",
+    "message_send",
+    "message_status_apply",
+    "message_transition",
+    "messages_fail_outcome_unknown",
+    "messages_requeue_stale",
+    "send_retry_delay",
+    "unmatched_statuses_apply_known",
+]

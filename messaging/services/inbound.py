@@ -1,0 +1,81 @@
+"""Record what participants write in groups, and account-level errors Meta reports."""
+
+from datetime import datetime
+
+from django.db import transaction
+from django.utils import timezone
+
+from groups.models import Group, PhoneNumber
+from messaging.events import InboundEvent
+from messaging.models import AccountError, InboundMessage
+from messaging.selectors import participant_for_identity
+
+
+def inbound_message_record(
+    *, event: InboundEvent, webhook_event_id: int | None = None, webhook_item: str = ""
+) -> InboundMessage:
+    """Store one inbound message once (keyed by wamid); unsupported content is kept with its error."""
+    existing = InboundMessage.objects.filter(wamid=event.wamid).first()
+    if existing is not None:
+        return existing  # A redelivery or a replay: nothing new.
+    group = Group.objects.filter(group_id=event.group_id).first() if event.group_id else None
+    participant = None
+    if group is not None:
+        participant = participant_for_identity(group=group, wa_id=event.from_wa_id, user_id=event.from_user_id)
+    phone_number = (
+        PhoneNumber.objects.filter(phone_number_id=event.phone_number_id).first() if event.phone_number_id else None
+    )
+    with transaction.atomic():
+        message, _ = InboundMessage.objects.get_or_create(
+            wamid=event.wamid,
+            defaults={
+                "group": group,
+                "meta_group_id": event.group_id,
+                "phone_number": phone_number,
+                "participant": participant,
+                "from_wa_id": event.from_wa_id or "",
+                "from_user_id": event.from_user_id or "",
+                "contact_name": event.contact_name[:256],
+                "contact_username": event.contact_username[:128],
+                "type": event.type[:40],
+                "text": event.text,
+                "content": event.content,
+                "media_id": event.media_id[:255],
+                "mime_type": event.mime_type[:128],
+                "error": event.errors[0] if event.errors else None,
+                "errors": event.errors,
+                "timestamp": event.timestamp,
+                "webhook_event_id": webhook_event_id,
+                "webhook_item": webhook_item[:100],
+            },
+        )
+    return message
+
+
+def account_error_record(
+    *,
+    error: dict,
+    phone_number_id: str = "",
+    webhook_event_id: int | None = None,
+    webhook_item: str = "",
+    received_at: datetime | None = None,
+) -> AccountError:
+    """Store an account-level error (`messages` → `errors[]`) for staff; a replayed item writes nothing."""
+    phone_number = PhoneNumber.objects.filter(phone_number_id=phone_number_id).first() if phone_number_id else None
+    values = {
+        "phone_number": phone_number,
+        "meta_phone_number_id": phone_number_id,
+        "code": error.get("code"),
+        "title": str(error.get("title") or "")[:255],
+        "message": str(error.get("message") or ""),
+        "details": str(error.get("details") or ""),
+        "href": str(error.get("href") or "")[:500],
+        "received_at": received_at or timezone.now(),
+    }
+    if webhook_event_id is None:
+        return AccountError.objects.create(**values, webhook_item=webhook_item[:100])
+    with transaction.atomic():
+        account_error, _ = AccountError.objects.get_or_create(
+            webhook_event_id=webhook_event_id, webhook_item=webhook_item[:100], defaults=values
+        )
+    return account_error

@@ -1,0 +1,35 @@
+"""Celery tasks of the messaging app: thin wrappers that load by id and call one service."""
+
+from celery import shared_task
+
+
+@shared_task(ignore_result=True)
+def message_send_task(message_id: int) -> None:
+    """Send one queued message; the service claims it, paces it and schedules its own retries."""
+    from messaging.services import message_send
+
+    message_send(message_id=message_id)
+
+
+@shared_task(ignore_result=True)
+def messages_fail_outcome_unknown_task() -> int:
+    """Fail messages whose send outcome stayed unknown too long."""
+    from messaging.services import messages_fail_outcome_unknown
+
+    return messages_fail_outcome_unknown()
+
+
+@shared_task(ignore_result=True)
+def messages_requeue_stale_task() -> int:
+    """Enqueue again queued messages whose task was lost."""
+    from messaging.services import messages_requeue_stale
+
+    return messages_requeue_stale()
+
+
+@shared_task(ignore_result=True)
+def unmatched_statuses_apply_known_task() -> int:
+    """Apply kept statuses whose wamid is now known."""
+    from messaging.services import unmatched_statuses_apply_known
+
+    return unmatched_statuses_apply_known()
