@@ -243,3 +243,74 @@ class SendPace(models.Model):
 
     def __str__(self) -> str:
         return self.key
+
+
+class Pin(TimeStamped):
+    """A pinned message of a group (CONTRACT §5 "Pins"); Meta cannot list pins, so this is the record."""
+
+    class State(models.TextChoices):
+        PENDING = "pending", "Pending"
+        ACTIVE = "active", "Active"
+        EXPIRED = "expired", "Expired"
+        UNPINNED = "unpinned", "Unpinned"
+        REPLACED = "replaced", "Replaced by a newer pin"
+        FAILED = "failed", "Failed"
+
+    MAX_ACTIVE_PER_GROUP = 3  # Meta unpins the oldest when a fourth is pinned (spec §4.16).
+    MIN_EXPIRATION_DAYS = 1
+    MAX_EXPIRATION_DAYS = 30
+
+    group = models.ForeignKey(Group, on_delete=models.PROTECT, related_name="pins")
+    message_id = models.CharField(max_length=255, db_index=True, help_text="The pinned message's wamid.")
+    # The pinned message as we know it: one of ours, or one a participant wrote.
+    target_message = models.ForeignKey(
+        OutboundMessage, null=True, blank=True, on_delete=models.SET_NULL, related_name="pinned_as"
+    )
+    target_inbound = models.ForeignKey(
+        InboundMessage, null=True, blank=True, on_delete=models.SET_NULL, related_name="pinned_as"
+    )
+    expiration_days = models.PositiveSmallIntegerField()
+    state = models.CharField(max_length=10, choices=State.choices, default=State.PENDING, db_index=True)
+    # The outbound messages of type `pin` that carry the pin and, once asked, the unpin action.
+    pin_message = models.OneToOneField(OutboundMessage, on_delete=models.PROTECT, related_name="pin_action")
+    unpin_message = models.OneToOneField(
+        OutboundMessage, null=True, blank=True, on_delete=models.PROTECT, related_name="unpin_action"
+    )
+    replaced_by = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="replaced_pins"
+    )
+    requested_at = models.DateTimeField()
+    pinned_at = models.DateTimeField(null=True, blank=True, help_text="When Meta accepted the pin.")
+    expires_at = models.DateTimeField(null=True, blank=True, db_index=True)
+    unpinned_at = models.DateTimeField(null=True, blank=True, help_text="Unpinned, replaced or expired at.")
+    error = models.JSONField(null=True, blank=True, help_text="{code, title, message, details, href}")
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["-requested_at", "-pk"]
+        indexes = [
+            models.Index(fields=["group", "state", "pinned_at"]),
+            models.Index(fields=["state", "expires_at"]),
+        ]
+
+    def __str__(self) -> str:
+        return f"Pin #{self.pk} in {self.group}"
+
+
+class PinStatusChange(models.Model):
+    """One change of a pin's state (or a step that kept it, such as an unpin request); written by services."""
+
+    pin = models.ForeignKey(Pin, on_delete=models.CASCADE, related_name="status_changes")
+    from_state = models.CharField(max_length=10, blank=True)
+    to_state = models.CharField(max_length=10)
+    source = models.CharField(max_length=10, choices=Source.choices)
+    detail = models.JSONField(default=dict, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["created_at", "pk"]
+
+    def __str__(self) -> str:
+        return f"{self.from_state or '∅'} → {self.to_state}"
