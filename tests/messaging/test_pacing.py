@@ -1,0 +1,141 @@
+"""Pacing per phone number: slots shared through the database (or Redis), never faster than the rate."""
+
+import os
+import threading
+
+import pytest
+from django.db import connection
+
+from messaging.models import SendPace
+from messaging.pacing import pace_acquire, pacing_backend
+from messaging.services import message_send
+from tests.messaging.factories import GroupFactory, OutboundMessageFactory
+from tests.spec import SPEC_PHONE_NUMBER_ID, graph_json
+
+pytestmark = pytest.mark.django_db
+
+MESSAGES_URL = f"https://graph.meta.test/v25.0/{SPEC_PHONE_NUMBER_ID}/messages"
+
+
+def test_slots_are_spaced_by_the_rate(settings):
+    # given: four sends asked for at the same instant, at 2 messages per second
+    settings.MESSAGE_PACING_BACKEND = "database"
+    # when
+    decisions = [pace_acquire(key="phone:1", rate_per_second=2, max_wait=10, now=1000.0) for _ in range(4)]
+    # then
+    assert [d.wait for d in decisions] == [0.0, 0.5, 1.0, 1.5]
+    assert all(d.acquired for d in decisions)
+
+
+def test_a_slot_too_far_is_not_taken(settings):
+    # given
+    settings.MESSAGE_PACING_BACKEND = "database"
+    for _ in range(3):
+        pace_acquire(key="phone:1", rate_per_second=1, max_wait=5, now=1000.0)
+    # when
+    refused = pace_acquire(key="phone:1", rate_per_second=1, max_wait=1.5, now=1000.0)
+    # then
+    assert (refused.acquired, refused.wait) == (False, 3.0)
+    assert SendPace.objects.get(key="phone:1").next_free_at == 1003.0  # Nothing reserved by the refusal.
+
+
+def test_numbers_are_paced_independently(settings):
+    settings.MESSAGE_PACING_BACKEND = "database"
+    pace_acquire(key="phone:1", rate_per_second=1, max_wait=5, now=1000.0)
+    other = pace_acquire(key="phone:2", rate_per_second=1, max_wait=5, now=1000.0)
+    assert other.wait == 0.0
+
+
+def test_an_idle_bucket_starts_from_now(settings):
+    settings.MESSAGE_PACING_BACKEND = "database"
+    pace_acquire(key="phone:1", rate_per_second=1, max_wait=5, now=1000.0)
+    later = pace_acquire(key="phone:1", rate_per_second=1, max_wait=5, now=2000.0)
+    assert later.wait == 0.0
+
+
+def test_message_send_waits_for_its_numbers_slot(graph, settings, monkeypatch):
+    # given: rate 4/s, so the third of three sends at once waits half a second
+    settings.MESSAGE_PACING_BACKEND = "database"
+    settings.MESSAGE_SEND_RATE_PER_SECOND = 4
+    slept: list[float] = []
+    monkeypatch.setattr("messaging.pacing.time.sleep", slept.append)
+    monkeypatch.setattr("messaging.pacing.time.time", lambda: 5000.0)
+    group = GroupFactory()
+    messages = [OutboundMessageFactory(group=group) for _ in range(3)]
+    for n, _ in enumerate(messages):
+        response = graph_json("send_text_to_group.response")
+        response["messages"][0]["id"] += str(n)  # One wamid per message.
+        graph.post(MESSAGES_URL, json=response)
+    # when
+    for message in messages:
+        message_send(message_id=message.pk)
+    # then
+    assert slept == [0.25, 0.5]
+
+
+def test_message_send_requeues_when_the_slot_is_too_far(
+    graph, settings, monkeypatch, django_capture_on_commit_callbacks
+):
+    # given
+    settings.MESSAGE_PACING_BACKEND = "database"
+    settings.MESSAGE_SEND_RATE_PER_SECOND = 1
+    settings.MESSAGE_PACE_MAX_WAIT_SECONDS = 0.5
+    monkeypatch.setattr("messaging.pacing.time.time", lambda: 5000.0)
+    enqueued = []
+    monkeypatch.setattr(
+        "messaging.tasks.message_send_task.apply_async", lambda args, countdown: enqueued.append((args, countdown))
+    )
+    group = GroupFactory()
+    first, second = OutboundMessageFactory(group=group), OutboundMessageFactory(group=group)
+    graph.post(MESSAGES_URL, json=graph_json("send_text_to_group.response"))
+    # when
+    with django_capture_on_commit_callbacks(execute=True):
+        message_send(message_id=first.pk)
+        message_send(message_id=second.pk)
+    # then
+    second.refresh_from_db()
+    assert second.status == "queued"
+    assert second.attempt_count == 0
+    assert enqueued == [([second.pk], 1.0)]
+
+
+def test_backend_follows_the_broker(settings):
+    settings.MESSAGE_PACING_BACKEND = "auto"
+    settings.MESSAGE_PACING_REDIS_URL = "redis://127.0.0.1:6379/0"
+    assert pacing_backend() == "redis"
+    settings.MESSAGE_PACING_REDIS_URL = ""
+    assert pacing_backend() == "database"
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.skipif(connection.vendor == "sqlite", reason="concurrent row locks need PostgreSQL")
+def test_concurrent_workers_never_share_a_slot(settings):
+    # given
+    settings.MESSAGE_PACING_BACKEND = "database"
+    waits: list[float] = []
+
+    def worker():
+        for _ in range(10):
+            waits.append(pace_acquire(key="phone:race", rate_per_second=10, max_wait=100, now=1000.0).wait)
+        connection.close()
+
+    threads = [threading.Thread(target=worker) for _ in range(4)]
+    # when
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    # then
+    assert sorted(round(w, 6) for w in waits) == [round(n * 0.1, 6) for n in range(40)]
+
+
+@pytest.mark.integration
+def test_redis_backend_spaces_slots(settings):
+    # given
+    settings.MESSAGE_PACING_BACKEND = "redis"
+    settings.MESSAGE_PACING_REDIS_URL = os.environ["CELERY_BROKER_URL"]
+    key = f"phone:test-{os.getpid()}"
+    # when
+    decisions = [pace_acquire(key=key, rate_per_second=2, max_wait=1.2, now=1000.0) for _ in range(4)]
+    # then
+    assert [(d.acquired, d.wait) for d in decisions] == [(True, 0.0), (True, 0.5), (True, 1.0), (False, 1.5)]
