@@ -161,6 +161,12 @@ SPECTACULAR_SETTINGS = {
     "SERVE_INCLUDE_SCHEMA": False,
     "SCHEMA_PATH_PREFIX": r"/api/v1",
     "COMPONENT_SPLIT_REQUEST": True,
+    "ENUM_NAME_OVERRIDES": {
+        "GroupStateEnum": "groups.models.Group.State",
+        "ParticipantStateEnum": "groups.models.Participant.State",
+        "JoinRequestStateEnum": "groups.models.JoinRequest.State",
+        "WebhookEventStateEnum": "webhooks.models.WebhookEvent.State",
+    },
 }
 
 # --- Celery -----------------------------------------------------------------
@@ -220,16 +226,41 @@ CELERY_BEAT_SCHEDULE = {
 # --- WhatsApp Cloud API -------------------------------------------------------
 
 WHATSAPP_SANDBOX = env.bool("WHATSAPP_SANDBOX", default=False)
-WHATSAPP_API_BASE_URL = env.str("WHATSAPP_API_BASE_URL", default="https://graph.facebook.com").rstrip("/")
+# With the sandbox (python -m sandbox) playing Meta, its address, credentials and sample number are
+# the defaults, so `make run` needs nothing else; explicit environment values still win.
+_SANDBOX_DEFAULTS = (
+    {
+        "WHATSAPP_API_BASE_URL": env.str("WHATSAPP_SANDBOX_URL", default="http://127.0.0.1:8001"),
+        "WHATSAPP_ACCESS_TOKEN": "sandbox-access-token",
+        "WHATSAPP_APP_SECRET": "sandbox-app-secret",
+        "WHATSAPP_VERIFY_TOKEN": "sandbox-verify-token",
+        "WHATSAPP_PHONE_NUMBER_ID": "106540352242922",
+        "WHATSAPP_WABA_ID": "102290129340398",
+        "WHATSAPP_DISPLAY_PHONE_NUMBER": "15550783881",
+    }
+    if WHATSAPP_SANDBOX
+    else {}
+)
+
+
+def _whatsapp(name: str, default: str = "") -> str:
+    return env.str(name, default=_SANDBOX_DEFAULTS.get(name, default))
+
+
+def _whatsapp_secret(name: str) -> str:
+    return _SANDBOX_DEFAULTS[name] if name in _SANDBOX_DEFAULTS and not env.str(name, "") else _secret(name)
+
+
+WHATSAPP_API_BASE_URL = _whatsapp("WHATSAPP_API_BASE_URL", "https://graph.facebook.com").rstrip("/")
 WHATSAPP_API_VERSION = env.str("WHATSAPP_API_VERSION", default="v25.0")
-WHATSAPP_ACCESS_TOKEN = _secret("WHATSAPP_ACCESS_TOKEN")
-WHATSAPP_APP_SECRET = _secret("WHATSAPP_APP_SECRET")
+WHATSAPP_ACCESS_TOKEN = _whatsapp_secret("WHATSAPP_ACCESS_TOKEN")
+WHATSAPP_APP_SECRET = _whatsapp_secret("WHATSAPP_APP_SECRET")
 # During a rotation Meta may still sign with the old secret; accept both until it ends.
 WHATSAPP_APP_SECRET_PREVIOUS = env.str("WHATSAPP_APP_SECRET_PREVIOUS", default="")
-WHATSAPP_VERIFY_TOKEN = _secret("WHATSAPP_VERIFY_TOKEN")
-WHATSAPP_PHONE_NUMBER_ID = env.str("WHATSAPP_PHONE_NUMBER_ID", default="")
-WHATSAPP_WABA_ID = env.str("WHATSAPP_WABA_ID", default="")
-WHATSAPP_DISPLAY_PHONE_NUMBER = env.str("WHATSAPP_DISPLAY_PHONE_NUMBER", default="")
+WHATSAPP_VERIFY_TOKEN = _whatsapp_secret("WHATSAPP_VERIFY_TOKEN")
+WHATSAPP_PHONE_NUMBER_ID = _whatsapp("WHATSAPP_PHONE_NUMBER_ID")
+WHATSAPP_WABA_ID = _whatsapp("WHATSAPP_WABA_ID")
+WHATSAPP_DISPLAY_PHONE_NUMBER = _whatsapp("WHATSAPP_DISPLAY_PHONE_NUMBER")
 WHATSAPP_CONNECT_TIMEOUT = env.float("WHATSAPP_CONNECT_TIMEOUT", default=3.0)
 WHATSAPP_READ_TIMEOUT = env.float("WHATSAPP_READ_TIMEOUT", default=15.0)
 

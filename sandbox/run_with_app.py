@@ -1,0 +1,66 @@
+"""`make run`: the sandbox and the app together, one command; Ctrl-C stops both.
+
+Starts `python -m sandbox` (Meta's part) and the Django development server, waits for the
+app to answer, seeds the demo data through the app (so it goes through the sandbox like any
+other call), runs the periodic tasks in-process, and prints where to log in. It only starts
+processes: like the rest of the sandbox, it imports nothing of the apps.
+"""
+
+import os
+import signal
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+APP_ADDRESS = os.environ.get("GROUPDESK_ADDRESS", "127.0.0.1:8000")
+
+
+def main() -> int:
+    python = sys.executable
+    env = {**os.environ, "WHATSAPP_SANDBOX": "true", "PYTHONUNBUFFERED": "1"}
+    webhook_url = f"http://{APP_ADDRESS}/webhooks/whatsapp/"
+    processes = [
+        subprocess.Popen([python, "-m", "sandbox", "--webhook-url", webhook_url], cwd=ROOT, env=env),
+        subprocess.Popen([python, "manage.py", "runserver", APP_ADDRESS, "--noreload"], cwd=ROOT, env=env),
+    ]
+    try:
+        if not _wait_for(f"http://{APP_ADDRESS}/healthz/", processes):
+            return 1
+        subprocess.run([python, "manage.py", "seed_demo"], cwd=ROOT, env=env, check=False)
+        processes.append(subprocess.Popen([python, "manage.py", "run_periodic_tasks"], cwd=ROOT, env=env))
+        subprocess.run([python, "manage.py", "demo_superuser"], cwd=ROOT, env=env, check=False)
+        print("Groupdesk and the sandbox are running. Press Ctrl-C to stop both.", flush=True)
+        while all(process.poll() is None for process in processes):
+            time.sleep(0.5)
+        return 1  # One of them died on its own.
+    except KeyboardInterrupt:
+        return 0
+    finally:
+        for process in processes:
+            if process.poll() is None:
+                process.send_signal(signal.SIGINT)
+        for process in processes:
+            try:
+                process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                process.kill()
+
+
+def _wait_for(url: str, processes: list[subprocess.Popen], timeout: float = 60.0) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if any(process.poll() is not None for process in processes):
+            return False
+        try:
+            with urllib.request.urlopen(url, timeout=2):  # Our own loopback address.
+                return True
+        except OSError:
+            time.sleep(0.3)
+    return False
+
+
+if __name__ == "__main__":
+    sys.exit(main())
