@@ -1,0 +1,184 @@
+"""Serializers of the messaging REST API: plain Serializers, shaped as CONTRACT §5 names the fields."""
+
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+from messaging.content import CAPTION_MAX_LENGTH, COMPOSABLE_TYPES, TEXT_BODY_MAX_LENGTH
+from messaging.models import InboundMessage, MessageReceipt, MessageStatusChange, OutboundMessage
+
+
+class ErrorSerializer(serializers.Serializer):
+    class Meta:
+        ref_name = "MessageError"
+
+    code = serializers.JSONField(help_text="Meta's error code (an integer), or ours, e.g. `outcome_unknown`.")
+    title = serializers.CharField()
+    message = serializers.CharField()
+    details = serializers.CharField()
+    href = serializers.CharField(required=False)
+
+
+# --- Meta's type objects, for the schema (the content registry validates them) -----------------
+
+
+class TextContentSerializer(serializers.Serializer):
+    body = serializers.CharField(max_length=TEXT_BODY_MAX_LENGTH)
+    preview_url = serializers.BooleanField(required=False, default=False)
+
+
+class MediaContentSerializer(serializers.Serializer):
+    id = serializers.CharField(required=False, help_text="A media ID uploaded to Meta; or give `link`.")
+    link = serializers.URLField(required=False, help_text="A public http(s) URL; or give `id`.")
+    caption = serializers.CharField(
+        required=False, max_length=CAPTION_MAX_LENGTH, help_text="Image, video and document only."
+    )
+    filename = serializers.CharField(required=False, help_text="Document only.")
+
+
+class TemplateLanguageSerializer(serializers.Serializer):
+    code = serializers.CharField(help_text="e.g. `en_US`.")
+    policy = serializers.CharField(required=False)
+
+
+class TemplateContentSerializer(serializers.Serializer):
+    name = serializers.CharField()
+    language = TemplateLanguageSerializer()
+    components = serializers.ListField(child=serializers.DictField(), required=False)
+
+
+@extend_schema_field(TextContentSerializer)
+class TextField(serializers.JSONField):
+    pass
+
+
+@extend_schema_field(MediaContentSerializer)
+class MediaField(serializers.JSONField):
+    pass
+
+
+@extend_schema_field(TemplateContentSerializer)
+class TemplateField(serializers.JSONField):
+    pass
+
+
+CONTENT_FIELDS = {
+    "text": TextField,
+    "image": MediaField,
+    "video": MediaField,
+    "audio": MediaField,
+    "document": MediaField,
+    "template": TemplateField,
+}
+
+
+class MessageCreateInputSerializer(serializers.Serializer):
+    """`{group, type, <type>: {...}}`; the content object is checked by the content registry."""
+
+    class Meta:
+        ref_name = "MessageCreateInput"
+
+    group = serializers.IntegerField(help_text="Our id of an active, unsuspended group.")
+    type = serializers.CharField(help_text=f"One of: {', '.join(COMPOSABLE_TYPES)}.")
+    text = TextField(required=False)
+    image = MediaField(required=False)
+    video = MediaField(required=False)
+    audio = MediaField(required=False)
+    document = MediaField(required=False)
+    template = TemplateField(required=False)
+
+
+class MessageOutputSerializer(serializers.Serializer):
+    """A message with its content under its type's key (only that key is present)."""
+
+    class Meta:
+        ref_name = "Message"
+
+    id = serializers.IntegerField()
+    group = serializers.IntegerField(source="group_id")
+    wamid = serializers.CharField(allow_null=True, help_text="Null until Meta accepts the message.")
+    type = serializers.ChoiceField(choices=OutboundMessage.Type.choices)
+    text = TextContentSerializer(required=False)
+    image = MediaContentSerializer(required=False)
+    video = MediaContentSerializer(required=False)
+    audio = MediaContentSerializer(required=False)
+    document = MediaContentSerializer(required=False)
+    template = TemplateContentSerializer(required=False)
+    status = serializers.ChoiceField(choices=OutboundMessage.Status.choices)
+    error = ErrorSerializer(allow_null=True)
+    recipient_count = serializers.IntegerField()
+    delivered_count = serializers.IntegerField()
+    read_count = serializers.IntegerField()
+    retry_of = serializers.IntegerField(source="retry_of_id", allow_null=True)
+    created_at = serializers.DateTimeField()
+    accepted_at = serializers.DateTimeField(allow_null=True)
+    sent_at = serializers.DateTimeField(allow_null=True)
+    delivered_at = serializers.DateTimeField(allow_null=True)
+    read_at = serializers.DateTimeField(allow_null=True)
+    failed_at = serializers.DateTimeField(allow_null=True)
+
+    CONTENT_KEYS = ("text", "image", "video", "audio", "document", "template")
+    DATE_FIELDS = ("created_at", "accepted_at", "sent_at", "delivered_at", "read_at", "failed_at")
+
+    def to_representation(self, message: OutboundMessage) -> dict:
+        data = {
+            "id": message.pk,
+            "group": message.group_id,
+            "wamid": message.wamid,
+            "type": message.type,
+            message.type: message.content,
+            "status": message.status,
+            "error": message.error,
+            "recipient_count": message.recipient_count,
+            "delivered_count": message.delivered_count,
+            "read_count": message.read_count,
+            "retry_of": message.retry_of_id,
+        }
+        date_field = serializers.DateTimeField()
+        for name in self.DATE_FIELDS:
+            value = getattr(message, name)
+            data[name] = date_field.to_representation(value) if value else None
+        return data
+
+
+class MessageStatusChangeOutputSerializer(serializers.ModelSerializer):
+    """One history row: a Meta status (per participant or group-level) or one of our steps."""
+
+    participant = serializers.IntegerField(
+        source="participant_id", allow_null=True, help_text="Our participant id, when we know the person."
+    )
+    received_at = serializers.DateTimeField(source="created_at")
+
+    class Meta:
+        model = MessageStatusChange
+        ref_name = "MessageStatusChange"
+        fields = [
+            "status", "participant", "participant_wa_id", "participant_user_id", "timestamp", "error",
+            "received_at", "from_status", "to_status", "pricing", "source", "detail",
+        ]
+        read_only_fields = fields
+
+
+class MessageReceiptOutputSerializer(serializers.ModelSerializer):
+    participant = serializers.IntegerField(source="participant_id", allow_null=True)
+    participant_name = serializers.SerializerMethodField()
+
+    class Meta:
+        model = MessageReceipt
+        ref_name = "MessageReceipt"
+        fields = ["participant", "participant_wa_id", "participant_user_id", "participant_name", "delivered_at",
+                  "read_at"]
+        read_only_fields = fields
+
+    def get_participant_name(self, receipt: MessageReceipt) -> str:
+        return receipt.participant.name if receipt.participant else ""
+
+
+class InboundMessageOutputSerializer(serializers.ModelSerializer):
+    group = serializers.IntegerField(source="group_id", allow_null=True)
+
+    class Meta:
+        model = InboundMessage
+        ref_name = "InboundMessage"
+        fields = ["id", "group", "wamid", "from_wa_id", "from_user_id", "contact_name", "type", "text", "content",
+                  "error", "timestamp"]
+        read_only_fields = fields

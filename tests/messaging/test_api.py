@@ -1,0 +1,206 @@
+"""REST: /messages/ (list, filters, create with validation and Idempotency-Key), statuses, receipts, retry, inbound."""
+
+import json
+
+import pytest
+
+from messaging.models import InboundMessage, OutboundMessage
+from tests.messaging.factories import GroupFactory, OutboundMessageFactory, ParticipantFactory
+from tests.spec import SPEC_PHONE_NUMBER_ID, graph_json, webhook_body
+
+pytestmark = pytest.mark.django_db
+
+MESSAGES_URL = f"https://graph.meta.test/v25.0/{SPEC_PHONE_NUMBER_ID}/messages"
+WAMID = "wamid.HBgLMTU1NTA3ODM4ODEVAgARGBQzRUIwQzJGNEExRDhFNkI3QzkwQQA="
+
+
+@pytest.fixture
+def group():
+    group = GroupFactory(spec_g1=True)
+    for wa_id in ("16505551234", "447700900123", "5511987654321"):
+        ParticipantFactory(group=group, wa_id=wa_id)
+    return group
+
+
+def test_create_queues_the_message_and_sends_it_on_commit(admin_api, group, graph, django_capture_on_commit_callbacks):
+    # given
+    graph.post(MESSAGES_URL, json=graph_json("send_text_to_group.response"))
+    # when
+    with django_capture_on_commit_callbacks(execute=True):
+        response = admin_api.post(
+            "/api/v1/messages/", {"group": group.pk, "type": "text", "text": {"body": "Hello"}}, format="json"
+        )
+    # then
+    assert response.status_code == 202, response.json()
+    body = response.json()
+    assert body["status"] == "queued"
+    assert body["text"] == {"preview_url": False, "body": "Hello"}
+    assert "image" not in body
+    assert OutboundMessage.objects.get().status == "accepted"
+
+
+def test_create_with_the_same_idempotency_key_sends_once(admin_api, group, graph, django_capture_on_commit_callbacks):
+    # given
+    graph.post(MESSAGES_URL, json=graph_json("send_text_to_group.response"))
+    payload = {"group": group.pk, "type": "text", "text": {"body": "Hello"}}
+    # when
+    with django_capture_on_commit_callbacks(execute=True):
+        first = admin_api.post("/api/v1/messages/", payload, format="json", HTTP_IDEMPOTENCY_KEY="abc")
+    with django_capture_on_commit_callbacks(execute=True):
+        again = admin_api.post("/api/v1/messages/", payload, format="json", HTTP_IDEMPOTENCY_KEY="abc")
+    other = admin_api.post("/api/v1/messages/", {**payload, "text": {"body": "Other"}}, format="json",
+                           HTTP_IDEMPOTENCY_KEY="abc")
+    # then
+    assert (first.status_code, again.status_code) == (202, 202)
+    assert first.json()["id"] == again.json()["id"]
+    assert OutboundMessage.objects.count() == 1
+    assert len(graph.calls) == 1
+    assert other.status_code == 409
+    assert "Idempotency-Key" in other.json()["extra"]["fields"]
+
+
+@pytest.mark.parametrize(
+    ("payload", "field"),
+    [
+        ({"group": None, "type": "text", "text": {"body": "x"}}, "group"),
+        ({"group": 999999, "type": "text", "text": {"body": "x"}}, "group"),
+        ({"type": "interactive", "interactive": {}}, "type"),
+        ({"type": "reaction", "reaction": {}}, "type"),
+        ({"type": "text", "text": {"body": "x" * 4097}}, "text.body"),
+        ({"type": "text"}, "text"),
+        ({"type": "image", "image": {"caption": "no media"}}, "image.id"),
+        ({"type": "audio", "audio": {"id": "1", "caption": "c"}}, "audio.caption"),
+        ({"type": "template", "template": {"name": "x"}}, "template.language"),
+    ],
+)
+def test_create_rejects_invalid_input_naming_the_field(admin_api, group, payload, field):
+    # given
+    payload = {key: value for key, value in {"group": group.pk, **payload}.items() if value is not None}
+    # when
+    response = admin_api.post("/api/v1/messages/", payload, format="json")
+    # then
+    assert response.status_code == 400, response.json()
+    assert field in response.json()["extra"]["fields"]
+    assert OutboundMessage.objects.count() == 0
+
+
+def test_unsupported_type_says_not_supported_in_groups(admin_api, group):
+    response = admin_api.post("/api/v1/messages/", {"group": group.pk, "type": "location", "location": {}},
+                              format="json")
+    assert response.status_code == 400
+    assert "not supported in groups" in response.json()["message"]
+
+
+@pytest.mark.parametrize("traits", [{"state": "creating"}, {"suspended": True}, {"state": "deleted"}])
+def test_create_refuses_a_group_that_cannot_receive(admin_api, traits):
+    group = GroupFactory(**traits)
+    response = admin_api.post("/api/v1/messages/", {"group": group.pk, "type": "text", "text": {"body": "x"}},
+                              format="json")
+    assert response.status_code == 400
+    assert "group" in response.json()["extra"]["fields"]
+
+
+def test_anonymous_gets_401(api_client):
+    assert api_client.get("/api/v1/messages/").status_code == 401
+    assert api_client.get("/api/v1/inbound-messages/").status_code == 401
+
+
+def test_without_the_model_permission_gets_403(api_client, user_with_perms, group):
+    # given
+    message = OutboundMessageFactory(group=group)
+    api_client.force_authenticate(user_with_perms("messaging.view_inboundmessage"))
+    # when / then
+    assert api_client.get("/api/v1/messages/").status_code == 403
+    assert api_client.get(f"/api/v1/messages/{message.pk}/statuses/").status_code == 403
+    assert api_client.post("/api/v1/messages/", {}, format="json").status_code == 403
+    assert api_client.get("/api/v1/inbound-messages/").status_code == 200
+
+
+def test_view_permission_cannot_send(api_client, user_with_perms, group):
+    api_client.force_authenticate(user_with_perms("messaging.view_outboundmessage"))
+    response = api_client.post("/api/v1/messages/", {"group": group.pk, "type": "text", "text": {"body": "x"}},
+                               format="json")
+    assert response.status_code == 403
+
+
+def test_list_filters(admin_api, group):
+    # given
+    other = GroupFactory()
+    failed = OutboundMessageFactory(group=group, status="failed", error_code="131020",
+                                    error={"code": 131020, "title": "Bad group", "message": "", "details": ""})
+    OutboundMessageFactory(group=group, accepted=True)
+    OutboundMessageFactory(group=other)
+
+    def ids(query):
+        response = admin_api.get(f"/api/v1/messages/?{query}")
+        assert response.status_code == 200, response.json()
+        return {item["id"] for item in response.json()["results"]}
+
+    # then
+    assert len(ids(f"group={group.pk}")) == 2
+    assert ids("status=failed") == {failed.pk}
+    assert ids("error_code=131020") == {failed.pk}
+    assert len(ids("created_after=2000-01-01T00:00:00Z")) == 3
+    assert ids("created_before=2000-01-01T00:00:00Z") == set()
+    bad = admin_api.get("/api/v1/messages/?status=nope")
+    assert bad.status_code == 400
+    assert "status" in bad.json()["extra"]["fields"]
+
+
+def test_detail_statuses_and_receipts(admin_api, group, post_webhook):
+    # given
+    message = OutboundMessageFactory(group=group, accepted=True, wamid=WAMID)
+    post_webhook(webhook_body("messages.status_delivered_aggregated"))
+    post_webhook(webhook_body("messages.status_read_aggregated"))
+    # when
+    detail = admin_api.get(f"/api/v1/messages/{message.pk}/").json()
+    statuses = admin_api.get(f"/api/v1/messages/{message.pk}/statuses/").json()
+    receipts = admin_api.get(f"/api/v1/messages/{message.pk}/receipts/").json()
+    # then
+    assert (detail["status"], detail["delivered_count"], detail["read_count"]) == ("read", 3, 2)
+    assert [s["status"] for s in statuses["results"]] == ["delivered"] * 3 + ["read"] * 2
+    first = statuses["results"][0]
+    assert set(first) >= {"status", "participant", "timestamp", "error", "received_at"}
+    assert first["participant"] is not None
+    assert len(receipts["results"]) == 3
+    assert {"participant", "delivered_at", "read_at"} <= set(receipts["results"][0])
+
+
+def test_retry_only_for_failed(admin_api, group, graph):
+    # given
+    failed = OutboundMessageFactory(group=group, status="failed", error_code="131020")
+    accepted = OutboundMessageFactory(group=group, accepted=True)
+    # when
+    retried = admin_api.post(f"/api/v1/messages/{failed.pk}/retry/")
+    refused = admin_api.post(f"/api/v1/messages/{accepted.pk}/retry/")
+    # then
+    assert retried.status_code == 202
+    assert retried.json()["retry_of"] == failed.pk
+    assert retried.json()["status"] == "queued"
+    assert refused.status_code == 409
+
+
+def test_inbound_messages_list_with_group_filter(admin_api, group, post_webhook):
+    # given
+    post_webhook(webhook_body("messages.inbound_unsupported"))
+    post_webhook(webhook_body("messages.inbound_text"))
+    # when
+    response = admin_api.get(f"/api/v1/inbound-messages/?group={group.pk}")
+    empty = admin_api.get(f"/api/v1/inbound-messages/?group={GroupFactory().pk}")
+    # then
+    results = response.json()["results"]
+    assert {r["type"] for r in results} == {"text", "unsupported"}
+    unsupported = next(r for r in results if r["type"] == "unsupported")
+    assert unsupported["error"]["code"] == 130501
+    assert set(unsupported) == {"id", "group", "wamid", "from_wa_id", "from_user_id", "contact_name", "type", "text",
+                                "content", "error", "timestamp"}
+    assert empty.json()["results"] == []
+    assert InboundMessage.objects.count() == 2
+
+
+def test_schema_documents_the_message_endpoints(admin_api):
+    schema = admin_api.get("/api/schema/?format=json")
+    paths = json.loads(schema.content)["paths"]
+    for path in ("/api/v1/messages/", "/api/v1/messages/{id}/statuses/", "/api/v1/messages/{id}/receipts/",
+                 "/api/v1/messages/{id}/retry/", "/api/v1/inbound-messages/"):
+        assert path in paths
