@@ -6,12 +6,24 @@ from groups.cloud_api import CloudAPIError
 from groups.services.operations import MAX_SEND_ATTEMPTS
 
 
-@shared_task(autoretry_for=(CloudAPIError,), retry_backoff=30, retry_backoff_max=600, max_retries=MAX_SEND_ATTEMPTS)
-def group_operation_send_task(operation_id: int) -> None:
+@shared_task(bind=True, max_retries=MAX_SEND_ATTEMPTS)
+def group_operation_send_task(self, operation_id: int) -> None:
     """Send one queued group operation; the service decides whether a failure is retried."""
     from groups.services import group_operation_send
 
-    group_operation_send(operation_id=operation_id)
+    try:
+        group_operation_send(operation_id=operation_id)
+    except CloudAPIError as exc:
+        if not self.request.is_eager:
+            raise self.retry(exc=exc, countdown=min(600, 30 * 2**self.request.retries)) from exc
+        # No broker (tasks run in-process): retry at once, a bounded number of times; the service
+        # records the final failure itself once the attempts are spent.
+        for _ in range(MAX_SEND_ATTEMPTS):
+            try:
+                group_operation_send(operation_id=operation_id)
+                return
+            except CloudAPIError:
+                continue
 
 
 @shared_task
