@@ -5,11 +5,9 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.requirements-installed
 
 # Development-only values: `make run` is the one place that supplies them.
+# WHATSAPP_SANDBOX=true points the app at the sandbox with its token, secret and number.
 DEV_ENV := DEBUG=true \
 	SECRET_KEY=dev-only-insecure-secret-key \
-	WHATSAPP_ACCESS_TOKEN=sandbox-access-token \
-	WHATSAPP_APP_SECRET=sandbox-app-secret \
-	WHATSAPP_VERIFY_TOKEN=sandbox-verify-token \
 	WHATSAPP_SANDBOX=true \
 	DJANGO_SUPERUSER_USERNAME=admin \
 	DJANGO_SUPERUSER_EMAIL=admin@example.com \
@@ -25,10 +23,10 @@ $(STAMP): requirements.txt
 
 install: $(STAMP)
 
+# The app and the sandbox together (Ctrl-C stops both), seeded with demo groups and messages.
 run: $(STAMP)
 	$(DEV_ENV) $(BIN)/python manage.py migrate --noinput
-	$(DEV_ENV) $(BIN)/python manage.py demo_superuser
-	$(DEV_ENV) $(BIN)/python manage.py runserver 127.0.0.1:8000
+	$(DEV_ENV) $(BIN)/python -m sandbox.run_with_app
 
 test: $(STAMP)
 	$(BIN)/pytest -q -m "not integration and not e2e"

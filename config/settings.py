@@ -221,6 +221,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "messaging.tasks.unmatched_statuses_apply_known_task",
         "schedule": timedelta(minutes=1),
     },
+    "pins-expire-due": {
+        "task": "messaging.tasks.pins_expire_due_task",
+        "schedule": timedelta(minutes=1),  # Pins expire by the day; a minute late is invisible.
+    },
 }
 
 # --- WhatsApp Cloud API -------------------------------------------------------
@@ -314,5 +318,7 @@ LOGGING = {
     "loggers": {
         "django.db.backends": {"level": "WARNING"},
         "urllib3": {"level": "WARNING"},
+        # One line per successful task drowns everything else; failures are still logged.
+        "celery.app.trace": {"level": "WARNING"},
     },
 }

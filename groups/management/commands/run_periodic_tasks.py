@@ -4,6 +4,7 @@ import logging
 import time
 from datetime import datetime
 
+from celery.schedules import BaseSchedule
 from celery.schedules import schedule as celery_schedule
 from django.conf import settings
 from django.core.management.base import BaseCommand
@@ -28,7 +29,7 @@ class Command(BaseCommand):
             now = timezone.now()
             for name, entry in entries.items():
                 schedule = entry["schedule"]
-                if not isinstance(schedule, celery_schedule):
+                if not isinstance(schedule, BaseSchedule):  # A plain timedelta or number of seconds.
                     schedule = celery_schedule(schedule)
                 if options["once"] or name not in last_run or schedule.is_due(last_run[name]).is_due:
                     last_run[name] = now
