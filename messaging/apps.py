@@ -6,3 +6,10 @@ from django.apps import AppConfig
 class MessagingConfig(AppConfig):
     name = "messaging"
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        # The admin autodiscovers every app's admin.py before any ready() runs, so the groups admin is
+        # registered by now: hang the "Send a message" action on it from here, keeping groups unaware of us.
+        from messaging.admin import register_group_actions
+
+        register_group_actions()

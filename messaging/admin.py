@@ -1,0 +1,299 @@
+"""The support desk for messages: compose, the messages list with delivery counts, history and receipts."""
+
+import json
+import uuid
+
+from django import forms
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
+from django.db.models import QuerySet
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+from django.utils.html import format_html, format_html_join
+
+from config.exceptions import ApplicationError
+from groups.models import Group, Source
+from messaging.content import COMPOSABLE_TYPES, content_validate
+from messaging.errors import error_explain
+from messaging.exceptions import ContentInvalid
+from messaging.models import AccountError, InboundMessage, OutboundMessage, UnmatchedStatus
+from messaging.services import message_create, message_retry
+
+MEDIA_TYPES = ("image", "video", "audio", "document")
+
+
+class ComposeForm(forms.Form):
+    """One message to one or more groups; only the fields of the chosen type are used."""
+
+    groups = forms.ModelMultipleChoiceField(
+        queryset=Group.objects.filter(state=Group.State.ACTIVE, suspended=False).exclude(group_id=None),
+        widget=forms.CheckboxSelectMultiple,
+        help_text="Only active groups that are not suspended can receive messages.",
+    )
+    type = forms.ChoiceField(choices=[(name, name.capitalize()) for name in COMPOSABLE_TYPES], initial="text")
+    body = forms.CharField(widget=forms.Textarea(attrs={"rows": 5}), required=False, strip=False,
+                           help_text="Text: up to 4096 characters.")
+    preview_url = forms.BooleanField(required=False, label="Show a link preview")
+    media_link = forms.CharField(required=False, label="Media link", help_text="A public http(s) URL, or give an ID.")
+    media_id = forms.CharField(required=False, label="Media ID", help_text="An ID of media uploaded to Meta.")
+    caption = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}), required=False,
+                              help_text="Image, video and document only.")
+    filename = forms.CharField(required=False, help_text="Document only.")
+    template_name = forms.CharField(required=False)
+    template_language = forms.CharField(required=False, help_text="e.g. en_US")
+    template_components = forms.CharField(widget=forms.Textarea(attrs={"rows": 4}), required=False,
+                                          help_text='JSON list, e.g. [{"type": "body", "parameters": [...]}]')
+    token = forms.CharField(widget=forms.HiddenInput, required=False)  # Makes a double submit send once.
+
+    FIELD_FOR_KEY = {
+        "body": "body", "preview_url": "preview_url", "link": "media_link", "id": "media_id", "caption": "caption",
+        "filename": "filename", "name": "template_name", "language": "template_language",
+        "components": "template_components",
+    }
+
+    def _raw_content(self, data: dict) -> dict:
+        message_type = data.get("type")
+        if message_type == "text":
+            return {"body": data.get("body") or "", "preview_url": bool(data.get("preview_url"))}
+        if message_type in MEDIA_TYPES:
+            raw = {"link": data.get("media_link") or None, "id": data.get("media_id") or None}
+            if data.get("caption"):
+                raw["caption"] = data["caption"]
+            if data.get("filename"):
+                raw["filename"] = data["filename"]
+            return {key: value for key, value in raw.items() if value is not None}
+        raw: dict = {"name": data.get("template_name") or "", "language": data.get("template_language") or ""}
+        if data.get("template_components"):
+            try:
+                raw["components"] = json.loads(data["template_components"])
+            except json.JSONDecodeError as exc:
+                raise forms.ValidationError({"template_components": f"Not valid JSON: {exc.msg}."}) from exc
+        return raw
+
+    def clean(self):
+        data = super().clean()
+        if "type" not in data:
+            return data
+        try:
+            data["content"] = content_validate(type=data["type"], content=self._raw_content(data))
+        except ContentInvalid as exc:
+            key = (exc.field or "").split(".", 1)[-1].split("[", 1)[0]
+            raise forms.ValidationError({self.FIELD_FOR_KEY.get(key, "type"): exc.message}) from exc
+        return data
+
+
+def _fraction(count: int, total: int) -> str:
+    return f"{count}/{total}"
+
+
+class ErrorCodeFilter(admin.SimpleListFilter):
+    title = "error code"
+    parameter_name = "error_code"
+
+    def lookups(self, request, model_admin):
+        codes = OutboundMessage.objects.exclude(error_code="").values_list("error_code", flat=True).distinct()
+        return [(code, f"{code}: {explained.title}" if (explained := error_explain(code)) else code)
+                for code in sorted(codes)]
+
+    def queryset(self, request, queryset):
+        return queryset.filter(error_code=self.value()) if self.value() else queryset
+
+
+@admin.register(OutboundMessage)
+class OutboundMessageAdmin(admin.ModelAdmin):
+    list_display = ["id", "group", "type", "status", "delivered", "read", "error_code", "created_at"]
+    list_filter = ["status", "type", ErrorCodeFilter]
+    search_fields = ["wamid", "group__subject"]
+    list_select_related = ["group"]
+    actions = ["retry_failed"]
+    fields = [
+        "group", "type", "content", "status", "wamid", "error_explained", "recipient_count", "delivered", "read",
+        "retry_of", "created_by", "source", "attempt_count", "created_at", "accepted_at", "sent_at",
+        "delivered_at", "read_at", "failed_at", "receipt_matrix", "status_history",
+    ]
+    readonly_fields = fields
+    change_list_template = "admin/messaging/outboundmessage/change_list.html"
+
+    @admin.display(description="Delivered")
+    def delivered(self, message: OutboundMessage) -> str:
+        return _fraction(message.delivered_count, message.recipient_count)
+
+    @admin.display(description="Read")
+    def read(self, message: OutboundMessage) -> str:
+        return _fraction(message.read_count, message.recipient_count)
+
+    @admin.display(description="Error")
+    def error_explained(self, message: OutboundMessage) -> str:
+        explained = error_explain(message.error_code)
+        if explained is None:
+            return "-"
+        details = (message.error or {}).get("details") or (message.error or {}).get("message") or ""
+        return format_html(
+            "<strong>{}: {}</strong><br>{}<br><em>What to do:</em> {}{}",
+            explained.code, explained.title, explained.meaning, explained.action,
+            format_html("<br><small>Meta said: {}</small>", details) if details else "",
+        )
+
+    @admin.display(description="Receipts")
+    def receipt_matrix(self, message: OutboundMessage) -> str:
+        receipts = list(message.receipts.select_related("participant"))
+        known = {r.participant_id for r in receipts if r.participant_id}
+        rows = [
+            (str(r.participant or r), r.delivered_at or "-", r.read_at or "-") for r in receipts
+        ] + [
+            (str(p), "-", "-") for p in message.group.participants.filter(state="active").exclude(pk__in=known)
+        ]
+        if not rows:
+            return "No participant yet."
+        return format_html(
+            '<table class="receipt-matrix"><thead><tr><th>Participant</th><th>Delivered</th><th>Read</th></tr>'
+            "</thead><tbody>{}</tbody></table>",
+            format_html_join("", "<tr><td>{}</td><td>{}</td><td>{}</td></tr>", rows),
+        )
+
+    @admin.display(description="Status history")
+    def status_history(self, message: OutboundMessage) -> str:
+        rows = [
+            (c.created_at, c.status, c.participant_key or "group", f"{c.from_status} → {c.to_status}",
+             c.timestamp or "-", (c.error or {}).get("code") or "", c.get_source_display())
+            for c in message.status_changes.order_by("pk")
+        ]
+        return format_html(
+            '<table class="status-history"><thead><tr><th>Received</th><th>Event</th><th>Who</th><th>Message</th>'
+            "<th>Meta's time</th><th>Error</th><th>Source</th></tr></thead><tbody>{}</tbody></table>",
+            format_html_join("", "<tr>" + "<td>{}</td>" * 7 + "</tr>", rows),
+        )
+
+    def has_add_permission(self, request):
+        return False  # Messages are written on the compose page, through the service.
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def has_retry_permission(self, request) -> bool:
+        return request.user.has_perm("messaging.add_outboundmessage")
+
+    @admin.action(description="Retry the selected failed messages", permissions=["retry"])
+    def retry_failed(self, request: HttpRequest, queryset: QuerySet[OutboundMessage]) -> None:
+        retried = 0
+        for message in queryset.select_related("group"):
+            try:
+                message_retry(message=message, created_by=request.user, source=Source.ADMIN)
+            except ApplicationError as exc:
+                self.message_user(request, f"{message}: {exc.message}", messages.ERROR)
+            else:
+                retried += 1
+        if retried:
+            self.message_user(request, f"Queued {retried} retr{'y' if retried == 1 else 'ies'}.", messages.SUCCESS)
+
+    def get_urls(self):
+        compose = path("compose/", self.admin_site.admin_view(self.compose_view), name="messaging_compose")
+        return [compose, *super().get_urls()]
+
+    def compose_view(self, request: HttpRequest) -> HttpResponse:
+        """Compose one message to the chosen groups: preview first, then send through the service."""
+        if not request.user.has_perm("messaging.add_outboundmessage"):
+            raise PermissionDenied
+        preview = None
+        if request.method == "POST":
+            form = ComposeForm(request.POST)
+            if form.is_valid():
+                if "_send" in request.POST:
+                    return self._compose_send(request, form)
+                preview = {"type": form.cleaned_data["type"], "content": form.cleaned_data["content"],
+                           "json": json.dumps({form.cleaned_data["type"]: form.cleaned_data["content"]}, indent=2),
+                           "groups": form.cleaned_data["groups"]}
+        else:
+            selected = [pk for pk in request.GET.get("groups", "").split(",") if pk.isdigit()]
+            form = ComposeForm(initial={"groups": selected, "type": "text", "token": uuid.uuid4().hex})
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.model._meta,
+            "title": "Send a message",
+            "form": form,
+            "preview": preview,
+            "media_types": MEDIA_TYPES,
+        }
+        return TemplateResponse(request, "admin/messaging/compose.html", context)
+
+    def _compose_send(self, request: HttpRequest, form: ComposeForm) -> HttpResponse:
+        sent = 0
+        token = form.cleaned_data.get("token") or uuid.uuid4().hex
+        for group in form.cleaned_data["groups"]:
+            try:
+                message_create(
+                    group=group, type=form.cleaned_data["type"], content=form.cleaned_data["content"],
+                    created_by=request.user, source=Source.ADMIN, idempotency_key=f"admin:{token}:{group.pk}",
+                )
+            except ApplicationError as exc:
+                self.message_user(request, f"{group}: {exc.message}", messages.ERROR)
+            else:
+                sent += 1
+        if sent:
+            self.message_user(request, f"Queued {sent} message{'s' if sent != 1 else ''}.", messages.SUCCESS)
+        return HttpResponseRedirect(reverse("admin:messaging_outboundmessage_changelist"))
+
+
+@admin.action(description="Send a message to the selected groups")
+def send_message_to_groups(modeladmin, request: HttpRequest, queryset: QuerySet[Group]) -> HttpResponse | None:
+    """Open the compose page with the selected groups ticked (registered on the groups admin in apps.ready)."""
+    if not request.user.has_perm("messaging.add_outboundmessage"):
+        modeladmin.message_user(request, "You may not send messages.", messages.ERROR)
+        return None
+    ids = ",".join(str(pk) for pk in queryset.values_list("pk", flat=True))
+    return HttpResponseRedirect(f"{reverse('admin:messaging_compose')}?groups={ids}")
+
+
+def register_group_actions(site: admin.AdminSite = admin.site) -> None:
+    """Add "Send a message to the selected groups" to the groups admin, if it is registered."""
+    group_admin = site._registry.get(Group)
+    if group_admin is None:
+        return
+    actions = list(group_admin.actions or [])
+    if send_message_to_groups not in actions:
+        group_admin.actions = [*actions, send_message_to_groups]
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(InboundMessage)
+class InboundMessageAdmin(ReadOnlyAdmin):
+    list_display = ["timestamp", "group", "from_wa_id", "from_user_id", "contact_name", "type", "text", "error_code"]
+    list_filter = ["type"]
+    search_fields = ["text", "contact_name", "from_wa_id", "from_user_id", "wamid"]
+    list_select_related = ["group"]
+
+    @admin.display(description="Error")
+    def error_code(self, message: InboundMessage) -> str:
+        return str((message.error or {}).get("code") or "")
+
+
+@admin.register(AccountError)
+class AccountErrorAdmin(ReadOnlyAdmin):
+    list_display = ["received_at", "code", "title", "meaning", "meta_phone_number_id"]
+    list_filter = ["code"]
+
+    @admin.display(description="Meaning and what to do")
+    def meaning(self, error: AccountError) -> str:
+        explained = error_explain(error.code)
+        return f"{explained.meaning} {explained.action}" if explained else ""
+
+
+@admin.register(UnmatchedStatus)
+class UnmatchedStatusAdmin(ReadOnlyAdmin):
+    list_display = ["created_at", "wamid", "status", "participant_key", "timestamp", "applied_at"]
+    list_filter = ["status", ("applied_at", admin.EmptyFieldListFilter)]
+    search_fields = ["wamid"]
