@@ -1,0 +1,174 @@
+"""The groups support desk through the Django test client: list, forms, actions and their confirmations."""
+
+import re
+
+import pytest
+from responses import matchers
+
+from groups.models import Group, GroupOperation, JoinRequest
+from tests.groups.factories import GroupFactory, JoinRequestFactory, ParticipantFactory, PhoneNumberFactory
+from tests.spec import SPEC_G1, SPEC_G3, SPEC_PHONE_NUMBER_ID, graph_json
+
+pytestmark = pytest.mark.django_db
+
+BASE = "https://graph.meta.test/v25.0"
+
+
+def management_forms(page: str) -> dict:
+    """Return the inline formsets' management fields of a change page, as a browser would post them."""
+    return dict(re.findall(r'name="([\w-]+-(?:TOTAL|INITIAL|MIN_NUM|MAX_NUM)_FORMS)"[^>]*value="(\d+)"', page))
+
+
+@pytest.fixture
+def desk(client, superuser):
+    client.force_login(superuser)
+    return client
+
+
+def test_group_list_shows_participants_out_of_eight(desk):
+    GroupFactory(subject="Order 48213", participant_count=3)
+    response = desk.get("/admin/groups/group/")
+    assert response.status_code == 200
+    assert "Order 48213" in response.text and "3/8" in response.text
+
+
+def test_create_form_queues_the_create(desk, graph, django_capture_on_commit_callbacks):
+    # given
+    number = PhoneNumberFactory()
+    graph.post(f"{BASE}/{SPEC_PHONE_NUMBER_ID}/groups", json=graph_json("create_group.response"))
+    # when
+    with django_capture_on_commit_callbacks(execute=True):
+        response = desk.post("/admin/groups/group/add/", {
+            "phone_number": number.pk, "subject": "Order 48213 - delivery support", "description": "",
+            "join_approval_mode": "auto_approve",
+        }, follow=True)
+    # then
+    assert response.status_code == 200
+    group = Group.objects.get()
+    assert group.state == Group.State.CREATING
+    assert GroupOperation.objects.get().request_id == "c4f1a9e07b2d4c3f9e5a8b61d0c7e2f4"
+
+
+def test_change_form_queues_a_settings_update(desk, graph, django_capture_on_commit_callbacks):
+    # given
+    group = GroupFactory(group_id=SPEC_G1, subject="Old")
+    graph.post(f"{BASE}/{SPEC_G1}", json={"success": True},
+               match=[matchers.json_params_matcher({"messaging_product": "whatsapp", "subject": "New"})])
+    forms = management_forms(desk.get(f"/admin/groups/group/{group.pk}/change/").text)
+    # when
+    with django_capture_on_commit_callbacks(execute=True):
+        desk.post(f"/admin/groups/group/{group.pk}/change/", {"subject": "New", "description": "", **forms})
+    # then
+    group.refresh_from_db()
+    assert group.subject == "Old"  # Until Meta confirms by webhook.
+    assert GroupOperation.objects.get().requested == {"subject": "New"}
+
+
+def test_suspended_group_shows_a_banner_and_no_editable_fields(desk):
+    group = GroupFactory(suspended=True)
+    response = desk.get(f"/admin/groups/group/{group.pk}/change/")
+    assert 'id="suspended-banner"' in response.text
+    assert 'name="subject"' not in response.text
+
+
+def test_reset_invite_link_asks_for_confirmation_first(desk, graph):
+    # given
+    group = GroupFactory(group_id=SPEC_G1)
+    data = {"action": "reset_invite_link", "_selected_action": [group.pk]}
+    # when
+    asked = desk.post("/admin/groups/group/", data)
+    graph.post(f"{BASE}/{SPEC_G1}/invite_link", json=graph_json("reset_invite_link.response"))
+    done = desk.post("/admin/groups/group/", {**data, "post": "yes"}, follow=True)
+    # then
+    assert "stops working" in asked.text
+    group.refresh_from_db()
+    assert group.invite_link == "https://chat.whatsapp.com/F8uYc2RbN6qJw4ZeT1kVsA"
+    assert "invite link reset" in done.text
+
+
+def test_delete_action_confirms_then_queues(desk, graph, django_capture_on_commit_callbacks):
+    # given
+    group = GroupFactory(group_id=SPEC_G1)
+    data = {"action": "delete_groups", "_selected_action": [group.pk]}
+    asked = desk.post("/admin/groups/group/", data)
+    graph.delete(f"{BASE}/{SPEC_G1}", json=graph_json("delete_group.response"))
+    # when
+    with django_capture_on_commit_callbacks(execute=True):
+        desk.post("/admin/groups/group/", {**data, "post": "yes"})
+    # then
+    assert "cannot be undone" in asked.text
+    group.refresh_from_db()
+    assert group.state == Group.State.DELETING
+
+
+def test_action_on_a_suspended_group_shows_the_refusal(desk):
+    group = GroupFactory(suspended=True, subject="Held")
+    response = desk.post("/admin/groups/group/", {"action": "delete_groups", "_selected_action": [group.pk],
+                                                  "post": "yes"}, follow=True)
+    assert "Held: WhatsApp suspended this group" in response.text
+    group.refresh_from_db()
+    assert group.state == Group.State.ACTIVE
+
+
+def test_meta_error_shows_code_and_meaning(desk, graph):
+    # given
+    group = GroupFactory(group_id=SPEC_G1, subject="Gone")
+    graph.get(f"{BASE}/{SPEC_G1}", status=400, json=graph_json("error.rate_limit_130429"))
+    # when
+    response = desk.post("/admin/groups/group/", {"action": "sync_from_meta", "_selected_action": [group.pk]},
+                         follow=True)
+    # then
+    assert "Gone: Meta error 130429" in response.text
+
+
+def test_sync_action_reads_the_group(desk, graph):
+    group = GroupFactory(group_id=SPEC_G1)
+    graph.get(f"{BASE}/{SPEC_G1}", json=graph_json("get_group_info.response"))
+    desk.post("/admin/groups/group/", {"action": "sync_from_meta", "_selected_action": [group.pk]})
+    group.refresh_from_db()
+    assert group.participant_count == 3
+
+
+def test_remove_participants_action_confirms_then_queues(desk, graph, django_capture_on_commit_callbacks):
+    # given
+    group = GroupFactory(group_id=SPEC_G1)
+    participant = ParticipantFactory(group=group, wa_id="16505551234")
+    data = {"action": "remove_participants", "_selected_action": [participant.pk]}
+    asked = desk.post("/admin/groups/participant/", data)
+    graph.delete(f"{BASE}/{SPEC_G1}/participants", json={"success": True})
+    # when
+    with django_capture_on_commit_callbacks(execute=True):
+        desk.post("/admin/groups/participant/", {**data, "post": "yes"})
+    # then
+    assert "can no longer join" in asked.text
+    assert GroupOperation.objects.get().requested == {"participants": ["16505551234"]}
+
+
+def test_approve_join_requests_reports_each_failure_with_its_meaning(desk, graph):
+    # given
+    group = GroupFactory(group_id=SPEC_G3)
+    ids = graph_json("approve_join_requests.request")["join_requests"]
+    requests_ = [JoinRequestFactory(group=group, join_request_id=i) for i in ids]
+    graph.post(f"{BASE}/{SPEC_G3}/join_requests", status=206,
+               json=graph_json("approve_join_requests.partial.response"))
+    # when
+    response = desk.post("/admin/groups/joinrequest/", {"action": "approve",
+                                                        "_selected_action": [r.pk for r in requests_]}, follow=True)
+    # then
+    assert "1 join request(s) approved" in response.text
+    assert "Meta error 131203" in response.text
+    assert JoinRequest.objects.get(join_request_id=ids[0]).state == JoinRequest.State.APPROVED
+
+
+def test_reject_join_request_action(desk, graph):
+    group = GroupFactory(group_id=SPEC_G3)
+    join_request = JoinRequestFactory(group=group, join_request_id="NDQ3NzAwOTAwMTIzOjEyMDM2MzQwNTMwOTk1NDgxMg")
+    graph.delete(f"{BASE}/{SPEC_G3}/join_requests", json=graph_json("reject_join_requests.response"))
+    desk.post("/admin/groups/joinrequest/", {"action": "reject", "_selected_action": [join_request.pk]})
+    join_request.refresh_from_db()
+    assert join_request.state == JoinRequest.State.REJECTED
+
+
+def test_staff_without_permission_cannot_open_groups(client, user_with_perms):
+    client.force_login(user_with_perms(is_staff=True))
+    assert client.get("/admin/groups/group/").status_code == 403
