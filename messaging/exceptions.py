@@ -39,3 +39,35 @@ class MessageNotRetryable(MessagingError):
 
     code = "message_not_retryable"
     http_status = status.HTTP_409_CONFLICT
+
+
+class PinNotAllowed(MessagingError):
+    """A pin or unpin request breaks one of the rules of spec §4.16; `field` names the offending input."""
+
+    code = "pin_not_allowed"
+
+
+class PinExpirationInvalid(PinNotAllowed):
+    """`expiration_days` is not an integer from 1 to 30."""
+
+    code = "invalid"
+
+
+class PinTargetInvalid(PinNotAllowed):
+    """`message_id` is not the wamid of a message in that group."""
+
+    code = "pin_target_invalid"
+
+
+class PinAlreadyActive(PinNotAllowed):
+    """The message is already pinned (or being pinned) in that group."""
+
+    code = "pin_already_active"
+    http_status = status.HTTP_409_CONFLICT
+
+
+class PinNotActive(PinNotAllowed):
+    """Only an active pin can be unpinned, once."""
+
+    code = "pin_not_active"
+    http_status = status.HTTP_409_CONFLICT

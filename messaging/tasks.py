@@ -33,3 +33,11 @@ def unmatched_statuses_apply_known_task() -> int:
     from messaging.services import unmatched_statuses_apply_known
 
     return unmatched_statuses_apply_known()
+
+
+@shared_task(ignore_result=True)
+def pins_expire_due_task() -> int:
+    """Turn pins past their `expires_at` into `expired`, one bounded batch per run."""
+    from messaging.services.pins import pins_expire_due
+
+    return pins_expire_due()
