@@ -284,7 +284,7 @@ MESSAGE_SEND_RATE_PER_SECOND = env.float("MESSAGE_SEND_RATE_PER_SECOND", default
 MESSAGE_PACE_MAX_WAIT_SECONDS = env.float("MESSAGE_PACE_MAX_WAIT_SECONDS", default=1.0)
 # "auto": Redis when the broker is Redis, else the database; or force "redis" / "database".
 MESSAGE_PACING_BACKEND = env.str("MESSAGE_PACING_BACKEND", default="auto")
-MESSAGE_PACING_REDIS_URL = env.str("MESSAGE_PACING_REDIS_URL", default=env.str("CELERY_BROKER_URL", default=""))
+MESSAGE_PACING_REDIS_URL = env.str("MESSAGE_PACING_REDIS_URL", default="") or env.str("CELERY_BROKER_URL", default="")
 
 # --- Groups -------------------------------------------------------------------
 
