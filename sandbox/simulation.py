@@ -293,13 +293,17 @@ class Simulator:
         if message.type != "pin":
             reads = sorted((at + self.delay(3, 30), wa_id) for at, wa_id in delivered
                            if self.rng.random() < self.config.read_rate)
-        if delivered and self.rng.random() < self.config.reorder_rate:
+        reorder = bool(delivered) and self.rng.random() < self.config.reorder_rate
+        if reorder:
             sent_at = delivered[-1][0] + self.delay(0.2, 1.0)  # Meta does not promise order (spec §7.4).
-        self.later(sent_at, lambda: self._statuses(message, [("sent", None, None)]))
+        else:
+            self.later(sent_at, lambda: self._statuses(message, [("sent", None, None)]))
         for state, timeline in (("delivered", delivered), ("read", reads)):
             for batch in self._batches(timeline):
                 entries = [(state, wa_id, pricing if state == "delivered" else None) for _at, wa_id in batch]
                 self.later(batch[-1][0], lambda entries=entries: self._statuses(message, entries))
+            if reorder and state == "delivered":  # Scheduled after the deliveries: it runs after them on a tie.
+                self.later(sent_at, lambda: self._statuses(message, [("sent", None, None)]))
 
     def _batches(self, timeline: list[tuple[float, str]]) -> list[list[tuple[float, str]]]:
         """Split one message's per-participant events into bodies of 1 to 3 statuses, as Meta aggregates."""

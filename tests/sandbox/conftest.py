@@ -38,6 +38,7 @@ class Receiver:
 
         class Handler(BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"
+            disable_nagle_algorithm = True  # Headers and body go out in two writes: no 40 ms stall.
 
             def do_POST(self) -> None:
                 raw = self.rfile.read(int(self.headers.get("Content-Length") or 0))
@@ -56,7 +57,7 @@ class Receiver:
         self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self.httpd.daemon_threads = True
         self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}/webhooks/whatsapp/"
-        threading.Thread(target=self.httpd.serve_forever, args=(0.05,), daemon=True).start()
+        threading.Thread(target=self.httpd.serve_forever, args=(0.01,), daemon=True).start()
 
     def bodies(self) -> list[dict]:
         with self._cond:
@@ -135,8 +136,9 @@ class Api:
         assert response.status_code == 200, response.text
         return response.json()
 
-    def send_text(self, group_id: str, text: str = "Hello group", **extra) -> requests.Response:
-        return self.call("POST", f"/{self.phone}/messages", json={
+    def send_text(self, group_id: str, text: str = "Hello group", timeout: float | tuple = 5,
+                  **extra) -> requests.Response:
+        return self.call("POST", f"/{self.phone}/messages", timeout=timeout, json={
             "messaging_product": "whatsapp", "recipient_type": "group", "to": group_id, "type": "text",
             "text": {"preview_url": False, "body": text}, **extra})
 
@@ -153,7 +155,7 @@ def make_sandbox(receiver: Receiver) -> Iterator[Callable[..., Sandbox]]:
         settings = {"host": "127.0.0.1", "port": 0, "access_token": TOKEN, "app_secret": SECRET,
                     "webhook_url": receiver.url, "delay_scale": 0.0, "seed": 7, "webhook_retry_base": 0.01,
                     "webhook_concurrency": 1, **QUIET, **overrides}
-        sandbox = Sandbox(SandboxConfig(**settings, faults=FaultConfig(**(faults or {})))).start()
+        sandbox = Sandbox(SandboxConfig(**settings, faults=FaultConfig(**(faults or {})))).start(poll_interval=0.01)
         started.append(sandbox)
         return sandbox
 
