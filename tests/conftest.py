@@ -97,3 +97,44 @@ def post_webhook(client):
         return client.post("/webhooks/whatsapp/", data=body, content_type="application/json", **extra)
 
     return post
+
+
+# --- Real processes (tests marked integration or e2e, under `make test-services`) ----------
+
+
+@pytest.fixture(scope="session")
+def sandbox_url(live_server):
+    """Start the sandbox playing Meta, posting its webhooks to the live test server."""
+    from django.conf import settings
+
+    from tests.processes import free_port, start_sandbox, stop
+
+    port = free_port()
+    process = start_sandbox(
+        port=port,
+        webhook_url=f"{live_server.url}/webhooks/whatsapp/",
+        access_token=settings.WHATSAPP_ACCESS_TOKEN,
+        app_secret=settings.WHATSAPP_APP_SECRET,
+    )
+    yield f"http://127.0.0.1:{port}"
+    stop(process)
+
+
+@pytest.fixture(scope="session")
+def celery_worker(django_db_setup, django_db_blocker, sandbox_url):
+    """Start a real worker on the real broker, sharing the test database and calling the sandbox."""
+    from django.db import connection
+
+    from tests.processes import start_worker, stop
+
+    with django_db_blocker.unblock():
+        db = connection.settings_dict
+    env = {
+        **os.environ,
+        "DATABASE_URL": f"postgres://{db['USER']}@{db['HOST']}:{db['PORT']}/{db['NAME']}",
+        "DATABASE_CONN_MAX_AGE": "0",
+        "WHATSAPP_API_BASE_URL": sandbox_url,
+    }
+    process = start_worker(env=env)
+    yield process
+    stop(process)

@@ -3,7 +3,7 @@
 import pytest
 from django.conf import settings
 
-from tests.integration.conftest import wait_for
+from tests.processes import wait_for
 from tests.spec import webhook_body
 from webhooks.models import WebhookEvent
 
