@@ -43,6 +43,7 @@ class SandboxConfig:
     port: int = 8001
     access_token: str = "sandbox-access-token"
     app_secret: str = "sandbox-app-secret"
+    verify_token: str = "sandbox-verify-token"
     webhook_url: str = "http://127.0.0.1:8000/webhooks/whatsapp/"
     api_version: str = "v25.0"
     phone_number_id: str = DEFAULT_PHONE_NUMBER_ID
@@ -72,6 +73,8 @@ _OPTIONS: list[tuple[str, str, type, tuple[str, ...], str]] = [
     ("--port", "port", int, ("SANDBOX_PORT",), "port to listen on"),
     ("--access-token", "access_token", str, ("SANDBOX_ACCESS_TOKEN", "WHATSAPP_ACCESS_TOKEN"), "expected Bearer token"),
     ("--app-secret", "app_secret", str, ("SANDBOX_APP_SECRET", "WHATSAPP_APP_SECRET"), "HMAC key of webhooks"),
+    ("--verify-token", "verify_token", str, ("SANDBOX_VERIFY_TOKEN", "WHATSAPP_VERIFY_TOKEN"),
+     "token of the GET handshake"),
     ("--webhook-url", "webhook_url", str, ("SANDBOX_WEBHOOK_URL",), "where webhooks are POSTed"),
     ("--api-version", "api_version", str, ("SANDBOX_API_VERSION", "WHATSAPP_API_VERSION"), "Graph version in paths"),
     ("--phone-number-id", "phone_number_id", str, ("SANDBOX_PHONE_NUMBER_ID",), "the business number's id"),

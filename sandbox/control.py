@@ -42,6 +42,8 @@ class ControlApi:
             if parts == ["reset"] and method == "POST":
                 self.sandbox.reset()
                 return 200, {"reset": True}
+            if parts == ["verify"] and method == "POST":
+                return 200, self.sandbox.dispatcher.verify()
             if parts == ["webhooks"] and method == "GET":
                 return 200, {"deliveries": [d.summary() for d in list(self.sandbox.dispatcher.log)]}
             if parts == ["faults"] and method in ("GET", "POST"):

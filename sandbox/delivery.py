@@ -54,7 +54,8 @@ class WebhookDispatcher:
                                         thread_name_prefix="sandbox-webhook")
         self._ids = itertools.count(1)
         self._lock = threading.Lock()
-        self._outstanding = 0
+        self._waiting = 0  # Scheduled (first try or retry), not yet handed to the pool.
+        self._running = 0
         self._local = threading.local()
         self.log: deque[Delivery] = deque(maxlen=LOG_SIZE)
 
@@ -63,8 +64,15 @@ class WebhookDispatcher:
 
     @property
     def outstanding(self) -> int:
+        """Deliveries scheduled or in flight."""
         with self._lock:
-            return self._outstanding
+            return self._waiting + self._running
+
+    def forget(self) -> None:
+        """Drop the log and the count of scheduled deliveries (the scheduler was cleared)."""
+        with self._lock:
+            self._waiting = 0
+            self.log.clear()
 
     def send(self, body: dict, *, delay: float = 0.0) -> None:
         """Deliver `body` after `delay` seconds, now and then twice, or many times in a storm."""
@@ -81,11 +89,18 @@ class WebhookDispatcher:
     def _enqueue(self, field_name: str, raw: bytes, kind: str, delay: float) -> None:
         delivery = Delivery(id=next(self._ids), field=field_name, body=raw, kind=kind)
         with self._lock:
-            self._outstanding += 1
             self.log.append(delivery)
+        self._schedule(delivery, delay)
+
+    def _schedule(self, delivery: Delivery, delay: float) -> None:
+        with self._lock:
+            self._waiting += 1
         self._scheduler.call_later(delay, lambda: self._submit(delivery))
 
     def _submit(self, delivery: Delivery) -> None:
+        with self._lock:
+            self._waiting = max(self._waiting - 1, 0)
+            self._running += 1
         try:
             self._pool.submit(self._attempt, delivery)
         except RuntimeError:  # The pool is shut down: the sandbox is stopping.
@@ -93,7 +108,18 @@ class WebhookDispatcher:
 
     def _done(self) -> None:
         with self._lock:
-            self._outstanding -= 1
+            self._running -= 1
+
+    def verify(self) -> dict:
+        """Do Meta's GET handshake against the webhook URL (spec §7.2) and say whether it passed."""
+        challenge = str(self._rng.randrange(10**9, 10**10))
+        params = {"hub.mode": "subscribe", "hub.challenge": challenge, "hub.verify_token": self._config.verify_token}
+        try:
+            response = requests.get(self._config.webhook_url, params=params, timeout=self._config.webhook_timeout)
+        except requests.RequestException as exc:
+            return {"verified": False, "error": type(exc).__name__}
+        return {"verified": response.status_code == 200 and response.text == challenge,
+                "status": response.status_code}
 
     def _session(self) -> requests.Session:
         session = getattr(self._local, "session", None)
@@ -127,5 +153,5 @@ class WebhookDispatcher:
             logger.warning("webhook %s dropped after %d attempts: %s", delivery.id, len(delivery.attempts), record)
             self._done()
             return
-        backoff = self._config.webhook_retry_base * (2**retries_done)
-        self._scheduler.call_later(backoff, lambda: self._submit(delivery))
+        self._schedule(delivery, self._config.webhook_retry_base * (2**retries_done))
+        self._done()

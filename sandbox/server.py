@@ -77,6 +77,7 @@ class Sandbox:
     def reset(self) -> None:
         """Forget every group, message and scheduled webhook; keep the settings."""
         self.scheduler.clear()
+        self.dispatcher.forget()
         self.world.reset()
 
     def wait_idle(self, timeout: float = 5.0) -> bool:

@@ -290,7 +290,7 @@ class Simulator:
             pricing = events.INDIVIDUAL_UTILITY
         delivered = sorted((sent_at + self.delay(1, 4), wa_id) for wa_id in message.recipients)
         reads = []
-        if message.type != "pin":
+        if message.type != "pin" and message.recipient_type == "group":
             reads = sorted((at + self.delay(3, 30), wa_id) for at, wa_id in delivered
                            if self.rng.random() < self.config.read_rate)
         reorder = bool(delivered) and self.rng.random() < self.config.reorder_rate

@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 
 from sandbox.config import load_config
+from tests.sandbox.conftest import Api
 from tests.sandbox.helpers import sample_item
 
 
@@ -103,3 +104,41 @@ def test_package_runs_as_a_module_and_imports_no_django():
     # then
     assert result.stdout.strip() == "False"
     assert "--fault-rate-limit-every" in usage.stdout
+
+
+def test_verify_does_metas_get_handshake(make_sandbox, receiver):
+    # given
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+    from threading import Thread
+    from urllib.parse import parse_qs, urlsplit
+
+    seen: list[dict] = []
+
+    class App(BaseHTTPRequestHandler):
+        def do_GET(self):
+            query = {k: v[0] for k, v in parse_qs(urlsplit(self.path).query).items()}
+            seen.append(query)
+            ok = query.get("hub.verify_token") == "the-token"
+            body = query["hub.challenge"].encode() if ok else b"no"
+            self.send_response(200 if ok else 403)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args):
+            pass
+
+    app = ThreadingHTTPServer(("127.0.0.1", 0), App)
+    Thread(target=app.serve_forever, args=(0.01,), daemon=True).start()
+    url = f"http://127.0.0.1:{app.server_address[1]}/webhooks/whatsapp/"
+    good = make_sandbox(webhook_url=url, verify_token="the-token")
+    bad = make_sandbox(webhook_url=url, verify_token="other")
+    # when
+    passed = Api(good).control("POST", "verify").json()
+    failed = Api(bad).control("POST", "verify").json()
+    app.shutdown()
+    app.server_close()
+    # then
+    assert passed == {"verified": True, "status": 200}
+    assert failed == {"verified": False, "status": 403}
+    assert seen[0]["hub.mode"] == "subscribe"

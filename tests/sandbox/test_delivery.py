@@ -123,3 +123,6 @@ def test_realistic_delays_hold_webhooks_back(make_sandbox, receiver):
     assert receiver.posts == []
     body = json.loads(json.dumps(api.control("GET", "state").json()))
     assert len(body["pending_creates"]) == 1
+    api.control("POST", "reset")
+    assert api.sandbox.wait_idle(timeout=1)
+    assert api.control("GET", "state").json()["pending_creates"] == []
