@@ -1,0 +1,64 @@
+"""A support agent's day in a real browser: the admin, the sandbox playing Meta, and a real worker."""
+
+import json
+import urllib.request
+
+import pytest
+from playwright.sync_api import Page, expect
+
+from groups.models import Group, PhoneNumber
+from tests.processes import wait_for
+from tests.spec import SPEC_DISPLAY_PHONE_NUMBER, SPEC_PHONE_NUMBER_ID, SPEC_WABA_ID
+
+pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
+
+
+def _sandbox(url: str, path: str, data: dict | None = None) -> dict:
+    request = urllib.request.Request(
+        f"{url}/_sandbox/{path}", data=json.dumps(data or {}).encode(), method="POST" if data is not None else "GET"
+    )
+    with urllib.request.urlopen(request, timeout=5) as response:
+        return json.loads(response.read())
+
+
+def _reload_until(page: Page, text: str, *, timeout: float = 30.0) -> None:
+    """Reload until `text` shows: the page is server-rendered, webhooks change it behind our back."""
+
+    def shown() -> bool:
+        page.reload()
+        return page.get_by_text(text).count() > 0
+
+    wait_for(shown, timeout=timeout, interval=0.5, what=f"{text!r} on {page.url}")
+
+
+def test_create_a_group_see_it_active_and_a_participant_join(admin_page: Page, live_server, sandbox_url):
+    # given: our number, as the sandbox knows it
+    PhoneNumber.objects.create(
+        phone_number_id=SPEC_PHONE_NUMBER_ID, display_phone_number=SPEC_DISPLAY_PHONE_NUMBER,
+        waba_id=SPEC_WABA_ID, label="Support",
+    )
+    page = admin_page
+
+    # when: staff create a group in the admin
+    page.goto(f"{live_server.url}/admin/groups/group/add/")
+    page.select_option("#id_phone_number", label=f"Support (+{SPEC_DISPLAY_PHONE_NUMBER})")
+    page.fill("#id_subject", "E2E customer care")
+    page.click("input[name=_save]")
+
+    # then: Meta's create webhook (from the sandbox, through the worker) makes it active with a link
+    group = wait_for(
+        lambda: Group.objects.filter(subject="E2E customer care", state=Group.State.ACTIVE).first(),
+        what="group active",
+    )
+    assert group.invite_link.startswith("https://chat.whatsapp.com/")
+    page.goto(f"{live_server.url}/admin/groups/group/{group.pk}/change/")
+    _reload_until(page, group.invite_link)
+    expect(page.get_by_text("Active").first).to_be_visible()
+
+    # when: someone joins through the invite link
+    _sandbox(sandbox_url, f"groups/{group.group_id}/join", {"wa_id": "447700900123", "name": "Oliver Grant"})
+
+    # then: the participant appears on the group page
+    _reload_until(page, "447700900123")
+    group.refresh_from_db()
+    assert group.participant_count == 1
