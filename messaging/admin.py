@@ -297,3 +297,6 @@ class UnmatchedStatusAdmin(ReadOnlyAdmin):
     list_display = ["created_at", "wamid", "status", "participant_key", "timestamp", "applied_at"]
     list_filter = ["status", ("applied_at", admin.EmptyFieldListFilter)]
     search_fields = ["wamid"]
+
+
+from messaging import admin_pins  # noqa: E402, F401  Pins admin; hangs its action and inline on the admins above.

@@ -45,14 +45,15 @@ def pins_active_oldest_first(*, group: Group) -> QuerySet[Pin]:
     return Pin.objects.filter(group=group, state=PinState.ACTIVE).order_by("pinned_at", "pk")
 
 
-def pin_to_be_replaced(*, group: Group) -> Pin | None:
+def pin_to_be_replaced(*, group: Group, ahead: int = 0) -> Pin | None:
     """Return the active pin a new pin of the group would push out once Meta accepts it, if any.
 
-    Pins still pending are accepted first, so each of them pushes out one of the oldest first.
+    Pins still pending, and `ahead` more about to be asked first, are accepted before it, so each of
+    them pushes out one of the oldest first.
     """
     active = list(pins_active_oldest_first(group=group))
     pending = Pin.objects.filter(group=group, state=PinState.PENDING).count()
-    index = len(active) + pending - (Pin.MAX_ACTIVE_PER_GROUP - 1) - 1
+    index = len(active) + pending + ahead - Pin.MAX_ACTIVE_PER_GROUP
     return active[index] if 0 <= index < len(active) else None
 
 

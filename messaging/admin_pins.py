@@ -1,0 +1,203 @@
+"""Admin of pins: the pins list with time left and an Unpin action, a Pin action on messages, pins on the group page.
+
+Imported at the end of messaging/admin.py: the groups and messages admins are registered by then, and
+this module hangs its action and inline on them, so neither of them needs to know about pins.
+"""
+
+from django import forms
+from django.contrib import admin, messages
+from django.contrib.admin import helpers
+from django.db.models import QuerySet
+from django.http import HttpRequest, HttpResponse
+from django.template.response import TemplateResponse
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.html import format_html, format_html_join
+from django.utils.timesince import timeuntil
+
+from config.exceptions import ApplicationError
+from groups.models import Group, Source
+from messaging.models import OutboundMessage, Pin
+from messaging.selectors_pins import CURRENT_STATES, pin_to_be_replaced
+from messaging.services.pins import pin_create, pin_unpin
+
+DEFAULT_EXPIRATION_DAYS = 7
+
+
+def pin_time_left(pin: Pin) -> str:
+    """Return how long an active pin stays pinned, for people."""
+    if pin.state != Pin.State.ACTIVE or pin.expires_at is None:
+        return "-"
+    if pin.expires_at <= timezone.now():
+        return "expiring now"
+    return timeuntil(pin.expires_at)
+
+
+def _pin_label(pin: Pin) -> str:
+    pinned = f", pinned {pin.pinned_at:%Y-%m-%d %H:%M}" if pin.pinned_at else ""
+    return f"pin #{pin.pk} of {pin.message_id}{pinned}"
+
+
+@admin.register(Pin)
+class PinAdmin(admin.ModelAdmin):
+    list_display = ["id", "group", "message_id", "state", "expiration_days", "pinned_at", "expires_at", "time_left"]
+    list_filter = ["state"]
+    search_fields = ["message_id", "group__subject", "=group__group_id"]
+    list_select_related = ["group"]
+    actions = ["unpin_selected"]
+    fields = [
+        "group", "message_id", "target_message", "target_inbound", "expiration_days", "state", "time_left",
+        "requested_at", "pinned_at", "expires_at", "unpinned_at", "error", "pin_message", "unpin_message",
+        "replaced_by", "created_by", "history",
+    ]
+    readonly_fields = fields
+
+    @admin.display(description="Time left")
+    def time_left(self, pin: Pin) -> str:
+        return pin_time_left(pin)
+
+    @admin.display(description="History")
+    def history(self, pin: Pin) -> str:
+        rows = [
+            (change.created_at, change.from_state or "-", change.to_state, change.get_source_display(), change.detail)
+            for change in pin.status_changes.order_by("pk")
+        ]
+        return format_html(
+            '<table class="pin-history"><thead><tr><th>When</th><th>From</th><th>To</th><th>Source</th>'
+            "<th>Detail</th></tr></thead><tbody>{}</tbody></table>",
+            format_html_join("", "<tr>" + "<td>{}</td>" * 5 + "</tr>", rows),
+        )
+
+    def has_add_permission(self, request):
+        return False  # Pins are asked with the "Pin" action on messages, through the service.
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False  # The record of what was pinned is history.
+
+    def has_unpin_permission(self, request) -> bool:
+        return request.user.has_perm("messaging.change_pin")
+
+    @admin.action(description="Unpin the selected pins", permissions=["unpin"])
+    def unpin_selected(self, request: HttpRequest, queryset: QuerySet[Pin]) -> None:
+        unpinned = 0
+        for pin in queryset.select_related("group"):
+            try:
+                pin_unpin(pin=pin, created_by=request.user, source=Source.ADMIN)
+            except ApplicationError as exc:
+                self.message_user(request, f"{pin}: {exc.message}", messages.ERROR)
+            else:
+                unpinned += 1
+        if unpinned:
+            self.message_user(
+                request, f"Queued the unpin of {unpinned} pin{'s' if unpinned != 1 else ''}.", messages.SUCCESS
+            )
+
+
+class PinForm(forms.Form):
+    expiration_days = forms.IntegerField(
+        min_value=Pin.MIN_EXPIRATION_DAYS,
+        max_value=Pin.MAX_EXPIRATION_DAYS,
+        initial=DEFAULT_EXPIRATION_DAYS,
+        label="Days pinned",
+        help_text="From 1 to 30 days; WhatsApp unpins it then.",
+    )
+
+
+@admin.action(description="Pin the selected messages")
+def pin_selected_messages(
+    modeladmin, request: HttpRequest, queryset: QuerySet[OutboundMessage]
+) -> HttpResponse | None:
+    """Ask the days (and show which pin each one will replace), then pin each message through the service."""
+    if not request.user.has_perm("messaging.add_pin"):
+        modeladmin.message_user(request, "You may not pin messages.", messages.ERROR)
+        return None
+    selected = list(queryset.select_related("group").order_by("pk"))
+    form = PinForm(request.POST if request.POST.get("post") == "yes" else None)
+    if form.is_bound and form.is_valid():
+        pinned = 0
+        for message in selected:
+            try:
+                pin_create(
+                    group=message.group,
+                    message_id=message.wamid or "",
+                    expiration_days=form.cleaned_data["expiration_days"],
+                    created_by=request.user,
+                    source=Source.ADMIN,
+                )
+            except ApplicationError as exc:
+                modeladmin.message_user(request, f"{message}: {exc.message}", messages.ERROR)
+            else:
+                pinned += 1
+        if pinned:
+            modeladmin.message_user(
+                request, f"Queued {pinned} pin{'s' if pinned != 1 else ''}.", messages.SUCCESS
+            )
+        return None
+    rows = []
+    ahead: dict[int, int] = {}  # Pins asked earlier in this same batch push out older ones first.
+    for message in selected:
+        replaced = pin_to_be_replaced(group=message.group, ahead=ahead.get(message.group_id, 0))
+        ahead[message.group_id] = ahead.get(message.group_id, 0) + 1
+        rows.append({"message": message, "replaced": replaced, "replaced_label": replaced and _pin_label(replaced)})
+    context = {
+        **modeladmin.admin_site.each_context(request),
+        "opts": modeladmin.model._meta,
+        "title": "Pin messages",
+        "rows": rows,
+        "form": form,
+        "max_pins": Pin.MAX_ACTIVE_PER_GROUP,
+        "action": "pin_selected_messages",
+        "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
+    }
+    return TemplateResponse(request, "admin/messaging/pin_confirmation.html", context)
+
+
+class GroupPinInline(admin.TabularInline):
+    """The group's current pins (pending and active) on the group page."""
+
+    model = Pin
+    fk_name = "group"
+    verbose_name = "current pin"
+    verbose_name_plural = "current pins"
+    fields = ["pin_link", "message_id", "state", "pinned_at", "expires_at", "time_left"]
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+    show_change_link = False
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).filter(state__in=CURRENT_STATES).order_by("pinned_at", "pk")
+
+    @admin.display(description="Pin")
+    def pin_link(self, pin: Pin) -> str:
+        return format_html('<a href="{}">#{}</a>', reverse("admin:messaging_pin_change", args=[pin.pk]), pin.pk)
+
+    @admin.display(description="Time left")
+    def time_left(self, pin: Pin) -> str:
+        return pin_time_left(pin)
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+def register_pin_admin_extensions(site: admin.AdminSite = admin.site) -> None:
+    """Add the "Pin" action to the messages admin and the current pins to the group page, if registered."""
+    if site.is_registered(OutboundMessage):
+        message_admin = site.get_model_admin(OutboundMessage)
+        actions = list(message_admin.actions or [])
+        if pin_selected_messages not in actions:
+            message_admin.actions = [*actions, pin_selected_messages]
+    if site.is_registered(Group):
+        group_admin = site.get_model_admin(Group)
+        inlines = list(group_admin.inlines or [])
+        if GroupPinInline not in inlines:
+            group_admin.inlines = [*inlines, GroupPinInline]
+
+
+register_pin_admin_extensions()
