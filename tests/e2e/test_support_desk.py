@@ -7,6 +7,7 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from groups.models import Group, PhoneNumber
+from messaging.models import OutboundMessage
 from tests.processes import wait_for
 from tests.spec import SPEC_DISPLAY_PHONE_NUMBER, SPEC_PHONE_NUMBER_ID, SPEC_WABA_ID
 
@@ -31,7 +32,7 @@ def _reload_until(page: Page, text: str, *, timeout: float = 30.0) -> None:
     wait_for(shown, timeout=timeout, interval=0.5, what=f"{text!r} on {page.url}")
 
 
-def test_create_a_group_see_it_active_and_a_participant_join(admin_page: Page, live_server, sandbox_url):
+def test_a_group_from_creation_to_a_read_message(admin_page: Page, live_server, sandbox_url):
     # given: our number, as the sandbox knows it
     PhoneNumber.objects.create(
         phone_number_id=SPEC_PHONE_NUMBER_ID, display_phone_number=SPEC_DISPLAY_PHONE_NUMBER,
@@ -62,3 +63,27 @@ def test_create_a_group_see_it_active_and_a_participant_join(admin_page: Page, l
     _reload_until(page, "447700900123")
     group.refresh_from_db()
     assert group.participant_count == 1
+
+    # when: staff send a message to the group from the groups list, previewing it first
+    page.goto(f"{live_server.url}/admin/groups/group/")
+    page.check(f"input[name=_selected_action][value='{group.pk}']")
+    page.select_option("select[name=action]", label="Send a message to the selected groups")
+    page.click("button[name=index]")
+    page.fill("textarea[name=body]", "Hello from the e2e test")
+    page.click("input[name=_preview]")
+    page.click("input[name=_send]")
+    expect(page.get_by_text("Queued 1 message")).to_be_visible()
+
+    # then: the sandbox accepts it, sends `sent`, then the participant's `delivered` and `read`
+    message = OutboundMessage.objects.get(group=group)
+    wait_for(
+        lambda: OutboundMessage.objects.filter(pk=message.pk, status=OutboundMessage.Status.READ).exists(),
+        what="message read",
+    )
+    page.goto(f"{live_server.url}/admin/messaging/outboundmessage/{message.pk}/change/")
+    row = page.locator("table.receipt-matrix tbody tr", has_text="447700900123")
+    expect(row).to_have_count(1)
+    cells = row.locator("td")
+    assert cells.nth(1).inner_text() != "-"  # Delivered at
+    assert cells.nth(2).inner_text() != "-"  # Read at
+    expect(page.locator("table.status-history")).to_contain_text("read")
