@@ -256,7 +256,9 @@ class GraphApi:
             "participants": [{"wa_id": wa_id} for wa_id in group.participants],
             "join_approval_mode": group.join_approval_mode,
         }
-        body.update({name: values[name] for name in INFO_FIELDS if name in requested})
+        if not group.description:
+            del values["description"]  # Documented as present "if set during creation".
+        body.update({name: values[name] for name in INFO_FIELDS if name in requested and name in values})
         return self._ok(body)
 
     def update_settings(self, group: Group, request: Request) -> Response:

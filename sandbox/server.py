@@ -35,8 +35,7 @@ class Sandbox:
                              dispatcher=self.dispatcher, rng=self.rng)
         self.graph = GraphApi(config=self.config, world=self.world, sim=self.sim, rng=self.rng)
         self.control = ControlApi(sandbox=self)
-        self.httpd = ThreadingHTTPServer((self.config.host, self.config.port), _handler_for(self))
-        self.httpd.daemon_threads = True
+        self.httpd = _Server((self.config.host, self.config.port), _handler_for(self))
         self.config.port = self.httpd.server_address[1]  # Port 0 asks the OS for a free one.
         self._thread: threading.Thread | None = None
 
@@ -88,6 +87,11 @@ class Sandbox:
                 return True
             time.sleep(0.01)
         return self.pending == 0
+
+
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True  # A hanging answer (read-timeout fault) must not hold up shutdown.
+    request_queue_size = 128  # Benchmarks open many connections at once; the default backlog is 5.
 
 
 def _handler_for(sandbox: Sandbox) -> type[BaseHTTPRequestHandler]:
