@@ -20,11 +20,6 @@ def lock_pins() -> QuerySet[Pin]:
     return Pin.objects.select_for_update(of=("self",)).order_by("pk")
 
 
-def pin_get(*, pk: int) -> Pin:
-    """Return one pin with its group; raises Pin.DoesNotExist."""
-    return Pin.objects.select_related("group").get(pk=pk)
-
-
 def pin_list(*, group: int | None = None, state: str | None = None) -> QuerySet[Pin]:
     """Return pins matching the filters (CONTRACT §5 "Pins"), newest request first."""
     pins = Pin.objects.all()
@@ -33,11 +28,6 @@ def pin_list(*, group: int | None = None, state: str | None = None) -> QuerySet[
     if state:
         pins = pins.filter(state=state)
     return pins
-
-
-def pins_current(*, group: Group) -> QuerySet[Pin]:
-    """Return the group's pending and active pins, oldest pinned first."""
-    return Pin.objects.filter(group=group, state__in=CURRENT_STATES).order_by("pinned_at", "requested_at", "pk")
 
 
 def pins_active_oldest_first(*, group: Group) -> QuerySet[Pin]:

@@ -4,12 +4,19 @@ import json
 from datetime import timedelta
 
 import pytest
+import requests
 from django.urls import reverse
 from django.utils import timezone
 from responses import matchers
 
 from groups.models import Group
-from messaging.exceptions import GroupNotSendable, PinAlreadyActive, PinNotActive, PinTargetInvalid
+from messaging.exceptions import (
+    GroupNotSendable,
+    PinAlreadyActive,
+    PinExpirationInvalid,
+    PinNotActive,
+    PinTargetInvalid,
+)
 from messaging.models import InboundMessage, OutboundMessage, Pin
 from messaging.services.pins import pin_create, pin_unpin, pins_expire_due
 from messaging.tasks import pins_expire_due_task
@@ -155,7 +162,7 @@ def test_pin_api_rejects_bad_expiration_days_and_calls_nobody(graph, group, targ
 
 @pytest.mark.parametrize("days", [0, 31, "7", 7.5, True, None])
 def test_pin_create_service_rejects_bad_expiration_days(graph, group, target, days):
-    with pytest.raises(Exception) as excinfo:
+    with pytest.raises(PinExpirationInvalid) as excinfo:
         pin_create(group=group, message_id=SPEC_PINNED_WAMID, expiration_days=days)
     assert excinfo.value.field == "expiration_days"
     assert not OutboundMessage.objects.filter(type=OutboundMessage.Type.PIN).exists()
@@ -269,6 +276,29 @@ def test_a_failed_status_webhook_fails_the_pin(graph, group, target, post_webhoo
     assert pin.state == PinState.FAILED
     assert pin.error["code"] == 131020
     assert list(pin.status_changes.values_list("to_state", flat=True)) == ["pending", "active", "failed"]
+
+
+def test_a_status_settles_a_pin_whose_send_timed_out(graph, group, target, post_webhook,
+                                                    django_capture_on_commit_callbacks):
+    # given
+    graph.post(MESSAGES_URL, body=requests.ReadTimeout("read timed out"))
+    with django_capture_on_commit_callbacks(execute=True):
+        pin = pin_create(group=group, message_id=SPEC_PINNED_WAMID, expiration_days=7)
+    pin.refresh_from_db()
+    assert pin.state == PinState.PENDING  # Meta may or may not have pinned it: never resent blindly.
+    body = json.loads(webhook_body("messages.status_sent"))
+    status = body["entry"][0]["changes"][0]["value"]["statuses"][0]
+    status["id"] = SPEC_PIN_ACTION_WAMID
+    status["biz_opaque_callback_data"] = pin.pin_message.callback_data
+    # when
+    response = post_webhook(json.dumps(body).encode())
+    # then
+    assert response.status_code == 200
+    pin.refresh_from_db()
+    assert pin.state == PinState.ACTIVE
+    assert pin.pin_message.wamid == SPEC_PIN_ACTION_WAMID
+    assert pin.expires_at == pin.pinned_at + timedelta(days=7)
+    assert len(graph.calls) == 1
 
 
 # --- Three at most ---------------------------------------------------------------------------------
