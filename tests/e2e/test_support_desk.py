@@ -7,7 +7,7 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from groups.models import Group, PhoneNumber
-from messaging.models import OutboundMessage
+from messaging.models import OutboundMessage, Pin
 from tests.processes import wait_for
 from tests.spec import SPEC_DISPLAY_PHONE_NUMBER, SPEC_PHONE_NUMBER_ID, SPEC_WABA_ID
 
@@ -32,7 +32,7 @@ def _reload_until(page: Page, text: str, *, timeout: float = 30.0) -> None:
     wait_for(shown, timeout=timeout, interval=0.5, what=f"{text!r} on {page.url}")
 
 
-def test_a_group_from_creation_to_a_read_message(admin_page: Page, live_server, sandbox_url):
+def test_a_group_from_creation_to_a_read_message_pinned_and_unpinned(admin_page: Page, live_server, sandbox_url):
     # given: our number, as the sandbox knows it
     PhoneNumber.objects.create(
         phone_number_id=SPEC_PHONE_NUMBER_ID, display_phone_number=SPEC_DISPLAY_PHONE_NUMBER,
@@ -87,3 +87,30 @@ def test_a_group_from_creation_to_a_read_message(admin_page: Page, live_server, 
     assert cells.nth(1).inner_text() != "-"  # Delivered at
     assert cells.nth(2).inner_text() != "-"  # Read at
     expect(page.locator("table.status-history")).to_contain_text("read")
+
+    # when: staff pin the message for the default 7 days from the messages list
+    page.goto(f"{live_server.url}/admin/messaging/outboundmessage/")
+    page.check(f"input[name=_selected_action][value='{message.pk}']")
+    page.select_option("select[name=action]", label="Pin the selected messages")
+    page.click("button[name=index]")
+    expect(page.locator("input[name=expiration_days]")).to_have_value("7")
+    page.click("input[type=submit][value=Pin]")
+    expect(page.get_by_text("Queued 1 pin")).to_be_visible()
+
+    # then: Meta (the sandbox) accepts it and the pin is active for 7 days
+    pin = wait_for(lambda: Pin.objects.filter(message_id=message.wamid, state=Pin.State.ACTIVE).first(),
+                   what="pin active")
+    assert (pin.expires_at - pin.pinned_at).days == 7
+    page.goto(f"{live_server.url}/admin/messaging/pin/")
+    expect(page.locator("#result_list")).to_contain_text("Active")
+
+    # when: staff unpin it
+    page.check(f"input[name=_selected_action][value='{pin.pk}']")
+    page.select_option("select[name=action]", label="Unpin the selected pins")
+    page.click("button[name=index]")
+    expect(page.get_by_text("Queued the unpin of 1 pin")).to_be_visible()
+
+    # then
+    wait_for(lambda: Pin.objects.filter(pk=pin.pk, state=Pin.State.UNPINNED).exists(), what="pin unpinned")
+    page.reload()
+    expect(page.locator("#result_list")).to_contain_text("Unpinned")
