@@ -296,6 +296,9 @@ GROUP_OPERATION_STALE_MINUTES = env.int("GROUP_OPERATION_STALE_MINUTES", default
 # Meta sends up to 3 MB; accept 3 MiB and refuse anything past about 3.5 MiB with 413.
 WEBHOOK_MAX_BODY_BYTES = env.int("WEBHOOK_MAX_BODY_BYTES", default=3_670_016)
 WEBHOOK_EVENT_RETENTION_DAYS = env.int("WEBHOOK_EVENT_RETENTION_DAYS", default=30)
+# Meta redelivers for up to 7 days; stored bodies are the first line of dedupe, so keep twice that.
+if WEBHOOK_EVENT_RETENTION_DAYS < 14:
+    raise ImproperlyConfigured("WEBHOOK_EVENT_RETENTION_DAYS must be at least 14 (Meta retries for 7 days).")
 # Pending events older than this are re-enqueued by the sweep (the broker may have been down).
 WEBHOOK_PENDING_SWEEP_AFTER_SECONDS = env.int("WEBHOOK_PENDING_SWEEP_AFTER_SECONDS", default=60)
 

@@ -30,6 +30,8 @@ CLAIM_LEASE = timedelta(minutes=5)
 MAX_ITEM_FAILURES_KEPT = 100
 KEPT_HEADERS = ("Content-Type", "User-Agent", "X-Hub-Signature-256")
 REPLAYABLE_STATES = (State.FAILED, State.IGNORED, State.PENDING)
+# Stored bodies recognise identical redeliveries; Meta retries for 7 days, so keep at least twice that.
+MIN_RETENTION_DAYS = 14
 
 
 class ReceiveOutcome(Enum):

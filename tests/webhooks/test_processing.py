@@ -5,7 +5,7 @@ import json
 from datetime import timedelta
 
 import pytest
-from django.core.management import call_command
+from django.core.management import CommandError, call_command
 from django.utils import timezone
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -206,6 +206,12 @@ def test_retention_deletes_old_processed_and_ignored_events_only():
     assert deleted == 2
     assert set(WebhookEvent.objects.values_list("state", flat=True)) == {State.FAILED, State.PENDING, State.PROCESSED}
     assert WebhookEvent.objects.filter(pk=recent.pk).exists()
+
+
+@pytest.mark.django_db
+def test_the_retention_command_refuses_less_than_14_days():
+    with pytest.raises(CommandError, match="at least 14"):
+        call_command("delete_old_webhook_events", "--days", "7")
 
 
 # --- REST and admin -----------------------------------------------------------
