@@ -5,6 +5,19 @@ from rest_framework import serializers
 from groups.models import Group, GroupEvent, JoinRequest, Participant, PhoneNumber
 
 
+class FlatListField(serializers.ListField):
+    """A list whose item errors are reported under the list's own name (`participants`, not `participants.0`)."""
+
+    def run_child_validation(self, data):
+        try:
+            return super().run_child_validation(data)
+        except serializers.ValidationError as exc:
+            detail = exc.detail if isinstance(exc.detail, dict) else {0: exc.detail}
+            raise serializers.ValidationError(
+                [f"Item {int(index) + 1}: {' '.join(str(m) for m in errors)}" for index, errors in detail.items()]
+            ) from exc
+
+
 class ErrorSerializer(serializers.Serializer):
     code = serializers.IntegerField(allow_null=True)
     title = serializers.CharField(allow_blank=True)

@@ -13,6 +13,7 @@ from groups import selectors, services
 from groups.api.filters import GroupFilter
 from groups.api.serializers import (
     FailedJoinRequestSerializer,
+    FlatListField,
     GroupEventOutputSerializer,
     GroupOutputSerializer,
     InviteLinkOutputSerializer,
@@ -119,6 +120,12 @@ class GroupDetailApi(APIView):
                                             allow_blank=True, trim_whitespace=False)
 
         def validate(self, attrs):
+            # Meta documents no way to change the approval mode after creation (spec §4.4): refuse it by name
+            # rather than ignore it, so the caller never believes it changed.
+            if "join_approval_mode" in self.initial_data:
+                raise serializers.ValidationError(
+                    {"join_approval_mode": ["It is set when the group is created and cannot be changed."]}
+                )
             if not attrs:
                 raise serializers.ValidationError({"subject": ["Give a subject or a description to change."]})
             return attrs
@@ -214,7 +221,7 @@ class GroupParticipantsRemoveApi(APIView):
         class Meta:
             ref_name = "GroupParticipantsRemoveInput"
 
-        participants = serializers.ListField(
+        participants = FlatListField(
             child=serializers.CharField(max_length=160), min_length=1, max_length=Group.MAX_PARTICIPANTS,
             help_text="1-8 phone numbers (wa_id, with or without +) or business-scoped user IDs, each once.",
         )
@@ -250,7 +257,7 @@ class _JoinRequestDecisionApi(APIView):
         class Meta:
             ref_name = "JoinRequestDecisionInput"
 
-        join_request_ids = serializers.ListField(child=serializers.CharField(max_length=255), min_length=1)
+        join_request_ids = FlatListField(child=serializers.CharField(max_length=255), min_length=1)
 
     def post(self, request, pk: int):
         group = _group(pk)
