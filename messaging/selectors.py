@@ -5,6 +5,7 @@ from datetime import datetime
 from django.db.models import QuerySet
 
 from groups.models import Group, Participant
+from groups.selectors import lock_groups
 from messaging.models import (
     CALLBACK_PREFIX,
     InboundMessage,
@@ -20,6 +21,22 @@ MessageStatus = OutboundMessage.Status
 def lock_outbound_messages() -> QuerySet[OutboundMessage]:
     """Return messages locked FOR UPDATE in pk order (lock order: Group → OutboundMessage → Pin)."""
     return OutboundMessage.objects.select_for_update(of=("self",)).order_by("pk")
+
+
+def lock_outbound_message(*, pk: int | None = None, wamid: str | None = None) -> OutboundMessage | None:
+    """Return one message (by pk or wamid) locked FOR UPDATE with its group and number, or None.
+
+    A pin action's group is locked first: its outcome changes the group's pins ("three at most"),
+    and only the group lock serialises two pins of one group accepted at once (lock order:
+    Group → OutboundMessage → Pin).
+    """
+    rows = OutboundMessage.objects.filter(pk=pk) if pk is not None else OutboundMessage.objects.filter(wamid=wamid)
+    found = rows.values("pk", "group_id", "type").first()
+    if found is None:
+        return None
+    if found["type"] == OutboundMessage.Type.PIN:
+        lock_groups().filter(pk=found["group_id"]).first()
+    return lock_outbound_messages().select_related("group__phone_number").filter(pk=found["pk"]).first()
 
 
 def message_get(*, pk: int) -> OutboundMessage:

@@ -23,12 +23,12 @@ from groups.cloud_api import (
 from groups.models import Group, Source
 from groups.selectors import lock_groups
 from messaging.content import content_validate, message_type_get
-from messaging.exceptions import GroupNotSendable, IdempotencyKeyReused, MessageNotRetryable
+from messaging.exceptions import ContentInvalid, GroupNotSendable, IdempotencyKeyReused, MessageNotRetryable
 from messaging.models import OutboundMessage
 from messaging.pacing import pace_phone_number
 from messaging.selectors import (
     active_participant_count,
-    lock_outbound_messages,
+    lock_outbound_message,
     message_find_by_idempotency_key,
     message_ids_outcome_unknown,
     message_ids_queued_stale,
@@ -43,6 +43,8 @@ MessageStatus = OutboundMessage.Status
 # Only what can succeed later unchanged (issue 5): throughput, pair rate and group-operation limits.
 RETRYABLE_META_CODES = frozenset({130429, 131056, 131208})
 PAIR_RATE_LIMIT = 131056
+# The column's size: a longer key would fail in the database (PostgreSQL) instead of naming the header.
+IDEMPOTENCY_KEY_MAX_LENGTH = OutboundMessage._meta.get_field("idempotency_key").max_length
 
 OUTCOME_UNKNOWN_ERROR = {
     "code": "outcome_unknown",
@@ -96,6 +98,11 @@ def message_create(
     cannot receive it, IdempotencyKeyReused if the key named another message. A repeated key returns
     the first message and sends nothing.
     """
+    if idempotency_key and len(idempotency_key) > IDEMPOTENCY_KEY_MAX_LENGTH:
+        raise ContentInvalid(
+            f"Must be at most {IDEMPOTENCY_KEY_MAX_LENGTH} characters (got {len(idempotency_key)}).",
+            field="Idempotency-Key",
+        )
     content = content_validate(type=type, content=content, composing=composing)
     fingerprint = _fingerprint(group=group, type=type, content=content)
     created_by = created_by if getattr(created_by, "is_authenticated", False) else None
@@ -183,7 +190,7 @@ def message_send(*, message_id: int, client: CloudAPIClient | None = None) -> Ou
         return message
 
     with transaction.atomic():
-        message = lock_outbound_messages().select_related("group__phone_number").get(pk=message_id)
+        message = lock_outbound_message(pk=message_id)
         if message.status != MessageStatus.QUEUED:
             return message  # Another worker claimed it first.
         message.attempt_count += 1
@@ -214,7 +221,7 @@ def message_send(*, message_id: int, client: CloudAPIClient | None = None) -> Ou
 
 def _fail_unsendable(message_id: int, exc: GroupNotSendable) -> OutboundMessage:
     with transaction.atomic():
-        message = lock_outbound_messages().get(pk=message_id)
+        message = lock_outbound_message(pk=message_id)
         if message.status == MessageStatus.QUEUED:
             error = {"code": "group_not_sendable", "title": "Group cannot receive messages",
                      "message": exc.message, "details": "", "href": ""}
@@ -226,7 +233,7 @@ def _record_send_error(message_id: int, exc: CloudAPIError) -> OutboundMessage:
     error = exc.as_error_dict()
     error.setdefault("href", "")
     with transaction.atomic():
-        message = lock_outbound_messages().get(pk=message_id)
+        message = lock_outbound_message(pk=message_id)
         if message.status != MessageStatus.SENDING:
             return message  # A status webhook resolved it meanwhile.
         if exc.retry_class == RetryClass.OUTCOME_UNKNOWN:
@@ -269,7 +276,7 @@ def _record_send_error(message_id: int, exc: CloudAPIError) -> OutboundMessage:
 def message_record_accepted(*, message_id: int, wamid: str) -> OutboundMessage:
     """Record that Meta accepted a message with `wamid`, then apply statuses that arrived before."""
     with transaction.atomic():
-        message = lock_outbound_messages().select_related("group").get(pk=message_id)
+        message = lock_outbound_message(pk=message_id)
         fields = ["updated_at"]
         if message.wamid is None:
             message.wamid = wamid
@@ -301,7 +308,7 @@ def messages_fail_outcome_unknown(*, now=None, limit: int = 500) -> int:
     # Bounded per run so a beat tick stays short; the next tick takes the rest.
     for message_id in message_ids_outcome_unknown(started_before=started_before, limit=limit):
         with transaction.atomic():
-            message = lock_outbound_messages().get(pk=message_id)
+            message = lock_outbound_message(pk=message_id)
             if message.status != MessageStatus.SENDING or message.sending_started_at >= started_before:
                 continue  # Resolved or re-claimed since it was listed.
             message_transition(message, to=MessageStatus.FAILED, source=Source.TASK, error=dict(OUTCOME_UNKNOWN_ERROR))
@@ -343,7 +350,7 @@ def message_retry(*, message: OutboundMessage, created_by=None, source: str = So
         retry_of=message,
     )
     with transaction.atomic():
-        original = lock_outbound_messages().get(pk=message.pk)
+        original = lock_outbound_message(pk=message.pk)
         message_transition(
             original, to=MessageStatus.FAILED, event="retried", source=source, detail={"retry_id": retry.pk}
         )

@@ -9,7 +9,7 @@ from groups.models import Source
 from messaging.events import MetaStatus, StatusEvent
 from messaging.models import MessageReceipt, MessageStatusChange, OutboundMessage, UnmatchedStatus
 from messaging.selectors import (
-    lock_outbound_messages,
+    lock_outbound_message,
     message_id_from_callback,
     participant_for_identity,
     unmatched_statuses_for,
@@ -36,13 +36,16 @@ def _earliest(current, candidate):
 
 def _find_message(event: StatusEvent) -> OutboundMessage | None:
     """Return the locked message of a status: by wamid, else by our id in the callback data."""
-    message = lock_outbound_messages().filter(wamid=event.wamid).first()
+    message = lock_outbound_message(wamid=event.wamid)
     if message is not None:
         return message
     message_id = message_id_from_callback(event.callback_data)
     if message_id is None:
         return None
-    message = lock_outbound_messages().filter(pk=message_id, wamid__isnull=True).first()
+    message = lock_outbound_message(pk=message_id)
+    if message is not None and message.wamid is not None:
+        # Set meanwhile by the send response: ours only if it is this very wamid.
+        return message if message.wamid == event.wamid else None
     if message is not None:
         # The send call timed out (or has not returned yet): this status tells us Meta accepted it.
         message.wamid = event.wamid
@@ -212,7 +215,7 @@ def unmatched_statuses_apply_known(*, limit: int = 500) -> int:
     # Bounded so one beat run stays short; the next run takes the rest.
     for wamid in unmatched_wamids_now_known(limit=limit):
         with transaction.atomic():
-            message = lock_outbound_messages().filter(wamid=wamid).first()
+            message = lock_outbound_message(wamid=wamid)
             if message is not None:
                 applied += message_apply_unmatched(message=message)
     return applied

@@ -1,10 +1,13 @@
 """Pins: spec request bodies, validation before any call to Meta, three at most, expiry, unpin, failures."""
 
 import json
+import threading
+import time
 from datetime import timedelta
 
 import pytest
 import requests
+from django.db import connection
 from django.urls import reverse
 from django.utils import timezone
 from responses import matchers
@@ -543,3 +546,53 @@ def test_pin_urls_have_the_contract_names():
 def test_pin_create_rejects_a_blank_message_id(graph, group):
     with pytest.raises(PinTargetInvalid):
         pin_create(group=group, message_id=" ", expiration_days=7)
+
+
+# --- Concurrency (PostgreSQL: SQLite serialises every write anyway) --------------------------------
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.skipif(connection.vendor == "sqlite", reason="concurrent row locks need PostgreSQL")
+def test_two_pins_accepted_at_once_still_leave_three_pinned(graph, monkeypatch):
+    # given: three active pins and two pending ones whose sends are both about to return
+    from messaging.services import message_record_accepted
+    from messaging.services import pins as pin_services
+
+    group = GroupFactory()
+    oldest, middle, newest = (PinFactory(group=group, active=True, pinned_days_ago=days) for days in (3, 2, 1))
+    first, second = (
+        PinFactory(group=group, pin_message__status=OutboundMessage.Status.SENDING) for _ in range(2)
+    )
+    first_active = threading.Event()
+    activate = pin_services._pin_activate
+
+    def slow_activate(pin, **kwargs):
+        activate(pin, **kwargs)
+        if pin.pk == first.pk:
+            first_active.set()
+            time.sleep(0.5)  # Hold the first acceptance's transaction open while the second one runs.
+
+    monkeypatch.setattr(pin_services, "_pin_activate", slow_activate)
+
+    def accept(pin: Pin, wait: threading.Event | None = None) -> None:
+        try:
+            if wait is not None:
+                assert wait.wait(timeout=10)
+            message_record_accepted(message_id=pin.pin_message_id, wamid=f"wamid.ACCEPTED{pin.pk}")
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=accept, args=(first,)),
+               threading.Thread(target=accept, args=(second, first_active))]
+    # when
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=20)
+    # then: Meta keeps three, pushing out the two oldest, one per new pin
+    states = dict(Pin.objects.filter(group=group).values_list("pk", "state"))
+    assert states == {
+        oldest.pk: PinState.REPLACED, middle.pk: PinState.REPLACED, newest.pk: PinState.ACTIVE,
+        first.pk: PinState.ACTIVE, second.pk: PinState.ACTIVE,
+    }
+    assert Pin.objects.get(pk=middle.pk).replaced_by_id == second.pk
