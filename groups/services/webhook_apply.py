@@ -306,7 +306,7 @@ def group_participants_remove_apply(
 
 def join_request_apply(
     *, group_id: str, join_request_id: str, ref: ParticipantRef, state: str, at: datetime,
-    origin: WebhookOrigin | None = None,
+    reason: str | None = None, origin: WebhookOrigin | None = None,
 ) -> JoinRequest:
     """Record a join request created (pending) or withdrawn (revoked) by the user, newest event winning."""
     group = _group_for_webhook(group_id)
@@ -332,7 +332,7 @@ def join_request_apply(
         type=EventType.JOIN_REQUEST_CREATED if state == JoinRequest.State.PENDING else EventType.JOIN_REQUEST_REVOKED,
         source=WEBHOOK, occurred_at=at, origin=origin,
         detail={"join_request_id": join_request_id, "wa_id": wa_id, "user_id": user_id,
-                **({} if applied else {"applied": False})},
+                **({"reason": reason} if reason else {}), **({} if applied else {"applied": False})},
     )
     return join_request
 

@@ -75,14 +75,14 @@ def handle_group_join_request_created(item: dict, ctx: ItemContext) -> None:
     """Record a new join request (pending)."""
     event = JoinRequestItem.from_item(item)
     join_request_apply(group_id=event.group_id, join_request_id=event.join_request_id, ref=event.person,
-                       state=JoinRequest.State.PENDING, at=event.at, origin=_origin(item, ctx))
+                       state=JoinRequest.State.PENDING, at=event.at, reason=event.reason, origin=_origin(item, ctx))
 
 
 def handle_group_join_request_revoked(item: dict, ctx: ItemContext) -> None:
     """Record a join request the user withdrew (revoked)."""
     event = JoinRequestItem.from_item(item)
     join_request_apply(group_id=event.group_id, join_request_id=event.join_request_id, ref=event.person,
-                       state=JoinRequest.State.REVOKED, at=event.at, origin=_origin(item, ctx))
+                       state=JoinRequest.State.REVOKED, at=event.at, reason=event.reason, origin=_origin(item, ctx))
 
 
 def handle_group_settings_updated(item: dict, ctx: ItemContext) -> None:

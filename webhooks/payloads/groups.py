@@ -54,6 +54,35 @@ class InitiatedBy(enum.StrEnum):
     UNKNOWN = "unknown"
 
 
+class AddReason(enum.StrEnum):
+    """Why people were added (spec §6.3): only `invite_link` is documented."""
+
+    INVITE_LINK = "invite_link"
+    UNKNOWN = "unknown"
+
+
+class JoinRequestReason(enum.StrEnum):
+    """The optional `reason` of a join request: undocumented; one BSP sample shows `admin_approval` (spec §6.3)."""
+
+    ADMIN_APPROVAL = "admin_approval"
+    INVITE_LINK = "invite_link"
+    UNKNOWN = "unknown"
+
+
+class JoinApprovalMode(enum.StrEnum):
+    AUTO_APPROVE = "auto_approve"
+    APPROVAL_REQUIRED = "approval_required"
+    UNKNOWN = "unknown"
+
+
+def _optional_enum(item: dict, key: str, enum_type: type[enum.StrEnum]) -> tuple[str | None, bool]:
+    """Return (the raw value, whether it is a known member); an unknown value is logged, never fatal."""
+    raw = optional_str(item, key)
+    if raw is None:
+        return None, False
+    return raw, parse_enum(enum_type, raw, context=key) != enum_type["UNKNOWN"]
+
+
 @dataclass(frozen=True)
 class LifecycleItem:
     """A `group_create` or `group_delete` outcome."""
@@ -68,13 +97,15 @@ class LifecycleItem:
 
     @classmethod
     def from_item(cls, item: dict) -> "LifecycleItem":
+        # An unknown mode is dropped (the group keeps the one it asked for), never stored.
+        mode, known_mode = _optional_enum(item, "join_approval_mode", JoinApprovalMode)
         return cls(
             at=parse_timestamp(item.get("timestamp")),
             request_id=optional_str(item, "request_id"),
             group_id=optional_str(item, "group_id"),
             subject=optional_str(item, "subject"),
             invite_link=optional_str(item, "invite_link"),
-            join_approval_mode=optional_str(item, "join_approval_mode"),
+            join_approval_mode=mode if known_mode else None,
             errors=_error_dicts(parse_errors(item.get("errors"))),
         )
 
@@ -88,10 +119,11 @@ class ParticipantsAddItem:
 
     @classmethod
     def from_item(cls, item: dict) -> "ParticipantsAddItem":
+        reason, _known = _optional_enum(item, "reason", AddReason)  # Kept as sent: it goes into the timeline.
         return cls(
             at=parse_timestamp(item.get("timestamp")),
             group_id=require_str(item, "group_id"),
-            reason=optional_str(item, "reason"),
+            reason=reason,
             added=_participants(item.get("added_participants"), "added_participants"),
         )
 
@@ -127,11 +159,14 @@ class JoinRequestItem:
     group_id: str
     join_request_id: str
     person: ParticipantRef
+    reason: str | None = None
 
     @classmethod
     def from_item(cls, item: dict) -> "JoinRequestItem":
         contact = Contact.from_raw(item)
+        reason, _known = _optional_enum(item, "reason", JoinRequestReason)
         return cls(
+            reason=reason,
             at=parse_timestamp(item.get("timestamp")),
             group_id=require_str(item, "group_id"),
             join_request_id=require_str(item, "join_request_id"),
