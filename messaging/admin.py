@@ -165,6 +165,11 @@ class OutboundMessageAdmin(admin.ModelAdmin):
             format_html_join("", "<tr>" + "<td>{}</td>" * 7 + "</tr>", rows),
         )
 
+    def changelist_view(self, request: HttpRequest, extra_context: dict | None = None) -> HttpResponse:
+        # Filtered by one error code: say what it means and what to do, above the failed messages.
+        explained = error_explain(request.GET.get(ErrorCodeFilter.parameter_name))
+        return super().changelist_view(request, {**(extra_context or {}), "error_explained": explained})
+
     def has_add_permission(self, request):
         return False  # Messages are written on the compose page, through the service.
 

@@ -152,3 +152,21 @@ def test_inbound_account_error_and_unmatched_pages(logged_in, group, post_webhoo
     assert "130501" in inbound
     assert "130429" in errors
     assert unmatched.context["cl"].result_count == 1
+
+
+def test_failed_messages_filtered_by_code_say_what_it_means_and_what_to_do(logged_in, group):
+    # given
+    OutboundMessageFactory(group=group, status="failed", error_code="outcome_unknown",
+                           error={"code": "outcome_unknown", "title": "Outcome unknown", "message": "",
+                                  "details": ""})
+    OutboundMessageFactory(group=group, status="failed", error_code="131020",
+                           error={"code": 131020, "title": "Bad group", "message": "", "details": ""})
+    # when
+    unfiltered = logged_in.get("/admin/messaging/outboundmessage/").content.decode()
+    filtered = logged_in.get("/admin/messaging/outboundmessage/?error_code=outcome_unknown")
+    # then
+    page = filtered.content.decode()
+    assert filtered.context["cl"].result_count == 1
+    assert 'id="error-explained"' in page and 'id="error-explained"' not in unfiltered
+    assert "outcome_unknown: Outcome unknown" in page
+    assert "What to do:" in page and "a retry may deliver the message twice" in page

@@ -204,3 +204,157 @@ def test_schema_documents_the_message_endpoints(admin_api):
     for path in ("/api/v1/messages/", "/api/v1/messages/{id}/statuses/", "/api/v1/messages/{id}/receipts/",
                  "/api/v1/messages/{id}/retry/", "/api/v1/inbound-messages/"):
         assert path in paths
+
+
+MESSAGE_FIELDS = {
+    "id", "group", "wamid", "type", "status", "error", "recipient_count", "delivered_count", "read_count",
+    "retry_of", "created_at", "accepted_at", "sent_at", "delivered_at", "read_at", "failed_at",
+}
+
+
+@pytest.mark.parametrize(
+    ("message_type", "content"),
+    [
+        ("text", {"body": "Hello", "preview_url": True}),
+        ("image", {"link": "https://example.com/a.jpg", "caption": "A box"}),
+        ("document", {"id": "1234", "filename": "label.pdf"}),
+        ("template", {"name": "order_update", "language": {"code": "en_US"}}),
+    ],
+)
+def test_message_fields_are_the_contract_names_with_the_content_under_its_type(
+    admin_api, group, message_type, content
+):
+    # when
+    response = admin_api.post(
+        "/api/v1/messages/", {"group": group.pk, "type": message_type, message_type: content}, format="json"
+    )
+    detail = admin_api.get(f"/api/v1/messages/{response.json()['id']}/")
+    # then
+    assert response.status_code == 202, response.json()
+    for body in (response.json(), detail.json()):
+        assert set(body) == MESSAGE_FIELDS | {message_type}
+        assert body[message_type] == {**content, **({"preview_url": True} if message_type == "text" else {})}
+        assert (body["group"], body["type"], body["status"], body["wamid"]) == (group.pk, message_type, "queued", None)
+
+
+def test_failed_message_error_has_the_contract_keys(admin_api, group, graph, django_capture_on_commit_callbacks):
+    # given
+    graph.post(MESSAGES_URL, json=graph_json("error.bad_group_131020"), status=400)
+    with django_capture_on_commit_callbacks(execute=True):
+        created = admin_api.post(
+            "/api/v1/messages/", {"group": group.pk, "type": "text", "text": {"body": "x"}}, format="json"
+        )
+    # when
+    body = admin_api.get(f"/api/v1/messages/{created.json()['id']}/").json()
+    failed = admin_api.get("/api/v1/messages/?error_code=131020").json()["results"]
+    # then
+    assert body["status"] == "failed"
+    assert set(body["error"]) == {"code", "title", "message", "details", "href"}
+    assert body["error"]["code"] == 131020
+    assert body["failed_at"] is not None
+    assert [item["id"] for item in failed] == [body["id"]]
+
+
+@pytest.mark.parametrize(
+    ("payload", "field"),
+    [
+        ({"type": "interactive", "interactive": {"type": "button"}}, "type"),
+        ({"type": "sticker", "sticker": {"id": "1"}}, "type"),
+        ({"type": "contacts", "contacts": [{"name": {"formatted_name": "A"}}]}, "type"),
+        ({"type": "text", "text": {"body": ""}}, "text.body"),
+        ({"type": "video", "video": {"link": "ftp://x/y.mp4"}}, "video.link"),
+    ],
+)
+def test_a_refused_message_names_the_field_and_calls_meta_never(
+    admin_api, group, graph, django_capture_on_commit_callbacks, payload, field
+):
+    # when
+    with django_capture_on_commit_callbacks(execute=True) as callbacks:
+        response = admin_api.post("/api/v1/messages/", {"group": group.pk, **payload}, format="json")
+    # then
+    assert response.status_code == 400
+    assert list(response.json()["extra"]["fields"]) == [field]
+    assert callbacks == []
+    assert len(graph.calls) == 0
+    if field == "type":
+        assert "not supported in groups" in response.json()["message"]
+
+
+@pytest.mark.parametrize(
+    ("traits", "reason"),
+    [({"state": "creating"}, "creating"), ({"state": "deleting"}, "deleting"), ({"suspended": True}, "suspended")],
+)
+def test_a_group_that_cannot_receive_is_named_with_its_reason_and_nothing_is_sent(
+    admin_api, graph, django_capture_on_commit_callbacks, traits, reason
+):
+    # given
+    group = GroupFactory(**traits)
+    # when
+    with django_capture_on_commit_callbacks(execute=True) as callbacks:
+        response = admin_api.post(
+            "/api/v1/messages/", {"group": group.pk, "type": "text", "text": {"body": "x"}}, format="json"
+        )
+    # then
+    assert response.status_code == 400
+    assert reason in response.json()["extra"]["fields"]["group"][0].lower()
+    assert callbacks == [] and len(graph.calls) == 0
+
+
+def test_an_idempotency_key_too_long_is_a_400_naming_the_header(admin_api, group, graph):
+    response = admin_api.post(
+        "/api/v1/messages/", {"group": group.pk, "type": "text", "text": {"body": "x"}}, format="json",
+        HTTP_IDEMPOTENCY_KEY="k" * 256,
+    )
+    assert response.status_code == 400
+    assert list(response.json()["extra"]["fields"]) == ["Idempotency-Key"]
+    assert OutboundMessage.objects.count() == 0
+
+
+def test_retry_answers_a_new_message_and_the_failure_stays_in_the_history(
+    admin_api, group, graph, django_capture_on_commit_callbacks
+):
+    # given: a message Meta refused
+    graph.post(MESSAGES_URL, json=graph_json("error.bad_group_131020"), status=400)
+    with django_capture_on_commit_callbacks(execute=True):
+        first = admin_api.post(
+            "/api/v1/messages/", {"group": group.pk, "type": "text", "text": {"body": "x"}}, format="json"
+        ).json()
+    graph.post(MESSAGES_URL, json=graph_json("send_text_to_group.response"))
+    # when
+    with django_capture_on_commit_callbacks(execute=True):
+        retry = admin_api.post(f"/api/v1/messages/{first['id']}/retry/")
+    # then
+    assert retry.status_code == 202
+    assert retry.json()["id"] != first["id"]
+    assert (retry.json()["retry_of"], retry.json()["status"]) == (first["id"], "queued")
+    original = admin_api.get(f"/api/v1/messages/{first['id']}/").json()
+    history = [item["status"] for item in admin_api.get(f"/api/v1/messages/{first['id']}/statuses/").json()["results"]]
+    assert (original["status"], original["error"]["code"]) == ("failed", 131020)
+    assert history == ["queued", "sending", "failed", "retried"]
+    assert admin_api.get(f"/api/v1/messages/{retry.json()['id']}/").json()["status"] == "accepted"
+
+
+def test_statuses_and_receipts_have_the_contract_fields(admin_api, group, post_webhook):
+    # given
+    message = OutboundMessageFactory(group=group, accepted=True, wamid=WAMID)
+    post_webhook(webhook_body("messages.status_read_aggregated"))
+    # when
+    statuses = admin_api.get(f"/api/v1/messages/{message.pk}/statuses/").json()["results"]
+    receipts = admin_api.get(f"/api/v1/messages/{message.pk}/receipts/").json()["results"]
+    # then
+    maya = group.participants.get(wa_id="16505551234")
+    read = next(item for item in statuses if item["participant"] == maya.pk)
+    assert {"status", "participant", "timestamp", "error", "received_at"} <= set(read)
+    assert (read["status"], read["timestamp"], read["error"]) == ("read", "2026-02-17T09:54:20Z", None)
+    receipt = next(item for item in receipts if item["participant"] == maya.pk)
+    assert {"participant", "delivered_at", "read_at"} <= set(receipt)
+    assert receipt["delivered_at"] == receipt["read_at"] == "2026-02-17T09:54:20Z"
+
+
+def test_inbound_list_answers_only_the_contract_fields(admin_api, group, post_webhook):
+    post_webhook(webhook_body("messages.inbound_text_bsuid"))
+    (item,) = admin_api.get("/api/v1/inbound-messages/").json()["results"]
+    assert set(item) == {"id", "group", "wamid", "from_wa_id", "from_user_id", "contact_name", "type", "text",
+                         "content", "error", "timestamp"}
+    assert (item["group"], item["from_wa_id"], item["from_user_id"]) == (group.pk, "", "GB.48810273365190042771")
+    assert item["contact_name"] == "Oliver Grant"

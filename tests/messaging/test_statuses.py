@@ -219,6 +219,24 @@ def test_inbound_unsupported_is_kept_with_its_error(group):
     assert inbound.contact_name == "Oliver Grant"
 
 
+def test_inbound_unknown_type_131051_is_kept_with_its_error_and_kind(group, post_webhook):
+    # given: Meta's general form of unsupported content (spec §6.6): code 131051 and `unsupported.type`
+    body = json.loads(webhook_body("messages.inbound_unsupported"))
+    item = body["entry"][0]["changes"][0]["value"]["messages"][0]
+    item["errors"] = [{"code": 131051, "title": "Message type unknown", "message": "Message type unknown",
+                       "error_data": {"details": "Message type is currently not supported."}}]
+    item["unsupported"] = {"type": "poll_creation"}
+    # when
+    response = post_webhook(json.dumps(body).encode())
+    # then
+    assert response.status_code == 200
+    inbound = InboundMessage.objects.get()
+    assert (inbound.type, inbound.group, inbound.contact_name) == ("unsupported", group, "Oliver Grant")
+    assert inbound.error["code"] == 131051
+    assert inbound.error["details"] == "Message type is currently not supported."
+    assert inbound.content["unsupported"] == {"type": "poll_creation"}
+
+
 def test_inbound_bsuid_has_no_phone(group):
     _dispatch("messages.inbound_text_bsuid")
     inbound = InboundMessage.objects.get()
