@@ -262,7 +262,7 @@ class ParticipantAdmin(admin.ModelAdmin):
 
 @admin.register(JoinRequest)
 class JoinRequestAdmin(admin.ModelAdmin):
-    list_display = ("__str__", "group", "state", "requested_at")
+    list_display = ("__str__", "join_request_id", "group", "state", "requested_at")
     list_filter = ("state",)
     search_fields = ("join_request_id", "wa_id", "user_id", "group__subject")
     actions = ["approve", "reject"]

@@ -5,7 +5,7 @@ import re
 import pytest
 from responses import matchers
 
-from groups.models import Group, GroupOperation, JoinRequest
+from groups.models import Group, GroupEvent, GroupOperation, JoinRequest
 from tests.groups.factories import GroupFactory, JoinRequestFactory, ParticipantFactory, PhoneNumberFactory
 from tests.spec import SPEC_G1, SPEC_G3, SPEC_PHONE_NUMBER_ID, graph_json
 
@@ -172,3 +172,152 @@ def test_reject_join_request_action(desk, graph):
 def test_staff_without_permission_cannot_open_groups(client, user_with_perms):
     client.force_login(user_with_perms(is_staff=True))
     assert client.get("/admin/groups/group/").status_code == 403
+
+
+# --- The group page and the list --------------------------------------------------------------------
+
+
+def test_group_page_lists_participants_join_requests_operations_and_timeline(desk):
+    # given
+    group = GroupFactory(subject="Order 48213")
+    ParticipantFactory(group=group, wa_id="16505551234", name="Maya Patel")
+    JoinRequestFactory(group=group, join_request_id="JRVISIBLE01", wa_id="447700900123")
+    GroupOperation.objects.create(group=group, kind=GroupOperation.Kind.REMOVE_PARTICIPANTS,
+                                  state=GroupOperation.State.FAILED, request_id="REQVISIBLE01",
+                                  errors=[{"code": 131212, "title": "", "message": "", "details": "not in group"}])
+    GroupEvent.objects.create(group=group, type=GroupEvent.Type.SUSPENSION_CLEARED, source="webhook",
+                              occurred_at="2026-02-17T10:00Z")
+    # when
+    page = desk.get(f"/admin/groups/group/{group.pk}/change/").text
+    # then
+    assert "Maya Patel" in page and "16505551234" in page
+    assert "JRVISIBLE01" in page and "447700900123" in page
+    assert "REQVISIBLE01" in page and "Meta error 131212" in page
+    assert "Suspension cleared" in page
+
+
+def test_group_page_shows_the_last_meta_error_with_its_meaning(desk):
+    group = GroupFactory(state=Group.State.CREATE_FAILED, group_id=None,
+                         last_error={"code": 131211, "title": "", "message": "", "details": "limit"})
+    page = desk.get(f"/admin/groups/group/{group.pk}/change/").text
+    assert "Meta error 131211 (Group create limit reached)" in page
+    assert "already owns the maximum number of groups" in page
+
+
+def test_group_page_links_to_its_participants_and_pending_join_requests(desk):
+    # given
+    group = GroupFactory()
+    ParticipantFactory(group=group, wa_id="16505551234")
+    ParticipantFactory(wa_id="19998887777")  # Another group's.
+    JoinRequestFactory(group=group, join_request_id="JRMINE")
+    JoinRequestFactory(join_request_id="JROTHER")
+    page = desk.get(f"/admin/groups/group/{group.pk}/change/").text
+    participants_url = re.search(r'href="([^"]+)"\s+id="group-participants-link"', page).group(1)
+    requests_url = re.search(r'href="([^"]+)"\s+id="group-join-requests-link"', page).group(1)
+    # when
+    participants = desk.get(participants_url.replace("&amp;", "&"))
+    join_requests = desk.get(requests_url.replace("&amp;", "&"))
+    # then
+    assert participants.status_code == 200 and join_requests.status_code == 200
+    assert "16505551234" in participants.text and "19998887777" not in participants.text
+    assert "JRMINE" in join_requests.text and "JROTHER" not in join_requests.text
+
+
+def test_group_list_shows_the_columns(desk):
+    GroupFactory(subject="Order 48213", participant_count=8, suspended=True)
+    page = desk.get("/admin/groups/group/").text
+    for column in ("column-subject", "column-state", "column-suspended", "column-participants",
+                   "column-phone_number", "column-created_at"):
+        assert column in page
+    assert "8/8" in page and "+15550783881" in page.replace("Support (+", "+")
+
+
+def test_group_list_filters_and_search(desk):
+    # given
+    GroupFactory(subject="Order 48213 - delivery")
+    GroupFactory(subject="Returns desk", suspended=True)
+    GroupFactory(subject="Brand new", creating=True)
+    elsewhere = GroupFactory(subject="Elsewhere", phone_number=PhoneNumberFactory(phone_number_id="42"))
+    # when
+    def subjects(query: str) -> set[str]:
+        page = desk.get(f"/admin/groups/group/?{query}").text
+        return {s for s in ("Order 48213 - delivery", "Returns desk", "Brand new", "Elsewhere") if s in page}
+    # then
+    assert subjects("q=48213") == {"Order 48213 - delivery"}
+    assert subjects("suspended__exact=1") == {"Returns desk"}
+    assert subjects("state__exact=creating") == {"Brand new"}
+    assert subjects(f"phone_number__id__exact={elsewhere.phone_number_id}") == {"Elsewhere"}
+    assert 'id="changelist-filter"' in desk.get("/admin/groups/group/").text
+
+
+# --- Refusals and confirmations -------------------------------------------------------------------------
+
+
+def test_confirmation_pages_call_nothing_before_yes(desk, graph):
+    # given
+    group = GroupFactory(group_id=SPEC_G1)
+    participant = ParticipantFactory(group=group)
+    # when
+    pages = [
+        desk.post("/admin/groups/group/", {"action": "reset_invite_link", "_selected_action": [group.pk]}),
+        desk.post("/admin/groups/group/", {"action": "delete_groups", "_selected_action": [group.pk]}),
+        desk.post("/admin/groups/participant/", {"action": "remove_participants",
+                                                 "_selected_action": [participant.pk]}),
+    ]
+    # then
+    assert all('name="post" value="yes"' in p.text for p in pages)
+    assert len(graph.calls) == 0
+    group.refresh_from_db()
+    assert group.state == Group.State.ACTIVE and not GroupOperation.objects.exists()
+
+
+def test_suspended_group_refuses_removals_and_join_decisions_in_the_admin(desk):
+    # given
+    group = GroupFactory(suspended=True, subject="Held")
+    participant = ParticipantFactory(group=group)
+    join_request = JoinRequestFactory(group=group)
+    # when
+    removed = desk.post("/admin/groups/participant/", {"action": "remove_participants",
+                                                       "_selected_action": [participant.pk], "post": "yes"},
+                        follow=True)
+    approved = desk.post("/admin/groups/joinrequest/", {"action": "approve", "_selected_action": [join_request.pk]},
+                         follow=True)
+    reset = desk.post("/admin/groups/group/", {"action": "reset_invite_link", "_selected_action": [group.pk],
+                                               "post": "yes"}, follow=True)
+    # then
+    for response in (removed, approved, reset):
+        assert "Held: WhatsApp suspended this group" in response.text
+    assert not GroupOperation.objects.exists()
+    join_request.refresh_from_db()
+    assert join_request.state == JoinRequest.State.PENDING
+
+
+def test_suspended_group_change_form_post_queues_nothing(desk):
+    # given
+    group = GroupFactory(suspended=True, subject="Held")
+    forms = management_forms(desk.get(f"/admin/groups/group/{group.pk}/change/").text)
+    # when
+    desk.post(f"/admin/groups/group/{group.pk}/change/", {"subject": "Changed", "description": "x", **forms})
+    # then
+    group.refresh_from_db()
+    assert group.subject == "Held" and not GroupOperation.objects.exists()
+
+
+def test_create_form_refuses_an_empty_or_long_subject(desk):
+    number = PhoneNumberFactory()
+    for subject in ("   ", "s" * 129):
+        response = desk.post("/admin/groups/group/add/", {"phone_number": number.pk, "subject": subject,
+                                                          "description": "", "join_approval_mode": "auto_approve"})
+        assert response.status_code == 200 and "errornote" in response.text
+    assert not Group.objects.exists()
+
+
+def test_meta_error_message_names_the_meaning(desk, graph):
+    group = GroupFactory(group_id=SPEC_G1, subject="Gone")
+    graph.post(f"{BASE}/{SPEC_G1}/invite_link", status=404, json=graph_json("error.group_not_found_131041"))
+    response = desk.post("/admin/groups/group/", {"action": "reset_invite_link", "_selected_action": [group.pk],
+                                                  "post": "yes"}, follow=True)
+    assert "Gone: Meta error 131041" in response.text
+    from groups.cloud_api import describe_error
+
+    assert describe_error(131041).meaning.replace("'", "&#x27;") in response.text
