@@ -218,6 +218,8 @@ class GroupEvent(models.Model):
         JOIN_REQUEST_REVOKED = "join_request_revoked", "Join request revoked"
         JOIN_REQUEST_APPROVED = "join_request_approved", "Join request approved"
         JOIN_REQUEST_REJECTED = "join_request_rejected", "Join request rejected"
+        JOIN_REQUEST_APPROVE_FAILED = "join_request_approve_failed", "Join request approval failed"
+        JOIN_REQUEST_REJECT_FAILED = "join_request_reject_failed", "Join request rejection failed"
         SETTINGS_REQUESTED = "settings_requested", "Settings change requested"
         SETTINGS_UPDATED = "settings_updated", "Settings updated"
         SETTINGS_FAILED = "settings_failed", "Settings update failed"

@@ -165,8 +165,9 @@ def _join_requests_decide(*, group: Group, join_request_ids: list[str], approve:
             )
         for failure in failed:
             group_event_record(
-                group=locked, type=EventType.JOIN_REQUEST_APPROVED if approve else EventType.JOIN_REQUEST_REJECTED,
-                source=source, actor=actor, occurred_at=now, detail={**failure, "failed": True},
+                group=locked,
+                type=EventType.JOIN_REQUEST_APPROVE_FAILED if approve else EventType.JOIN_REQUEST_REJECT_FAILED,
+                source=source, actor=actor, occurred_at=now, detail=failure,
             )
     return JoinRequestDecision(done=list(result.succeeded), failed=failed)
 

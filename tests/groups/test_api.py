@@ -367,6 +367,10 @@ def test_join_requests_approve_partial_success(admin_api, graph):
     assert body["failed"][0]["join_request_id"] == ids[1] and body["failed"][0]["error"]["code"] == 131203
     states = dict(JoinRequest.objects.values_list("join_request_id", "state"))
     assert states == {ids[0]: "approved", ids[1]: "pending"}
+    timeline = [(e["type"], (e["detail"].get("error") or {}).get("code"))
+                for e in admin_api.get(f"/api/v1/groups/{group.pk}/events/").json()["results"]]
+    assert sorted(timeline, key=str) == sorted([("join_request_approved", None),
+                                                ("join_request_approve_failed", 131203)], key=str)
 
 
 def test_join_requests_reject_marks_them_rejected(admin_api, graph):

@@ -1,12 +1,15 @@
 """REST API of groups against CONTRACT §5, route by route: auth, permissions, exact field names, refusals."""
 
 import io
+import json
 
 import pytest
+from django.db import connection
 from PIL import Image
 
 from groups.models import Group, GroupEvent, GroupOperation, JoinRequest
 from tests.groups.factories import GroupFactory, JoinRequestFactory, ParticipantFactory, PhoneNumberFactory
+from tests.spec import SPEC_G3, SPEC_PHONE_NUMBER_ID, graph_json
 
 pytestmark = pytest.mark.django_db
 
@@ -304,3 +307,44 @@ def test_list_filters_each_on_its_own(admin_api):
     assert ids(f"phone_number={plain.phone_number_id}") == {plain.pk, held.pk, creating.pk}
     assert ids("search=order") == {plain.pk, held.pk}
     assert ids("search=DESK") == {creating.pk}
+
+
+# --- Meta is never called inside a transaction (STYLE §3) -------------------------------------------
+
+
+def test_meta_is_called_outside_any_transaction(admin_api, graph, django_capture_on_commit_callbacks):
+    # given: the test itself runs inside transactions; the depth at its start is "outside" for the code under test
+    baseline = len(connection.atomic_blocks)
+    depths = []
+
+    def answer(body: dict, status: int = 200):
+        def callback(request):
+            depths.append((request.method, request.url.rsplit("/", 1)[-1], len(connection.atomic_blocks)))
+            return status, {}, json.dumps(body)
+
+        return callback
+
+    group = GroupFactory(group_id=SPEC_G3)
+    JoinRequestFactory(group=group, join_request_id="JRA")
+    JoinRequestFactory(group=group, join_request_id="JRB")
+    number = PhoneNumberFactory()
+    base = "https://graph.meta.test/v25.0"
+    graph.add_callback("GET", f"{base}/{SPEC_G3}/invite_link", callback=answer(graph_json("get_invite_link.response")))
+    graph.add_callback("POST", f"{base}/{SPEC_G3}/invite_link",
+                       callback=answer(graph_json("reset_invite_link.response")))
+    graph.add_callback("POST", f"{base}/{SPEC_G3}/join_requests",
+                       callback=answer({"messaging_product": "whatsapp", "join_requests": ["JRA"]}))
+    graph.add_callback("DELETE", f"{base}/{SPEC_G3}/join_requests",
+                       callback=answer({"messaging_product": "whatsapp", "join_requests": ["JRB"]}))
+    graph.add_callback("POST", f"{base}/{SPEC_PHONE_NUMBER_ID}/groups",
+                       callback=answer(graph_json("create_group.response")))
+    # when
+    admin_api.get(f"/api/v1/groups/{group.pk}/invite-link/")
+    admin_api.post(f"/api/v1/groups/{group.pk}/invite-link/reset/")
+    admin_api.post(f"/api/v1/groups/{group.pk}/join-requests/approve/", {"join_request_ids": ["JRA"]}, format="json")
+    admin_api.post(f"/api/v1/groups/{group.pk}/join-requests/reject/", {"join_request_ids": ["JRB"]}, format="json")
+    with django_capture_on_commit_callbacks(execute=True):
+        admin_api.post("/api/v1/groups/", {"phone_number": number.pk, "subject": "S"}, format="json")
+    # then
+    assert len(depths) == 5
+    assert [d for *_, d in depths] == [baseline] * 5, depths
