@@ -4,7 +4,7 @@ from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin import helpers
 from django.db.models import QuerySet
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponseRedirect
 from django.template.response import TemplateResponse
 
 from config.exceptions import ApplicationError
@@ -167,8 +167,6 @@ class GroupAdmin(admin.ModelAdmin):
             return super().changeform_view(request, object_id, form_url, extra_context)
         except ApplicationError as exc:
             self.message_user(request, exc.message, messages.ERROR)
-            from django.http import HttpResponseRedirect
-
             return HttpResponseRedirect(request.path)
 
     def response_add(self, request, obj, post_url_continue=None):
