@@ -9,7 +9,8 @@ from typing import Any
 
 from django.core.exceptions import PermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.http import Http404
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.views.defaults import page_not_found
 from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
@@ -89,3 +90,10 @@ def _field_errors(detail: Any, prefix: str = "") -> dict[str, list[str]]:
                 flat.update(_field_errors(item, f"{prefix}[{index}]"))
         return flat
     return {prefix or "non_field_errors": [str(detail)]}
+
+
+def not_found(request: HttpRequest, exception: Exception) -> HttpResponse:
+    """Answer an unknown URL under /api/ in the API's error shape; elsewhere Django's own page."""
+    if request.path.startswith("/api/"):
+        return JsonResponse({"code": "not_found", "message": "No such resource.", "extra": {}}, status=404)
+    return page_not_found(request, exception)

@@ -55,3 +55,4 @@ def _broker_ok() -> bool:
     except Exception:  # kombu raises transport-specific errors; any of them means "down".
         logger.warning("readiness: broker unavailable", exc_info=True)
         return False
+

@@ -4,6 +4,7 @@ from django.contrib import admin
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
+from config.exceptions import not_found
 from config.health import healthz, readyz
 
 admin.site.site_header = "Groupdesk"
@@ -25,3 +26,5 @@ urlpatterns = [
     path("healthz/", healthz, name="healthz"),
     path("readyz/", readyz, name="readyz"),
 ]
+
+handler404 = not_found

@@ -89,3 +89,32 @@ def test_admin_is_titled_groupdesk(client):
     response = client.get("/admin/login/")
     assert response.status_code == 200
     assert b"Groupdesk" in response.content
+
+
+@pytest.mark.django_db
+def test_an_unknown_api_url_answers_json_404(admin_api):
+    # when
+    response = admin_api.get("/api/v1/groups/not-a-number/")
+    # then
+    assert response.status_code == 404
+    assert response.json()["code"] == "not_found"
+
+
+@pytest.mark.django_db
+def test_options_answers_without_introspecting_serializers(admin_api):
+    response = admin_api.options("/api/v1/pins/1/unpin/")
+    assert response.status_code == 200
+    assert response.json()["name"]
+
+
+def test_every_operation_documents_the_error_body():
+    # given
+    from drf_spectacular.generators import SchemaGenerator
+
+    schema = SchemaGenerator().get_schema(request=None, public=True)
+    # then
+    for path, operations in schema["paths"].items():
+        for method, operation in operations.items():
+            for code in ("400", "401", "403", "404"):
+                body = operation["responses"][code]["content"]["application/json"]["schema"]
+                assert body == {"$ref": "#/components/schemas/ErrorResponse"}, (method, path, code)

@@ -1,0 +1,54 @@
+"""OpenAPI schema post-processing: every operation documents the errors it can answer, in one shape."""
+
+from typing import Any
+
+ERROR_SCHEMA = {
+    "type": "object",
+    "description": "Every 4xx/5xx body. `extra.fields` names each offending field with why.",
+    "properties": {
+        "code": {"type": "string", "example": "invalid"},
+        "message": {"type": "string", "example": "expiration_days: Ensure this value is less than or equal to 30."},
+        "extra": {
+            "type": "object",
+            "additionalProperties": True,
+            "properties": {
+                "fields": {
+                    "type": "object",
+                    "additionalProperties": {"type": "array", "items": {"type": "string"}},
+                },
+                "meta_code": {"type": "integer", "description": "Meta's error code, on 502."},
+            },
+        },
+    },
+    "required": ["code", "message", "extra"],
+}
+
+DESCRIPTIONS = {
+    "400": "Invalid input: `extra.fields` names each offending field.",
+    "401": "No or invalid credentials: send `Authorization: Token <key>`.",
+    "403": "Authenticated, but without the model permission this operation needs.",
+    "404": "No such object, or an invalid pagination cursor.",
+    "409": "The request conflicts with the object's current state.",
+    "502": "Meta refused or failed the call; `extra.meta_code` is Meta's code.",
+}
+WRITE_METHODS = {"post", "put", "patch", "delete"}
+
+
+def add_error_responses(result: dict[str, Any], generator, request, public) -> dict[str, Any]:
+    """Document the shared error body on every operation, for every error status it may answer."""
+    result.setdefault("components", {}).setdefault("schemas", {})["ErrorResponse"] = ERROR_SCHEMA
+    content = {"application/json": {"schema": {"$ref": "#/components/schemas/ErrorResponse"}}}
+    for operations in result.get("paths", {}).values():
+        for method, operation in operations.items():
+            if method not in {"get", "head", *WRITE_METHODS}:
+                continue
+            codes = ["400", "401", "403", "404"]  # Lists answer 404 for an invalid cursor too.
+            if method in WRITE_METHODS:
+                codes += ["409", "502"]
+            responses = operation.setdefault("responses", {})
+            for code in codes:
+                responses.setdefault(code, {"description": DESCRIPTIONS[code]})
+            for code, response in responses.items():
+                if code[0] in "45" and "content" not in response:
+                    response["content"] = content
+    return result
