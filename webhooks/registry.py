@@ -58,3 +58,8 @@ HANDLERS: dict[tuple[str, str], ItemHandler] = {
 def handler_for(field_name: str, kind: str) -> ItemHandler | None:
     """Return the handler of (field, kind), or None when Groupdesk does not handle it."""
     return HANDLERS.get((field_name, kind))
+
+
+def handled_fields() -> set[str]:
+    """Return the change fields that have at least one handler."""
+    return {field_name for field_name, _kind in HANDLERS}

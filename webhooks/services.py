@@ -17,7 +17,7 @@ from django.utils import timezone
 from config.exceptions import ApplicationError
 from webhooks.envelope import iter_items
 from webhooks.models import WebhookEvent
-from webhooks.registry import handler_for
+from webhooks.registry import handled_fields, handler_for
 
 logger = logging.getLogger(__name__)
 
@@ -98,6 +98,10 @@ def webhook_event_process(*, event_id: int) -> WebhookEvent | None:
             continue
         handler = handler_for(ctx.field, ctx.kind)
         if handler is None:
+            # A new kind inside a field we handle is worth a warning: Meta added something we drop.
+            level = logging.WARNING if ctx.field in handled_fields() else logging.INFO
+            logger.log(level, "webhook item has no handler", extra={"event_id": event.pk, "path": ctx.path,
+                                                                      "field": ctx.field, "kind": ctx.kind[:64]})
             results.ignore(ctx.path, ctx.field, ctx.kind)
             continue
         try:

@@ -100,6 +100,21 @@ def test_items_without_a_handler_leave_the_event_ignored(post_webhook, monkeypat
 
 
 @pytest.mark.django_db
+def test_an_unknown_kind_in_a_handled_field_is_logged_as_a_warning(post_webhook, caplog):
+    # given: a group item whose type Meta added after we wrote our handlers
+    body = json.loads(webhook_body("group_status_update.suspended"))
+    body["entry"][0]["changes"][0]["value"]["groups"][0]["type"] = "group_archived"
+    # when
+    post_webhook(json.dumps(body).encode())
+    # then
+    event = WebhookEvent.objects.get()
+    assert event.state == State.IGNORED
+    (record,) = [r for r in caplog.records if r.getMessage() == "webhook item has no handler"]
+    assert record.levelname == "WARNING"
+    assert (record.field, record.kind) == ("group_status_update", "group_archived")
+
+
+@pytest.mark.django_db
 def test_a_body_without_entries_fails_naming_the_problem(post_webhook):
     # when
     post_webhook(json.dumps({"object": "whatsapp_business_account"}).encode())
