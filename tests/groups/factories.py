@@ -4,7 +4,7 @@ import factory
 from factory.django import DjangoModelFactory
 
 from groups.models import Group, GroupOperation, JoinRequest, Participant, PhoneNumber
-from tests.spec import SPEC_DISPLAY_PHONE_NUMBER, SPEC_PHONE_NUMBER_ID, SPEC_WABA_ID
+from tests.spec import SPEC_DISPLAY_PHONE_NUMBER, SPEC_G1, SPEC_PHONE_NUMBER_ID, SPEC_WABA_ID
 
 
 class PhoneNumberFactory(DjangoModelFactory):
@@ -31,6 +31,7 @@ class GroupFactory(DjangoModelFactory):
     class Params:
         creating = factory.Trait(state=Group.State.CREATING, group_id=None, invite_link="")
         suspended_trait = factory.Trait(suspended=True)
+        spec_g1 = factory.Trait(group_id=SPEC_G1)  # The group of the spec's message samples.
 
 
 class ParticipantFactory(DjangoModelFactory):
