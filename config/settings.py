@@ -46,6 +46,7 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "rest_framework",
     "rest_framework.authtoken",
+    "axes",
     "django_filters",
     "drf_spectacular",
     "groups",
@@ -62,6 +63,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Last, as django-axes requires: it turns a lockout into its 429 page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -125,13 +128,55 @@ STORAGES = {
 # collectstatic still has a working admin.
 WHITENOISE_USE_FINDERS = True
 
-# --- Production hardening (TLS terminates at the proxy in front of gunicorn) ---
+# --- Production hardening (TLS terminates at the proxy in front of gunicorn; docs/deployment.md) ---
 
-SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
-SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=False)
+# Trust X-Forwarded-Proto only when a proxy we run sets it (and strips the client's own): otherwise any
+# client could claim HTTPS.
+USE_X_FORWARDED_PROTO = env.bool("USE_X_FORWARDED_PROTO", default=False)
+SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if USE_X_FORWARDED_PROTO else None
+# Without the proxy header Django cannot tell HTTPS from HTTP, so redirecting would loop.
+SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=USE_X_FORWARDED_PROTO and not DEBUG)
+# Probes from a load balancer or systemd may speak plain HTTP on the private side.
+SECURE_REDIRECT_EXEMPT = [r"^healthz/$", r"^readyz/$"]
+# HSTS is sent on HTTPS responses only; a year is what browsers' preload lists expect.
+SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=0 if DEBUG else 31_536_000)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", default=False)
+SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", default=False)
 SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = env.bool("SECURE_COOKIES", default=not DEBUG)
+SESSION_COOKIE_HTTPONLY = True
 SECURE_CONTENT_TYPE_NOSNIFF = True
 X_FRAME_OPTIONS = "DENY"
+SILENCED_SYSTEM_CHECKS = [
+    # security.W005: whether every subdomain of the host serves HTTPS is the operator's knowledge, not
+    # ours; a wrong includeSubDomains locks browsers out of them for a year. Opt in with
+    # SECURE_HSTS_INCLUDE_SUBDOMAINS=true.
+    "security.W005",
+    # security.W021: preloading is near-irreversible (removal from browsers takes months) and needs
+    # includeSubDomains; only the domain's owner can decide it. Opt in with SECURE_HSTS_PRELOAD=true.
+    "security.W021",
+]
+
+# --- Admin login lockout (django-axes) ----------------------------------------------
+
+AUTHENTICATION_BACKENDS = [
+    # First, so a locked-out user+IP is refused before the password is even checked.
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)
+# One attacker cannot lock a user out from everywhere, nor try many users from one address unseen.
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_COOLOFF_TIME = timedelta(minutes=env.int("AXES_COOLOFF_MINUTES", default=30))
+AXES_RESET_ON_SUCCESS = True
+# Behind the proxy every REMOTE_ADDR is the proxy's own; see config.security.client_ip.
+USE_X_FORWARDED_FOR = env.bool("USE_X_FORWARDED_FOR", default=False)
+AXES_CLIENT_IP_CALLABLE = "config.security.client_ip"
+# Failures are rows (shared by every web process, visible in the admin), not process memory.
+AXES_HANDLER = "axes.handlers.database.AxesDatabaseHandler"
+
+# --- Cache (throttle counters): shared by every process once CACHE_URL points at Redis ---
+
+CACHES = {"default": env.cache_url("CACHE_URL", default="locmemcache://")}
 
 # --- REST API ---------------------------------------------------------------
 
@@ -148,6 +193,12 @@ REST_FRAMEWORK = {
     "EXCEPTION_HANDLER": "config.exceptions.api_exception_handler",
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
     "DEFAULT_METADATA_CLASS": "config.api.Metadata",
+    # Every user is throttled; views that make Groupdesk call Meta also spend the "meta_calls" budget.
+    "DEFAULT_THROTTLE_CLASSES": ["config.throttling.UserThrottle", "config.throttling.MetaCallsThrottle"],
+    "DEFAULT_THROTTLE_RATES": {
+        "user": env.str("API_USER_RATE", default="3000/min"),
+        "meta_calls": env.str("API_META_CALLS_RATE", default="120/min"),
+    },
 }
 
 SPECTACULAR_SETTINGS = {
@@ -160,6 +211,10 @@ SPECTACULAR_SETTINGS = {
     ),
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
+    # In production the schema and docs are for signed-in users (a token or the admin session) only.
+    "SERVE_PERMISSIONS": [
+        "rest_framework.permissions.AllowAny" if DEBUG else "rest_framework.permissions.IsAuthenticated"
+    ],
     "SCHEMA_PATH_PREFIX": r"/api/v1",
     "COMPONENT_SPLIT_REQUEST": True,
     "POSTPROCESSING_HOOKS": [

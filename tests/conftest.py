@@ -42,6 +42,15 @@ def celery_eager_unless_integration(request):
 
 
 @pytest.fixture(autouse=True)
+def clear_cache():
+    """Start each test with empty throttle counters (the cache outlives the test's transaction)."""
+    from django.core.cache import cache
+
+    cache.clear()
+    yield
+
+
+@pytest.fixture(autouse=True)
 def graph():
     """Mock Meta's Graph API; any request no test registered raises, so nothing reaches the network."""
     with responses.RequestsMock(assert_all_requests_are_fired=True) as rsps:

@@ -9,6 +9,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from config.api import ModelPermissions
+from config.throttling import META_CALLS_SCOPE
 from groups import selectors, services
 from groups.api.filters import GroupFilter
 from groups.api.serializers import (
@@ -78,6 +79,7 @@ class PhoneNumberListCreateApi(GenericAPIView):
 
 class GroupListCreateApi(GenericAPIView):
     queryset = Group.objects.select_related("phone_number")
+    throttle_scope = META_CALLS_SCOPE
     serializer_class = GroupOutputSerializer
     filterset_class = GroupFilter
 
@@ -110,6 +112,7 @@ class GroupListCreateApi(GenericAPIView):
 
 class GroupDetailApi(APIView):
     queryset = Group.objects.all()
+    throttle_scope = META_CALLS_SCOPE
 
     class InputSerializer(serializers.Serializer):
         class Meta:
@@ -155,6 +158,8 @@ class GroupDetailApi(APIView):
 
 class GroupInviteLinkApi(APIView):
     queryset = Group.objects.all()
+    throttle_scope = META_CALLS_SCOPE
+    meta_call_methods = ("GET", "HEAD")  # Reading the link asks Meta.
 
     @extend_schema(operation_id="groups_invite_link_retrieve",
                    responses={200: InviteLinkOutputSerializer, 409: ERRORS[409], 502: ERRORS[502]})
@@ -165,6 +170,7 @@ class GroupInviteLinkApi(APIView):
 
 class GroupInviteLinkResetApi(APIView):
     queryset = Group.objects.all()
+    throttle_scope = META_CALLS_SCOPE
     permission_classes = [ChangePermission]
 
     @extend_schema(operation_id="groups_invite_link_reset", request=None,
@@ -177,6 +183,7 @@ class GroupInviteLinkResetApi(APIView):
 
 class GroupPictureApi(APIView):
     queryset = Group.objects.all()
+    throttle_scope = META_CALLS_SCOPE
     permission_classes = [ChangePermission]
     parser_classes = [MultiPartParser, FormParser]
 
@@ -215,6 +222,7 @@ class GroupParticipantListApi(GenericAPIView):
 
 class GroupParticipantsRemoveApi(APIView):
     queryset = Group.objects.all()
+    throttle_scope = META_CALLS_SCOPE
     permission_classes = [ChangePermission]
 
     class InputSerializer(serializers.Serializer):
@@ -250,6 +258,7 @@ class GroupJoinRequestListApi(GenericAPIView):
 
 class _JoinRequestDecisionApi(APIView):
     queryset = JoinRequest.objects.all()
+    throttle_scope = META_CALLS_SCOPE
     permission_classes = [ChangePermission]
     approve = True
 

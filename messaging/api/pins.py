@@ -8,6 +8,7 @@ from rest_framework.generics import GenericAPIView
 from rest_framework.response import Response
 
 from config.api import ModelPermissions
+from config.throttling import META_CALLS_SCOPE
 from groups.models import Group, Source
 from messaging.models import Pin
 from messaging.selectors_pins import pin_list
@@ -67,6 +68,7 @@ class PinListCreateApi(GenericAPIView):
     queryset = Pin.objects.all()
     serializer_class = PinOutputSerializer
     filterset_class = PinFilter
+    throttle_scope = META_CALLS_SCOPE
 
     class InputSerializer(serializers.Serializer):
         class Meta:
@@ -104,6 +106,7 @@ class PinListCreateApi(GenericAPIView):
 class PinUnpinApi(GenericAPIView):
     queryset = Pin.objects.all()
     permission_classes = [UnpinPermission]
+    throttle_scope = META_CALLS_SCOPE
 
     @extend_schema(
         operation_id="pins_unpin",

@@ -9,6 +9,7 @@ from rest_framework.generics import GenericAPIView
 from rest_framework.response import Response
 
 from config.api import CursorPagination
+from config.throttling import META_CALLS_SCOPE
 from groups.models import Group, Source
 from messaging import selectors, services
 from messaging.api.serializers import (
@@ -65,6 +66,7 @@ def _message(pk: int) -> OutboundMessage:
 class MessageListCreateApi(GenericAPIView):
     queryset = OutboundMessage.objects.all()
     serializer_class = MessageOutputSerializer
+    throttle_scope = META_CALLS_SCOPE
     filterset_class = MessageFilter
 
     @extend_schema(operation_id="messages_list", responses=MessageOutputSerializer(many=True))
@@ -133,6 +135,7 @@ class MessageReceiptListApi(GenericAPIView):
 class MessageRetryApi(GenericAPIView):
     queryset = OutboundMessage.objects.all()  # POST needs add_outboundmessage: a retry is a new message.
     serializer_class = MessageOutputSerializer
+    throttle_scope = META_CALLS_SCOPE
 
     @extend_schema(
         operation_id="messages_retry",

@@ -79,7 +79,10 @@ def test_openapi_schema_generates_without_warnings():
 
 
 @pytest.mark.django_db
-def test_schema_and_docs_are_served(client):
+def test_schema_and_docs_are_served(client, django_user_model):
+    # given: a signed-in user (tests run with DEBUG off, where the docs need authentication)
+    client.force_login(django_user_model.objects.create_user(username="reader", password="pw-123456789"))
+    # then
     assert client.get("/api/schema/").status_code == 200
     assert client.get("/api/docs/").status_code == 200
 
