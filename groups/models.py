@@ -83,6 +83,11 @@ class Group(TimeStamped):
     class Meta:
         ordering = ["-created_at", "-pk"]
         indexes = [models.Index(fields=["phone_number", "state"])]
+        # Destructive actions get their own permissions: `change_group` alone must not allow them (issue 8).
+        permissions = [
+            ("delete_group_at_meta", "Can delete groups at Meta"),
+            ("reset_invite_link", "Can reset or delete invite links"),
+        ]
 
     def __str__(self) -> str:
         return self.subject
@@ -114,6 +119,7 @@ class Participant(TimeStamped):
 
     class Meta:
         ordering = ["group", "pk"]
+        permissions = [("remove_participant", "Can remove participants from groups")]
         constraints = [
             models.UniqueConstraint(
                 fields=["group", "wa_id"], condition=Q(wa_id__isnull=False), name="participant_unique_wa_id"
@@ -151,6 +157,7 @@ class JoinRequest(TimeStamped):
 
     class Meta:
         ordering = ["-created_at", "-pk"]
+        permissions = [("decide_joinrequest", "Can approve or reject join requests")]
 
     def __str__(self) -> str:
         return f"{self.wa_id or self.user_id} → {self.group}"
@@ -232,6 +239,8 @@ class GroupEvent(models.Model):
         MESSAGE_FAILED = "message_failed", "Message failed"
         PINNED = "pinned", "Message pinned"
         UNPINNED = "unpinned", "Message unpinned"
+        PIN_EXPIRED = "pin_expired", "Pin expired"
+        PIN_REPLACED = "pin_replaced", "Pin replaced by a newer one"
 
     group = models.ForeignKey(Group, on_delete=models.CASCADE, related_name="events")
     type = models.CharField(max_length=40, choices=Type.choices, db_index=True)
@@ -254,3 +263,53 @@ class GroupEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_type_display()} at {self.occurred_at:%Y-%m-%d %H:%M:%S}"
+
+
+class AuditEntry(models.Model):
+    """One staff action (admin or REST): who did what to which object, when and why; written by `audit_record`.
+
+    It lives in the bottom app so every app's services can write it; the target is named by content type and
+    id (not a foreign key per model) so any model can be a target and history survives the target's deletion.
+    """
+
+    class Action(models.TextChoices):
+        GROUP_CREATE = "group_create", "Create group"
+        GROUP_DELETE = "group_delete", "Delete group"
+        GROUP_SETTINGS_UPDATE = "group_settings_update", "Change subject/description"
+        GROUP_PICTURE_UPDATE = "group_picture_update", "Change picture"
+        INVITE_LINK_RESET = "invite_link_reset", "Reset invite link"
+        INVITE_LINK_DELETE = "invite_link_delete", "Delete invite link"
+        PARTICIPANTS_REMOVE = "participants_remove", "Remove participants"
+        JOIN_REQUESTS_APPROVE = "join_requests_approve", "Approve join requests"
+        JOIN_REQUESTS_REJECT = "join_requests_reject", "Reject join requests"
+        MESSAGE_SEND = "message_send", "Send message"
+        MESSAGE_RETRY = "message_retry", "Retry message"
+        PIN_CREATE = "pin_create", "Pin message"
+        PIN_UNPIN = "pin_unpin", "Unpin message"
+        WEBHOOK_EVENT_REPROCESS = "webhook_event_reprocess", "Reprocess webhook event"
+
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    # Kept as text too: the entry must still say who it was after the user is deleted.
+    actor_username = models.CharField(max_length=150)
+    action = models.CharField(max_length=40, choices=Action.choices, db_index=True)
+    source = models.CharField(max_length=10, choices=Source.choices)
+    target_type = models.ForeignKey(
+        "contenttypes.ContentType", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    target_id = models.CharField(max_length=64, blank=True)
+    target_repr = models.CharField(max_length=200, blank=True)
+    # The group concerned, when there is one: the group page lists its audit entries.
+    group = models.ForeignKey(Group, null=True, blank=True, on_delete=models.SET_NULL, related_name="audit_entries")
+    reason = models.TextField(blank=True)
+    detail = models.JSONField(default=dict, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        verbose_name_plural = "audit entries"
+        indexes = [models.Index(fields=["actor", "-created_at"]), models.Index(fields=["action", "-created_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.actor_username}: {self.get_action_display()} {self.target_repr}".strip()

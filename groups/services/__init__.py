@@ -1,5 +1,6 @@
 """Every write of the groups app. Other apps import from here (`from groups.services import ...`)."""
 
+from groups.services.audit import audit_record
 from groups.services.common import (
     ParticipantRef,
     WebhookOrigin,
@@ -50,6 +51,7 @@ __all__ = [
     "ParticipantRef",
     "SettingOutcome",
     "WebhookOrigin",
+    "audit_record",
     "error_dict",
     "group_assert_accepts_changes",
     "group_create",

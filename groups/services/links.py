@@ -13,6 +13,7 @@ from groups.cloud_api import CloudAPIClient, get_cloud_api_client
 from groups.exceptions import GroupInputInvalid, GroupNotActive, JoinRequestNotPending
 from groups.models import Group, JoinRequest, Source
 from groups.selectors import lock_groups
+from groups.services.audit import Action, audit_record
 from groups.services.common import EventType, error_dict, group_assert_accepts_changes, group_event_record
 from groups.services.common import normalize_wa_id as _normalize_wa_id
 
@@ -49,7 +50,7 @@ def group_invite_link_get(*, group: Group, client: CloudAPIClient | None = None)
 
 
 def group_invite_link_reset(*, group: Group, actor=None, source: str = Source.API,
-                            client: CloudAPIClient | None = None) -> str:
+                            client: CloudAPIClient | None = None, reason: str = "") -> str:
     """Replace the invite link; every earlier link stops working. Return the new one.
 
     Raises GroupNotActive / GroupIsSuspended unless the group accepts changes.
@@ -61,13 +62,14 @@ def group_invite_link_reset(*, group: Group, actor=None, source: str = Source.AP
         locked.invite_link = link
         locked.save(update_fields=["invite_link", "updated_at"])
         group_event_record(group=locked, type=EventType.INVITE_LINK_RESET, source=source, actor=actor,
-                           detail={"invite_link": link})
+                           detail={"invite_link": link, **({"reason": reason} if reason else {})})
+        audit_record(actor=actor, action=Action.INVITE_LINK_RESET, target=locked, reason=reason, source=source)
     group.invite_link = link
     return link
 
 
 def group_invite_link_delete(*, group: Group, actor=None, source: str = Source.API,
-                             client: CloudAPIClient | None = None) -> None:
+                             client: CloudAPIClient | None = None, reason: str = "") -> None:
     """Delete the invite link (a reset makes a new one).
 
     Raises GroupNotActive / GroupIsSuspended unless the group accepts changes.
@@ -78,7 +80,9 @@ def group_invite_link_delete(*, group: Group, actor=None, source: str = Source.A
         locked = lock_groups().get(pk=group.pk)
         locked.invite_link = ""
         locked.save(update_fields=["invite_link", "updated_at"])
-        group_event_record(group=locked, type=EventType.INVITE_LINK_DELETED, source=source, actor=actor)
+        group_event_record(group=locked, type=EventType.INVITE_LINK_DELETED, source=source, actor=actor,
+                           detail={"reason": reason} if reason else None)
+        audit_record(actor=actor, action=Action.INVITE_LINK_DELETE, target=locked, reason=reason, source=source)
     group.invite_link = ""
 
 
@@ -140,7 +144,7 @@ def _clean_join_request_ids(group: Group, join_request_ids: list[str]) -> list[s
 
 
 def _join_requests_decide(*, group: Group, join_request_ids: list[str], approve: bool, actor, source: str,
-                          client: CloudAPIClient | None) -> JoinRequestDecision:
+                          client: CloudAPIClient | None, reason: str = "") -> JoinRequestDecision:
     group_assert_accepts_changes(group=group)
     ids = _clean_join_request_ids(group, join_request_ids)
     client = client or get_cloud_api_client()
@@ -161,7 +165,8 @@ def _join_requests_decide(*, group: Group, join_request_ids: list[str], approve:
             group_event_record(
                 group=locked, type=EventType.JOIN_REQUEST_APPROVED if approve else EventType.JOIN_REQUEST_REJECTED,
                 source=source, actor=actor, occurred_at=now,
-                detail={"join_request_id": join_request.join_request_id, "wa_id": join_request.wa_id},
+                detail={"join_request_id": join_request.join_request_id, "wa_id": join_request.wa_id,
+                        **({"reason": reason} if reason else {})},
             )
         for failure in failed:
             group_event_record(
@@ -169,24 +174,27 @@ def _join_requests_decide(*, group: Group, join_request_ids: list[str], approve:
                 type=EventType.JOIN_REQUEST_APPROVE_FAILED if approve else EventType.JOIN_REQUEST_REJECT_FAILED,
                 source=source, actor=actor, occurred_at=now, detail=failure,
             )
+        audit_record(actor=actor, action=Action.JOIN_REQUESTS_APPROVE if approve else Action.JOIN_REQUESTS_REJECT,
+                     target=locked, reason=reason, source=source,
+                     detail={"join_request_ids": ids, "done": list(result.succeeded), "failed": failed})
     return JoinRequestDecision(done=list(result.succeeded), failed=failed)
 
 
 def join_requests_approve(*, group: Group, join_request_ids: list[str], actor=None, source: str = Source.API,
-                          client: CloudAPIClient | None = None) -> JoinRequestDecision:
+                         client: CloudAPIClient | None = None, reason: str = "") -> JoinRequestDecision:
     """Approve pending join requests at Meta; a partial success (HTTP 206) lists what failed and why.
 
     Raises GroupInputInvalid / JoinRequestNotPending (field `join_request_ids`), GroupNotActive / GroupIsSuspended.
     """
     return _join_requests_decide(group=group, join_request_ids=join_request_ids, approve=True, actor=actor,
-                                 source=source, client=client)
+                                 source=source, client=client, reason=reason)
 
 
 def join_requests_reject(*, group: Group, join_request_ids: list[str], actor=None, source: str = Source.API,
-                         client: CloudAPIClient | None = None) -> JoinRequestDecision:
+                         client: CloudAPIClient | None = None, reason: str = "") -> JoinRequestDecision:
     """Reject pending join requests at Meta; rejected ones are marked here (Meta sends no webhook).
 
     Raises GroupInputInvalid / JoinRequestNotPending (field `join_request_ids`), GroupNotActive / GroupIsSuspended.
     """
     return _join_requests_decide(group=group, join_request_ids=join_request_ids, approve=False, actor=actor,
-                                 source=source, client=client)
+                                 source=source, client=client, reason=reason)

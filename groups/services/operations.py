@@ -16,6 +16,7 @@ from groups.cloud_api import CloudAPIClient, CloudAPIError, RetryClass, get_clou
 from groups.exceptions import GroupInputInvalid
 from groups.models import Group, GroupOperation, PhoneNumber, Source
 from groups.selectors import lock_group_operations, lock_groups
+from groups.services.audit import Action, audit_record
 from groups.services.common import (
     BSUID_RE,
     PHONE_RE,
@@ -154,11 +155,12 @@ def group_create(
             group=group, kind=Kind.CREATE, requested=requested, requested_by=actor_or_none(actor), source=source
         )
         group_event_record(group=group, type=EventType.CREATE_REQUESTED, source=source, actor=actor, detail=requested)
+        audit_record(actor=actor, action=Action.GROUP_CREATE, target=group, detail=requested, source=source)
         _enqueue(operation)
     return group
 
 
-def group_delete(*, group: Group, actor=None, source: str = Source.API) -> Group:
+def group_delete(*, group: Group, actor=None, source: str = Source.API, reason: str = "") -> Group:
     """Move an active group to `deleting` and queue the delete at Meta.
 
     Raises GroupNotActive / GroupIsSuspended unless the group accepts changes.
@@ -171,7 +173,9 @@ def group_delete(*, group: Group, actor=None, source: str = Source.API) -> Group
         operation = GroupOperation.objects.create(
             group=group, kind=Kind.DELETE, requested_by=actor_or_none(actor), source=source
         )
-        group_event_record(group=group, type=EventType.DELETE_REQUESTED, source=source, actor=actor)
+        group_event_record(group=group, type=EventType.DELETE_REQUESTED, source=source, actor=actor,
+                           detail={"reason": reason} if reason else None)
+        audit_record(actor=actor, action=Action.GROUP_DELETE, target=group, reason=reason, source=source)
         _enqueue(operation)
     return group
 
@@ -197,6 +201,7 @@ def group_settings_update(
         )
         group_event_record(group=group, type=EventType.SETTINGS_REQUESTED, source=source, actor=actor,
                            detail=requested)
+        audit_record(actor=actor, action=Action.GROUP_SETTINGS_UPDATE, target=group, detail=requested, source=source)
         _enqueue(operation)
     return operation
 
@@ -217,12 +222,13 @@ def group_picture_update(*, group: Group, data: bytes, actor=None, source: str =
         )
         group_event_record(group=group, type=EventType.SETTINGS_REQUESTED, source=source, actor=actor,
                            detail=requested)
+        audit_record(actor=actor, action=Action.GROUP_PICTURE_UPDATE, target=group, detail=requested, source=source)
         _enqueue(operation)
     return operation
 
 
 def group_participants_remove(
-    *, group: Group, participants: list[str], actor=None, source: str = Source.API
+    *, group: Group, participants: list[str], actor=None, source: str = Source.API, reason: str = ""
 ) -> GroupOperation:
     """Queue the removal of 1-8 participants (phone numbers or BSUIDs), each named once.
 
@@ -237,7 +243,9 @@ def group_participants_remove(
             requested_by=actor_or_none(actor), source=source,
         )
         group_event_record(group=group, type=EventType.REMOVE_REQUESTED, source=source, actor=actor,
-                           detail={"participants": users})
+                           detail={"participants": users, **({"reason": reason} if reason else {})})
+        audit_record(actor=actor, action=Action.PARTICIPANTS_REMOVE, target=group, reason=reason,
+                     detail={"participants": users}, source=source)
         _enqueue(operation)
     return operation
 

@@ -5,6 +5,8 @@ from typing import Any
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from groups.models import GroupEvent
+from groups.services.common import WebhookOrigin, group_event_record
 from messaging.content import MESSAGE_TYPES
 from messaging.models import MessageStatusChange, OutboundMessage
 
@@ -66,8 +68,44 @@ def message_transition(
         source=source,
         detail=detail or {},
     )
+    message_timeline_record(message, from_status=from_status, to_status=to, source=source)
     _notify_type(message, change)
     return change
+
+
+# Statuses at which Meta has the message: the first one reached is its "sent" entry in the group's timeline.
+_WITH_META = {MessageStatus.ACCEPTED, MessageStatus.SENT, MessageStatus.DELIVERED, MessageStatus.READ}
+
+
+def message_timeline_record(
+    message: OutboundMessage,
+    *,
+    from_status: str,
+    to_status: str,
+    source: str,
+    webhook_event_id: int | None = None,
+    webhook_item: str = "",
+) -> GroupEvent | None:
+    """Put a message's sending or failure on its group's timeline, once per message whatever repeats."""
+    if message.type == OutboundMessage.Type.PIN:
+        return None  # Pin actions appear as pinned/unpinned, from the pins service.
+    if to_status == MessageStatus.FAILED and from_status != MessageStatus.FAILED:
+        effect, type_, at, actor = "message_failed", GroupEvent.Type.MESSAGE_FAILED, message.failed_at, None
+    elif to_status in _WITH_META and from_status in (MessageStatus.QUEUED, MessageStatus.SENDING):
+        # The staff user who composed it is behind the sending.
+        effect, type_, at, actor = "message_sent", GroupEvent.Type.MESSAGE_SENT, message.accepted_at, message.created_by
+    else:
+        return None
+    error = message.error or {}
+    detail = {"message": message.pk, "type": message.type, "wamid": message.wamid}
+    if type_ == GroupEvent.Type.MESSAGE_FAILED:
+        detail["error"] = {"code": error.get("code"), "title": error.get("title", "")}
+    # Keyed by the message: a redelivered webhook or a second worker never writes the entry twice.
+    origin = WebhookOrigin(event_id=webhook_event_id, item=webhook_item, key=f"outbound_message:{message.pk}")
+    return group_event_record(
+        group=message.group, type=type_, source=source, detail=detail, occurred_at=at or timezone.now(),
+        actor=actor, origin=origin, effect=effect,
+    )
 
 
 def message_event_record(message: OutboundMessage, **fields: Any) -> MessageStatusChange | None:

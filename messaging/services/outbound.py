@@ -22,6 +22,7 @@ from groups.cloud_api import (
 )
 from groups.models import Group, Source
 from groups.selectors import lock_groups
+from groups.services.audit import Action, audit_record
 from messaging.content import content_validate, message_type_get
 from messaging.exceptions import ContentInvalid, GroupNotSendable, IdempotencyKeyReused, MessageNotRetryable
 from messaging.models import OutboundMessage
@@ -137,6 +138,9 @@ def message_create(
             source=source,
             detail={"retry_of": retry_of.pk} if retry_of else {},
         )
+        if composing and retry_of is None:  # Pins and retries are audited by their own services.
+            audit_record(actor=created_by, action=Action.MESSAGE_SEND, target=message, source=source,
+                         detail={"type": type})
         _enqueue_send(message.pk)
     return message
 
@@ -354,4 +358,6 @@ def message_retry(*, message: OutboundMessage, created_by=None, source: str = So
         message_transition(
             original, to=MessageStatus.FAILED, event="retried", source=source, detail={"retry_id": retry.pk}
         )
+        audit_record(actor=created_by, action=Action.MESSAGE_RETRY, target=original, source=source,
+                     detail={"retry_id": retry.pk})
     return retry

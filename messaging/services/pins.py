@@ -12,8 +12,10 @@ from typing import Any
 from django.db import transaction
 from django.utils import timezone
 
-from groups.models import Group, Source
+from groups.models import Group, GroupEvent, Source
 from groups.selectors import lock_groups
+from groups.services.audit import Action, audit_record
+from groups.services.common import WebhookOrigin, group_event_record
 from messaging.content import MessageType, register_message_type
 from messaging.exceptions import ContentInvalid, PinAlreadyActive, PinExpirationInvalid, PinNotActive, PinTargetInvalid
 from messaging.models import OutboundMessage, Pin, PinStatusChange
@@ -84,9 +86,34 @@ def pin_transition(
     from_state = "" if created else pin.state
     pin.state = to
     pin.save(update_fields=list(dict.fromkeys(["state", "updated_at", *(update_fields or [])])))
-    return PinStatusChange.objects.create(
+    change = PinStatusChange.objects.create(
         pin=pin, from_state=from_state, to_state=to, source=source, detail=detail or {}
     )
+    _pin_timeline_record(pin, from_state=from_state, source=source)
+    return change
+
+
+def _pin_timeline_record(pin: Pin, *, from_state: str, source: str) -> None:
+    """Put a pin's start and end on its group's timeline, with the staff user who asked for it."""
+    Type = GroupEvent.Type
+    if pin.state == PinState.ACTIVE and from_state == PinState.PENDING:
+        type_, at, actor, once = Type.PINNED, pin.pinned_at, pin.created_by, True
+    elif pin.state == PinState.UNPINNED and from_state == PinState.ACTIVE:
+        actor = pin.unpin_message.created_by if pin.unpin_message_id else None
+        type_, at, once = Type.UNPINNED, pin.unpinned_at, False
+    elif pin.state == PinState.EXPIRED:
+        type_, at, actor, once = Type.PIN_EXPIRED, pin.unpinned_at, None, True
+    elif pin.state == PinState.REPLACED and from_state == PinState.ACTIVE:
+        type_, at, actor, once = Type.PIN_REPLACED, pin.unpinned_at, None, False
+    else:
+        return
+    detail = {"pin": pin.pk, "message_id": pin.message_id, "expiration_days": pin.expiration_days}
+    if pin.replaced_by_id:
+        detail["replaced_by"] = pin.replaced_by_id
+    # Pinning and expiry happen once per pin; an unpin or replacement can be undone (failed unpin, failed pin).
+    origin = WebhookOrigin(event_id=None, item="", key=f"pin:{pin.pk}") if once else None
+    group_event_record(group=pin.group, type=type_, source=source, detail=detail, occurred_at=at or timezone.now(),
+                       actor=actor, origin=origin)
 
 
 def pin_create(
@@ -144,6 +171,8 @@ def pin_create(
             created_by=message.created_by,
         )
         pin_transition(pin, to=PinState.PENDING, source=source, detail={"pin_message": message.pk}, created=True)
+        audit_record(actor=created_by, action=Action.PIN_CREATE, target=pin, source=source,
+                     detail={"message_id": message_id, "expiration_days": expiration_days})
     return pin
 
 
@@ -182,6 +211,8 @@ def pin_unpin(*, pin: Pin, created_by=None, source: str = Source.API) -> Pin:
             detail={"event": "unpin_requested", "unpin_message": message.pk},
             update_fields=["unpin_message"],
         )
+        audit_record(actor=created_by, action=Action.PIN_UNPIN, target=pin, source=source,
+                     detail={"message_id": pin.message_id})
     return pin
 
 

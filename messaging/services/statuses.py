@@ -15,7 +15,7 @@ from messaging.selectors import (
     unmatched_statuses_for,
     unmatched_wamids_now_known,
 )
-from messaging.services.history import _notify_type, forward, message_event_record
+from messaging.services.history import _notify_type, forward, message_event_record, message_timeline_record
 
 logger = logging.getLogger(__name__)
 
@@ -165,6 +165,8 @@ def _apply_locked(
             message.read_count = message.receipts.filter(read_at__isnull=False).count()
             fields |= {"delivered_count", "read_count"}
     message.save(update_fields=sorted(fields))
+    message_timeline_record(message, from_status=from_status, to_status=to_status, source=Source.WEBHOOK,
+                            webhook_event_id=webhook_event_id, webhook_item=webhook_item)
     _notify_type(message, change)
     return change
 
