@@ -29,9 +29,12 @@ DESCRIPTIONS = {
     "403": "Authenticated, but without the model permission this operation needs.",
     "404": "No such object, or an invalid pagination cursor.",
     "409": "The request conflicts with the object's current state.",
+    "429": "Throttled (API_USER_RATE, or API_META_CALLS_RATE for calls that reach Meta); `Retry-After` "
+           "says how many seconds to wait.",
     "502": "Meta refused or failed the call; `extra.meta_code` is Meta's code.",
 }
 WRITE_METHODS = {"post", "put", "patch", "delete"}
+RETRY_AFTER_HEADER = {"schema": {"type": "integer"}, "description": "Seconds to wait before trying again."}
 
 
 def add_error_responses(result: dict[str, Any], generator, request, public) -> dict[str, Any]:
@@ -42,12 +45,13 @@ def add_error_responses(result: dict[str, Any], generator, request, public) -> d
         for method, operation in operations.items():
             if method not in {"get", "head", *WRITE_METHODS}:
                 continue
-            codes = ["400", "401", "403", "404"]  # Lists answer 404 for an invalid cursor too.
+            codes = ["400", "401", "403", "404", "429"]  # Lists answer 404 for an invalid cursor too.
             if method in WRITE_METHODS:
                 codes += ["409", "502"]
             responses = operation.setdefault("responses", {})
             for code in codes:
                 responses.setdefault(code, {"description": DESCRIPTIONS[code]})
+            responses["429"].setdefault("headers", {"Retry-After": RETRY_AFTER_HEADER})
             for code, response in responses.items():
                 if code[0] in "45" and "content" not in response:
                     response["content"] = content
