@@ -6,6 +6,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from config.exceptions import not_found
 from config.health import healthz, readyz
+from webhooks.dashboard import dashboard_view
 
 admin.site.site_header = "Groupdesk"
 admin.site.site_title = "Groupdesk"
@@ -18,6 +19,7 @@ api_v1 = [
 ]
 
 urlpatterns = [
+    path("admin/dashboard/", admin.site.admin_view(dashboard_view), name="desk-dashboard"),
     path("admin/", admin.site.urls),
     path("webhooks/", include("webhooks.urls")),
     path("api/v1/", include(api_v1)),

@@ -2,7 +2,7 @@
 
 from datetime import datetime
 
-from django.db.models import Q, QuerySet
+from django.db.models import Count, Q, QuerySet
 
 from groups.models import Group, GroupEvent, GroupOperation, JoinRequest, Participant, PhoneNumber
 
@@ -72,3 +72,17 @@ def group_operation_ids_stale(*, older_than: datetime, limit: int) -> list[int]:
         .order_by("claimed_at", "pk")
         .values_list("pk", flat=True)[:limit]
     )
+
+
+def groups_by_state(*, phone_number: int | None = None) -> dict[str, int]:
+    """Return how many groups are in each state, plus "suspended" (any state), for the dashboard."""
+    groups = Group.objects.all()
+    if phone_number is not None:
+        groups = groups.filter(phone_number_id=phone_number)
+    counts = {row["state"]: row["n"] for row in groups.values("state").annotate(n=Count("pk")).order_by()}
+    counts["suspended"] = groups.filter(suspended=True).count()
+    return counts
+
+
+def phone_number_list() -> QuerySet[PhoneNumber]:
+    return PhoneNumber.objects.order_by("display_phone_number")

@@ -13,7 +13,18 @@ from django.urls import path, reverse
 from django.utils.html import format_html, format_html_join
 
 from config.exceptions import ApplicationError
+from config.paginator import EstimatedCountPaginator
 from groups.models import Group, Source
+from messaging.admin_desk import (
+    CreatedByFilter,
+    CreatedRangeFilter,
+    ErrorCodeFilter,
+    GroupFilter,
+    PhoneNumberFilter,
+    desk_urls,
+    error_code_link,
+    progress_bar,
+)
 from messaging.content import COMPOSABLE_TYPES, content_validate
 from messaging.errors import error_explain
 from messaging.exceptions import ContentInvalid
@@ -87,25 +98,17 @@ def _fraction(count: int, total: int) -> str:
     return f"{count}/{total}"
 
 
-class ErrorCodeFilter(admin.SimpleListFilter):
-    title = "error code"
-    parameter_name = "error_code"
-
-    def lookups(self, request, model_admin):
-        codes = OutboundMessage.objects.exclude(error_code="").values_list("error_code", flat=True).distinct()
-        return [(code, f"{code}: {explained.title}" if (explained := error_explain(code)) else code)
-                for code in sorted(codes)]
-
-    def queryset(self, request, queryset):
-        return queryset.filter(error_code=self.value()) if self.value() else queryset
-
-
 @admin.register(OutboundMessage)
 class OutboundMessageAdmin(admin.ModelAdmin):
-    list_display = ["id", "group", "type", "status", "delivered", "read", "error_code", "created_at"]
-    list_filter = ["status", "type", ErrorCodeFilter]
-    search_fields = ["wamid", "group__subject"]
+    list_display = ["id", "group", "type", "status", "delivered", "read", "error_code_column", "created_at"]
+    list_filter = ["status", "type", ErrorCodeFilter, PhoneNumberFilter, GroupFilter, CreatedByFilter,
+                   CreatedRangeFilter]
+    search_fields = ["wamid", "group__subject", "content__body"]
+    search_help_text = "A wamid (exact), or words of the group subject or the message text."
     list_select_related = ["group"]
+    # A million rows: no COUNT(*) per page (estimated count, see config/paginator.py).
+    show_full_result_count = False
+    paginator = EstimatedCountPaginator
     actions = ["retry_failed"]
     fields = [
         "group", "type", "content", "status", "wamid", "error_explained", "recipient_count", "delivered", "read",
@@ -117,11 +120,22 @@ class OutboundMessageAdmin(admin.ModelAdmin):
 
     @admin.display(description="Delivered")
     def delivered(self, message: OutboundMessage) -> str:
-        return _fraction(message.delivered_count, message.recipient_count)
+        return progress_bar(message.delivered_count, message.recipient_count, label="delivered")
 
     @admin.display(description="Read")
     def read(self, message: OutboundMessage) -> str:
-        return _fraction(message.read_count, message.recipient_count)
+        return progress_bar(message.read_count, message.recipient_count, label="read")
+
+    @admin.display(description="Error code", ordering="error_code")
+    def error_code_column(self, message: OutboundMessage) -> str:
+        return error_code_link(message.error_code)
+
+    def get_search_results(self, request, queryset, search_term):
+        # A wamid is looked up exactly (its unique index), never by a scan of every message's text.
+        term = search_term.strip()
+        if term.startswith("wamid."):
+            return queryset.filter(wamid=term), False
+        return super().get_search_results(request, queryset, search_term)
 
     @admin.display(description="Error")
     def error_explained(self, message: OutboundMessage) -> str:
@@ -130,9 +144,11 @@ class OutboundMessageAdmin(admin.ModelAdmin):
             return "-"
         details = (message.error or {}).get("details") or (message.error or {}).get("message") or ""
         return format_html(
-            "<strong>{}: {}</strong><br>{}<br><em>What to do:</em> {}{}",
+            "<strong>{}: {}</strong><br>{}<br><em>What to do:</em> {}{}<br>{}",
             explained.code, explained.title, explained.meaning, explained.action,
             format_html("<br><small>Meta said: {}</small>", details) if details else "",
+            format_html('<a href="{}#code-{}">All error codes</a>', reverse("admin:messaging_error_catalog"),
+                        explained.code),
         )
 
     @admin.display(description="Receipts")
@@ -182,6 +198,9 @@ class OutboundMessageAdmin(admin.ModelAdmin):
     def has_retry_permission(self, request) -> bool:
         return request.user.has_perm("messaging.add_outboundmessage")
 
+    def has_pin_permission(self, request) -> bool:  # The "Pin" action hung on here by admin_pins.
+        return request.user.has_perm("messaging.add_pin")
+
     @admin.action(description="Retry the selected failed messages", permissions=["retry"])
     def retry_failed(self, request: HttpRequest, queryset: QuerySet[OutboundMessage]) -> None:
         retried = 0
@@ -197,7 +216,7 @@ class OutboundMessageAdmin(admin.ModelAdmin):
 
     def get_urls(self):
         compose = path("compose/", self.admin_site.admin_view(self.compose_view), name="messaging_compose")
-        return [compose, *super().get_urls()]
+        return [compose, *desk_urls(self), *super().get_urls()]
 
     def compose_view(self, request: HttpRequest) -> HttpResponse:
         """Compose one message to the chosen groups: preview first, then send through the service."""
@@ -243,7 +262,7 @@ class OutboundMessageAdmin(admin.ModelAdmin):
         return HttpResponseRedirect(reverse("admin:messaging_outboundmessage_changelist"))
 
 
-@admin.action(description="Send a message to the selected groups")
+@admin.action(description="Send a message to the selected groups", permissions=["send_message"])
 def send_message_to_groups(modeladmin, request: HttpRequest, queryset: QuerySet[Group]) -> HttpResponse | None:
     """Open the compose page with the selected groups ticked (registered on the groups admin in apps.ready)."""
     if not request.user.has_perm("messaging.add_outboundmessage"):

@@ -66,6 +66,9 @@ class OutboundMessage(TimeStamped):
         indexes = [
             models.Index(fields=["group", "-created_at"]),
             models.Index(fields=["status", "sending_started_at"]),
+            # Support desk (issue 8): failures over time, and messages Meta accepted that never got a status.
+            models.Index(fields=["failed_at"], condition=Q(status="failed"), name="outbound_failed_at_idx"),
+            models.Index(fields=["status", "accepted_at"], name="outbound_status_accepted_idx"),
         ]
         constraints = [
             models.UniqueConstraint(

@@ -2,7 +2,9 @@
 
 from datetime import datetime
 
-from django.db.models import QuerySet
+from django.db import connection
+from django.db.models import Count, Exists, Max, OuterRef, Q, QuerySet, Sum
+from django.db.models.functions import TruncDay, TruncHour
 
 from groups.models import Group, Participant
 from groups.selectors import lock_groups
@@ -143,3 +145,113 @@ def inbound_message_list(*, group: int | None = None) -> QuerySet[InboundMessage
     if group is not None:
         messages = messages.filter(group=group)
     return messages
+
+
+# --- Support desk: history filters, failure triage, dashboard (issue 8) ---------------------------------------
+
+
+_DISTINCT_ERROR_CODES_SQL = """
+WITH RECURSIVE codes(code) AS (
+    (SELECT error_code FROM messaging_outboundmessage WHERE error_code > '' ORDER BY error_code LIMIT 1)
+    UNION ALL
+    SELECT (SELECT m.error_code FROM messaging_outboundmessage m WHERE m.error_code > codes.code
+            ORDER BY m.error_code LIMIT 1)
+    FROM codes WHERE codes.code IS NOT NULL
+)
+SELECT code FROM codes WHERE code IS NOT NULL
+"""
+
+
+def message_error_codes() -> list[str]:
+    """Return the distinct error codes messages carry, sorted, without scanning the table.
+
+    On PostgreSQL a recursive "loose index scan" walks the error_code index one distinct value at a
+    time (a handful of lookups instead of reading a million rows); elsewhere a plain DISTINCT.
+    """
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute(_DISTINCT_ERROR_CODES_SQL)
+            return [row[0] for row in cursor.fetchall()]
+    return sorted(OutboundMessage.objects.exclude(error_code="").values_list("error_code", flat=True).distinct())
+
+
+def failed_messages_by_code(*, since: datetime, phone_number: int | None = None) -> list[dict]:
+    """Return [{error_code, count, last_failed_at}] of messages failed since `since`, most frequent first."""
+    failed = OutboundMessage.objects.filter(status=MessageStatus.FAILED, failed_at__gte=since)
+    if phone_number is not None:
+        failed = failed.filter(group__phone_number_id=phone_number)
+    return list(
+        failed.values("error_code").annotate(count=Count("pk"), last_failed_at=Max("failed_at")).order_by(
+            "-count", "error_code"
+        )
+    )
+
+
+def failed_messages_for_retry(*, error_code: str, since: datetime, limit: int) -> list[OutboundMessage]:
+    """Return failed messages with this code since `since` that were never retried, oldest first."""
+    retried = OutboundMessage.objects.filter(retry_of=OuterRef("pk"))
+    return list(
+        OutboundMessage.objects.filter(status=MessageStatus.FAILED, error_code=error_code, failed_at__gte=since)
+        .exclude(type=OutboundMessage.Type.PIN)
+        .filter(~Exists(retried))
+        .select_related("group")
+        .order_by("failed_at", "pk")[:limit]
+    )
+
+
+def message_counts_by_phone_number(*, since: datetime) -> dict[int, dict]:
+    """Return per phone number id the messages created since `since`: total, sent, delivered, read, failed.
+
+    One date-bounded aggregate over the created_at index. Status only moves forward, so "sent" counts
+    every message at sent or beyond, "delivered" at delivered or read.
+    """
+    sent = [MessageStatus.SENT, MessageStatus.DELIVERED, MessageStatus.READ]
+    rows = (
+        OutboundMessage.objects.filter(created_at__gte=since)
+        .values("group__phone_number_id")
+        .annotate(
+            total=Count("pk"),
+            sent=Count("pk", filter=Q(status__in=sent)),
+            delivered=Count("pk", filter=Q(status__in=sent[1:])),
+            read=Count("pk", filter=Q(status=MessageStatus.READ)),
+            failed=Count("pk", filter=Q(status=MessageStatus.FAILED)),
+            recipients=Sum("recipient_count"),
+            receipts_delivered=Sum("delivered_count"),
+            receipts_read=Sum("read_count"),
+        )
+        .order_by()
+    )
+    return {row.pop("group__phone_number_id"): row for row in rows}
+
+
+def failures_over_time(*, since: datetime, bucket: str, phone_number: int | None = None) -> list[dict]:
+    """Return [{bucket, error_code, count}] of failures since `since`, per hour or day (`bucket`)."""
+    trunc = TruncHour if bucket == "hour" else TruncDay
+    failed = OutboundMessage.objects.filter(status=MessageStatus.FAILED, failed_at__gte=since)
+    if phone_number is not None:
+        failed = failed.filter(group__phone_number_id=phone_number)
+    return list(
+        failed.annotate(bucket=trunc("failed_at"))
+        .values("bucket", "error_code")
+        .annotate(count=Count("pk"))
+        .order_by("bucket", "error_code")
+    )
+
+
+def messages_stuck(*, older_than: datetime, phone_number: int | None = None) -> dict[str, int]:
+    """Return how many messages still wait for a status since before `older_than`, by what they wait in.
+
+    "accepted": Meta took it but no status came; "queued"/"sending": our worker has not finished it.
+    Only the status index is read: waiting messages are few even among millions.
+    """
+    waiting = OutboundMessage.objects.filter(
+        status__in=[MessageStatus.ACCEPTED, MessageStatus.QUEUED, MessageStatus.SENDING]
+    )
+    if phone_number is not None:
+        waiting = waiting.filter(group__phone_number_id=phone_number)
+    counts = waiting.aggregate(
+        accepted=Count("pk", filter=Q(status=MessageStatus.ACCEPTED, accepted_at__lt=older_than)),
+        queued=Count("pk", filter=Q(status=MessageStatus.QUEUED, created_at__lt=older_than)),
+        sending=Count("pk", filter=Q(status=MessageStatus.SENDING, sending_started_at__lt=older_than)),
+    )
+    return {key: value or 0 for key, value in counts.items()}

@@ -40,3 +40,16 @@ class WebhookEvent(models.Model):
 
     def __str__(self) -> str:
         return f"Webhook event {self.pk} ({self.state})"
+
+
+class SignatureRejection(models.Model):
+    """How many POSTs failed the signature check in one hour; the body of such a request is never stored."""
+
+    hour = models.DateTimeField(unique=True, help_text="The start of the hour (UTC).")
+    count = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ["-hour"]
+
+    def __str__(self) -> str:
+        return f"{self.count} rejected at {self.hour:%Y-%m-%d %H:00}"

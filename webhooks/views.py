@@ -10,6 +10,7 @@ from django.utils.decorators import method_decorator
 from django.views import View
 from django.views.decorators.csrf import csrf_exempt
 
+from webhooks.health import signature_rejection_record
 from webhooks.services import KEPT_HEADERS, ReceiveOutcome, webhook_event_receive
 from webhooks.signature import signature_valid
 
@@ -50,6 +51,7 @@ class WhatsAppWebhookView(View):
                 "webhook signature rejected",
                 extra={"has_signature": "X-Hub-Signature-256" in request.headers, "length": len(body)},
             )
+            signature_rejection_record()  # Counted per hour for the dashboard; the body is never kept.
             return HttpResponse("Invalid signature", status=403, content_type="text/plain")
 
         headers = {name: request.headers.get(name, "") for name in KEPT_HEADERS}

@@ -1,0 +1,150 @@
+"""The support desk dashboard (issue 8): messages, failures, groups and webhook health on one admin page.
+
+It lives in `webhooks` because it spans every app and imports flow webhooks → messaging → groups → config:
+this is the one app allowed to read them all. Each number comes from a selector of the app that owns
+the data; every query is date-bounded or index-only, so the page stays fast at a million messages.
+"""
+
+from datetime import datetime, timedelta
+
+from django.contrib import admin
+from django.contrib.auth.decorators import permission_required
+from django.http import HttpRequest
+from django.template.response import TemplateResponse
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.http import urlencode
+
+from groups.models import Group
+from groups.selectors import groups_by_state, phone_number_list
+from messaging.errors import error_explain
+from messaging.selectors import failures_over_time, message_counts_by_phone_number, messages_stuck
+from webhooks.charts import Series, horizontal_bars, stacked_bars
+from webhooks.registry import handled_fields
+from webhooks.selectors import signature_rejections, webhook_failed_count, webhook_last_event_per_field
+
+PERIODS = {"24h": (timedelta(hours=24), "hour"), "7d": (timedelta(days=7), "day"), "30d": (timedelta(days=30), "day")}
+DEFAULT_STUCK_MINUTES = 15
+MAX_CODES_CHARTED = 8  # More colours than this are unreadable; the rest are summed as "other".
+
+
+def _rate(part: int, whole: int) -> str:
+    return f"{100 * part / whole:.1f} %" if whole else "-"
+
+
+def _buckets(since: datetime, now: datetime, bucket: str) -> list[datetime]:
+    start = timezone.localtime(since).replace(minute=0, second=0, microsecond=0)
+    step = timedelta(hours=1)
+    if bucket == "day":
+        start, step = start.replace(hour=0), timedelta(days=1)
+    keys = []
+    while start <= now:
+        keys.append(start)
+        start = timezone.localtime(start + step)  # Re-localise: a DST change moves midnight.
+        if bucket == "day":
+            start = start.replace(hour=0)
+    return keys
+
+
+def _failure_chart(*, since: datetime, now: datetime, bucket: str, phone_number: int | None):
+    rows = failures_over_time(since=since, bucket=bucket, phone_number=phone_number)
+    keys = _buckets(since, now, bucket)
+    index = {key: i for i, key in enumerate(keys)}
+    totals: dict[str, int] = {}
+    for row in rows:
+        totals[row["error_code"] or "none"] = totals.get(row["error_code"] or "none", 0) + row["count"]
+    charted = sorted(totals, key=lambda code: -totals[code])[:MAX_CODES_CHARTED]
+    values = {code: [0] * len(keys) for code in [*charted, "other"]}
+    for row in rows:
+        i = index.get(timezone.localtime(row["bucket"]))
+        if i is None:
+            continue
+        code = row["error_code"] or "none"
+        values[code if code in charted else "other"][i] += row["count"]
+    series = [Series(code, values[code]) for code in charted]
+    if any(values["other"]):
+        series.append(Series("other", values["other"]))
+    fmt = "%H:00" if bucket == "hour" else "%d %b"
+    labels = [key.strftime(fmt) for key in keys]
+    chart = stacked_bars(labels=labels, series=series, title="Failed messages by error code", chart_id="failures-chart")
+    return chart, [{"code": code, "count": totals[code], "explained": error_explain(None if code == "none" else code)}
+                   for code in sorted(totals, key=lambda code: -totals[code])]
+
+
+@permission_required("messaging.view_outboundmessage", raise_exception=True)
+def dashboard_view(request: HttpRequest) -> TemplateResponse:
+    """Render the dashboard for one period and all or one phone number."""
+    period = request.GET.get("period") if request.GET.get("period") in PERIODS else "24h"
+    span, bucket = PERIODS[period]
+    now = timezone.now()
+    since = now - span
+    numbers = list(phone_number_list())
+    phone = request.GET.get("phone") or ""
+    selected = next((n for n in numbers if str(n.pk) == phone), None)
+    try:
+        stuck_minutes = max(1, min(24 * 60, int(request.GET.get("stuck") or DEFAULT_STUCK_MINUTES)))
+    except ValueError:
+        stuck_minutes = DEFAULT_STUCK_MINUTES
+
+    counts = message_counts_by_phone_number(since=since)
+    empty = {"total": 0, "sent": 0, "delivered": 0, "read": 0, "failed": 0, "recipients": 0,
+             "receipts_delivered": 0, "receipts_read": 0}
+    per_number = []
+    for number in numbers:
+        row = {**empty, **{k: v or 0 for k, v in counts.get(number.pk, {}).items()}}
+        per_number.append({"number": number, **row, "delivery_rate": _rate(row["delivered"], row["sent"]),
+                           "read_rate": _rate(row["read"], row["delivered"])})
+    totals = {key: sum(row[key] for row in per_number) for key in empty}
+    shown = next((row for row in per_number if selected and row["number"].pk == selected.pk), None) or totals
+    phone_id = selected.pk if selected else None
+
+    failure_chart, failure_codes = _failure_chart(since=since, now=now, bucket=bucket, phone_number=phone_id)
+    changelist = reverse("admin:messaging_outboundmessage_changelist")
+    for row in failure_codes:
+        query = {"status": "failed", "error_code": "" if row["code"] == "none" else row["code"]}
+        if phone_id:
+            query["phone_number"] = phone_id
+        row["list_url"] = f"{changelist}?{urlencode(query)}"
+
+    states = groups_by_state(phone_number=phone_id)
+    state_rows = [(label, states.get(value, 0)) for value, label in Group.State.choices]
+    state_rows.append(("Suspended", states.get("suspended", 0)))
+
+    rejections = signature_rejections(since=now - timedelta(hours=24))
+    rejection_keys = _buckets(now - timedelta(hours=23), now, "hour")
+    by_hour = {timezone.localtime(r.hour): r.count for r in rejections}
+    rejection_chart = stacked_bars(
+        labels=[key.strftime("%H:00") for key in rejection_keys],
+        series=[Series("signature rejected", [by_hour.get(key, 0) for key in rejection_keys])],
+        title="Signature rejections per hour", width=480, height=120, chart_id="rejections-chart",
+    )
+    stuck = messages_stuck(older_than=now - timedelta(minutes=stuck_minutes), phone_number=phone_id)
+
+    context = {
+        **admin.site.each_context(request),
+        "title": "Support desk dashboard",
+        "periods": list(PERIODS),
+        "period": period,
+        "numbers": numbers,
+        "selected": selected,
+        "per_number": per_number,
+        "totals": {**totals, "delivery_rate": _rate(totals["delivered"], totals["sent"]),
+                   "read_rate": _rate(totals["read"], totals["delivered"])},
+        "shown": shown,
+        "funnel_chart": horizontal_bars(
+            rows=[("Sent", shown["sent"]), ("Delivered", shown["delivered"]), ("Read", shown["read"]),
+                  ("Failed", shown["failed"])],
+            title="Messages sent, delivered, read and failed", chart_id="funnel-chart",
+        ),
+        "failure_chart": failure_chart,
+        "failure_codes": failure_codes,
+        "groups_chart": horizontal_bars(rows=state_rows, title="Groups by state", chart_id="groups-chart"),
+        "last_events": sorted(webhook_last_event_per_field(fields=sorted(handled_fields())).items()),
+        "failed_events_24h": webhook_failed_count(since=now - timedelta(hours=24)),
+        "rejections_24h": sum(r.count for r in rejections),
+        "rejection_chart": rejection_chart,
+        "stuck": stuck,
+        "stuck_minutes": stuck_minutes,
+        "now": now,
+    }
+    return TemplateResponse(request, "admin/dashboard.html", context)
