@@ -13,7 +13,7 @@ DEV_ENV := DEBUG=true \
 	DJANGO_SUPERUSER_EMAIL=admin@example.com \
 	DJANGO_SUPERUSER_PASSWORD=admin
 
-.PHONY: install run test test-services lint schema clean
+.PHONY: install run test test-services fault-tests lint schema clean
 
 # The virtualenv is rebuilt only when requirements.txt changes.
 $(STAMP): requirements.txt
@@ -35,6 +35,12 @@ test: $(STAMP)
 # started from their binaries (Debian's postgresql and redis-server packages).
 test-services: $(STAMP)
 	bash tests/with_services.sh $(BIN)/pytest -q
+
+# Reliability under faults (README "Reliability tests"): gunicorn, a worker, PostgreSQL and Redis stopped,
+# killed and restarted; a few minutes. FAULT_REPLAY_EVENTS scales R1 (default 10000).
+fault-tests: $(STAMP)
+	GROUPDESK_FAULT_TESTS=1 SCHEMA_FUZZ_EXAMPLES=100 bash tests/with_services.sh $(BIN)/pytest -q -s \
+		tests/reliability/test_faults.py tests/reliability/test_schema_fuzz.py
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

@@ -51,5 +51,10 @@ trap cleanup EXIT INT TERM
 export DATABASE_URL="postgres://postgres@127.0.0.1:$pg_port/groupdesk"
 export CELERY_BROKER_URL="redis://127.0.0.1:$redis_port/0"
 export GROUPDESK_TEST_SERVICES=1
+# For fault tests (bench/harness.py) that stop and start the servers.
+export GROUPDESK_PG_CTL="${as_pg[*]} $pg_bin/pg_ctl -D $workdir/pg/data -l $workdir/pg/postgres.log"
+export GROUPDESK_PG_OPTS="-h 127.0.0.1 -p $pg_port -k $workdir/pg -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=200"
+export GROUPDESK_REDIS_START="$redis_server --port $redis_port --bind 127.0.0.1 --save '' --appendonly no --daemonize yes --pidfile $workdir/redis.pid --dir $workdir --logfile $workdir/redis.log"
+export GROUPDESK_REDIS_PIDFILE="$workdir/redis.pid"
 echo "with_services: PostgreSQL on 127.0.0.1:$pg_port, Redis on 127.0.0.1:$redis_port"
 "$@"
