@@ -6,11 +6,24 @@ from django.contrib.admin import helpers
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponseRedirect
 from django.template.response import TemplateResponse
+from django.urls import NoReverseMatch, reverse
+from django.utils.html import format_html, format_html_join
 
 from config.exceptions import ApplicationError
 from groups import services
 from groups.cloud_api import CloudAPIError, describe_error
-from groups.models import Group, GroupEvent, GroupOperation, JoinRequest, Participant, PhoneNumber, Source
+from groups.models import (
+    AuditEntry,
+    Group,
+    GroupEvent,
+    GroupOperation,
+    JoinRequest,
+    Participant,
+    PhoneNumber,
+    Source,
+)
+
+TIMELINE_LIMIT = 200  # The group page shows the newest events; the full timeline is one link away.
 
 
 def meta_error_text(error: dict | CloudAPIError | None) -> str:
@@ -32,11 +45,26 @@ def report_error(admin_obj: admin.ModelAdmin, request: HttpRequest, obj, exc: Ap
     admin_obj.message_user(request, f"{obj}: {text}", messages.ERROR)
 
 
-def confirm(admin_obj, request, queryset, *, action: str, title: str, warning: str, extra: str = ""):
-    """Render the two-step confirmation page (as delete_selected does); None once confirmed."""
+class Confirmed(str):
+    """The reason given on a confirmation page (possibly empty): the action may go ahead."""
+
+
+def confirm(admin_obj, request, queryset, *, action: str, title: str, warning: str, extra: str = "",
+            reason: str = "optional"):
+    """Render the two-step confirmation page (as delete_selected does) asking a reason.
+
+    Returns the page, or a `Confirmed` reason once confirmed; `reason` is "required" or "optional".
+    """
+    given = (request.POST.get("reason") or "").strip()
+    reason_error = ""
     if request.POST.get("post") == "yes":
-        return None
+        if given or reason != "required":
+            return Confirmed(given)
+        reason_error = "Give a reason: it is written to the audit log."
     context = {
+        "reason_required": reason == "required",
+        "reason": given,
+        "reason_error": reason_error,
         **admin_obj.admin_site.each_context(request),
         "title": title,
         "warning": warning,
@@ -90,12 +118,43 @@ class GroupOperationInline(ReadOnlyInline):
         return "; ".join(meta_error_text(e) for e in obj.errors or [])
 
 
-class GroupEventInline(ReadOnlyInline):
-    model = GroupEvent
-    fields = ("occurred_at", "type", "source", "actor", "detail")
-    readonly_fields = fields
-    ordering = ("-occurred_at", "-pk")
-    verbose_name_plural = "timeline"
+def event_who(event: GroupEvent) -> str:
+    """Return who is behind a timeline event: the staff user, else the webhook (linked) or the background task."""
+    if event.actor_id:
+        return event.actor.get_username()
+    if event.source == Source.WEBHOOK and event.webhook_event_id:
+        try:
+            url = reverse("admin:webhooks_webhookevent_change", args=[event.webhook_event_id])
+        except NoReverseMatch:
+            return f"Webhook #{event.webhook_event_id}"
+        return format_html('<a href="{}">Webhook #{}</a>', url, event.webhook_event_id)
+    return event.get_source_display()
+
+
+def _detail_text(detail: dict) -> str:
+    return ", ".join(f"{key}: {value}" for key, value in (detail or {}).items() if value not in (None, "", [], {}))
+
+
+def group_timeline_html(group: Group, *, limit: int = TIMELINE_LIMIT) -> str:
+    """Return the group's timeline, oldest first, as one table (the newest `limit` events)."""
+    newest = list(group.events.select_related("actor").order_by("-occurred_at", "-pk")[:limit])
+    if not newest:
+        return "No events yet."
+    rows = [
+        (event.occurred_at, event.type, event.get_type_display(), event_who(event), _detail_text(event.detail))
+        for event in reversed(newest)
+    ]
+    more = ""
+    if len(newest) == limit:
+        url = reverse("admin:groups_groupevent_changelist") + f"?group__id__exact={group.pk}"
+        more = format_html('<p><a href="{}">Older events…</a></p>', url)
+    return format_html(
+        '{}<table class="group-timeline"><thead><tr><th>When</th><th>What</th><th>Who</th><th>Detail</th></tr>'
+        "</thead><tbody>{}</tbody></table>",
+        more,
+        format_html_join("", '<tr class="event-{}"><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>',
+                         [(t, at, label, who, detail) for at, t, label, who, detail in rows]),
+    )
 
 
 class GroupForm(forms.ModelForm):
@@ -110,10 +169,10 @@ class GroupAdmin(admin.ModelAdmin):
     list_display = ("subject", "state", "suspended", "participants", "phone_number", "created_at")
     list_filter = ("state", "suspended", "phone_number")
     search_fields = ("subject", "group_id")
-    inlines = [ParticipantInline, JoinRequestInline, GroupOperationInline, GroupEventInline]
+    inlines = [ParticipantInline, JoinRequestInline, GroupOperationInline]
     actions = ["sync_from_meta", "reset_invite_link", "delete_groups"]
     readonly_fields = ("group_id", "state", "suspended", "invite_link", "participant_count", "last_error_text",
-                       "created_by", "created_at", "updated_at", "last_synced_at")
+                       "created_by", "created_at", "updated_at", "last_synced_at", "timeline")
 
     @admin.display(description="participants")
     def participants(self, obj: Group) -> str:
@@ -122,6 +181,19 @@ class GroupAdmin(admin.ModelAdmin):
     @admin.display(description="last error")
     def last_error_text(self, obj: Group) -> str:
         return meta_error_text(obj.last_error) or "-"
+
+    @admin.display(description="timeline")
+    def timeline(self, obj: Group) -> str:
+        return group_timeline_html(obj)
+
+    def has_delete_at_meta_permission(self, request) -> bool:
+        return request.user.has_perm("groups.delete_group_at_meta")
+
+    def has_reset_invite_link_permission(self, request) -> bool:
+        return request.user.has_perm("groups.reset_invite_link")
+
+    def has_send_message_permission(self, request) -> bool:
+        return request.user.has_perm("messaging.add_outboundmessage")
 
     def get_inlines(self, request, obj):
         return [] if obj is None else self.inlines
@@ -197,25 +269,26 @@ class GroupAdmin(admin.ModelAdmin):
     def sync_from_meta(self, request, queryset: QuerySet[Group]):
         self._each(request, queryset, lambda g: services.group_sync(group=g), "synced from Meta.")
 
-    @admin.action(description="Reset invite link", permissions=["change"])
+    @admin.action(description="Reset invite link", permissions=["reset_invite_link"])
     def reset_invite_link(self, request, queryset: QuerySet[Group]):
-        page = confirm(self, request, queryset, action="reset_invite_link", title="Reset the invite link?",
-                       warning="The current invite link of each group stops working at once; "
-                               "anyone holding it can no longer join.")
-        if page is not None:
-            return page
+        reason = confirm(self, request, queryset, action="reset_invite_link", title="Reset the invite link?",
+                         warning="The current invite link of each group stops working at once; "
+                                 "anyone holding it can no longer join.")
+        if not isinstance(reason, Confirmed):
+            return reason
         self._each(request, queryset, lambda g: services.group_invite_link_reset(
-            group=g, actor=request.user, source=Source.ADMIN), "invite link reset.")
+            group=g, actor=request.user, source=Source.ADMIN, reason=reason), "invite link reset.")
         return None
 
-    @admin.action(description="Delete groups at Meta", permissions=["change"])
+    @admin.action(description="Delete groups at Meta", permissions=["delete_at_meta"])
     def delete_groups(self, request, queryset: QuerySet[Group]):
-        page = confirm(self, request, queryset, action="delete_groups", title="Delete these groups?",
-                       warning="Meta removes every participant and the group itself. This cannot be undone.")
-        if page is not None:
-            return page
-        self._each(request, queryset, lambda g: services.group_delete(group=g, actor=request.user,
-                                                                      source=Source.ADMIN), "delete sent to Meta.")
+        reason = confirm(self, request, queryset, action="delete_groups", title="Delete these groups?",
+                         warning="Meta removes every participant and the group itself. This cannot be undone.",
+                         reason="required")
+        if not isinstance(reason, Confirmed):
+            return reason
+        self._each(request, queryset, lambda g: services.group_delete(
+            group=g, actor=request.user, source=Source.ADMIN, reason=reason), "delete sent to Meta.")
         return None
 
 
@@ -234,12 +307,16 @@ class ParticipantAdmin(admin.ModelAdmin):
     def has_delete_permission(self, request, obj=None):
         return False
 
-    @admin.action(description="Remove from their group", permissions=["change"])
+    def has_remove_permission(self, request) -> bool:
+        return request.user.has_perm("groups.remove_participant")
+
+    @admin.action(description="Remove from their group", permissions=["remove"])
     def remove_participants(self, request, queryset: QuerySet[Participant]):
-        page = confirm(self, request, queryset, action="remove_participants", title="Remove these participants?",
-                       warning="A removed participant can no longer join through the invite link.")
-        if page is not None:
-            return page
+        reason = confirm(self, request, queryset, action="remove_participants", title="Remove these participants?",
+                         warning="A removed participant can no longer join through the invite link.",
+                         reason="required")
+        if not isinstance(reason, Confirmed):
+            return reason
         by_group: dict[int, list[Participant]] = {}
         for participant in queryset.select_related("group"):
             by_group.setdefault(participant.group_id, []).append(participant)
@@ -248,7 +325,7 @@ class ParticipantAdmin(admin.ModelAdmin):
             group = people[0].group
             try:
                 services.group_participants_remove(group=group, participants=[p.wa_id or p.user_id for p in people],
-                                                   actor=request.user, source=Source.ADMIN)
+                                                   actor=request.user, source=Source.ADMIN, reason=reason)
             except ApplicationError as exc:
                 report_error(self, request, group, exc)
             else:
@@ -273,7 +350,10 @@ class JoinRequestAdmin(admin.ModelAdmin):
     def has_delete_permission(self, request, obj=None):
         return False
 
-    def _decide(self, request, queryset, *, approve: bool):
+    def has_decide_permission(self, request) -> bool:
+        return request.user.has_perm("groups.decide_joinrequest")
+
+    def _decide(self, request, queryset, *, approve: bool, reason: str = ""):
         by_group: dict[int, list[JoinRequest]] = {}
         for join_request in queryset.select_related("group"):
             by_group.setdefault(join_request.group_id, []).append(join_request)
@@ -283,7 +363,7 @@ class JoinRequestAdmin(admin.ModelAdmin):
             group = requests_[0].group
             try:
                 decision = decide(group=group, join_request_ids=[r.join_request_id for r in requests_],
-                                  actor=request.user, source=Source.ADMIN)
+                                  actor=request.user, source=Source.ADMIN, reason=reason)
             except ApplicationError as exc:
                 report_error(self, request, group, exc)
                 continue
@@ -295,13 +375,18 @@ class JoinRequestAdmin(admin.ModelAdmin):
             verb = "approved" if approve else "rejected"
             self.message_user(request, f"{done} join request(s) {verb}.", messages.SUCCESS)
 
-    @admin.action(description="Approve", permissions=["change"])
+    @admin.action(description="Approve", permissions=["decide"])
     def approve(self, request, queryset):
         self._decide(request, queryset, approve=True)
 
-    @admin.action(description="Reject", permissions=["change"])
+    @admin.action(description="Reject", permissions=["decide"])
     def reject(self, request, queryset):
-        self._decide(request, queryset, approve=False)
+        reason = confirm(self, request, queryset, action="reject", title="Reject these join requests?",
+                         warning="The people asking are told no; they can ask again with the invite link.")
+        if not isinstance(reason, Confirmed):
+            return reason
+        self._decide(request, queryset, approve=False, reason=reason)
+        return None
 
 
 @admin.register(GroupOperation)
@@ -323,9 +408,14 @@ class GroupOperationAdmin(admin.ModelAdmin):
 
 @admin.register(GroupEvent)
 class GroupEventAdmin(admin.ModelAdmin):
-    list_display = ("occurred_at", "group", "type", "source", "actor")
+    list_display = ("occurred_at", "group", "type", "who", "source")
     list_filter = ("type", "source")
     search_fields = ("group__subject",)
+    list_select_related = ("group", "actor")
+
+    @admin.display(description="who")
+    def who(self, event: GroupEvent) -> str:
+        return event_who(event)
 
     def has_add_permission(self, request):
         return False
@@ -337,3 +427,55 @@ class GroupEventAdmin(admin.ModelAdmin):
         return False
 
 
+
+
+class ActorFilter(admin.SimpleListFilter):
+    """Filter by the staff users who have audit entries (not every user of the site)."""
+
+    title = "actor"
+    parameter_name = "actor"
+
+    def lookups(self, request, model_admin):
+        return list(AuditEntry.objects.order_by("actor_username").values_list("actor_username", "actor_username")
+                    .distinct())
+
+    def queryset(self, request, queryset):
+        return queryset.filter(actor_username=self.value()) if self.value() else queryset
+
+
+@admin.register(AuditEntry)
+class AuditEntryAdmin(admin.ModelAdmin):
+    """The audit log: read-only, newest first; who, what, when, why and on what."""
+
+    list_display = ("created_at", "actor_username", "action", "target_link", "reason", "source")
+    list_filter = (ActorFilter, "action", "source", "created_at")
+    date_hierarchy = "created_at"
+    search_fields = ("actor_username", "target_repr", "reason", "=target_id")
+    list_select_related = ("target_type",)
+    fields = ("created_at", "actor", "actor_username", "action", "source", "target_link", "group", "reason",
+              "detail")
+    readonly_fields = fields
+    show_full_result_count = False
+
+    @admin.display(description="target")
+    def target_link(self, entry: AuditEntry) -> str:
+        if entry.target_type is None:
+            return "-"
+        try:
+            url = reverse(f"admin:{entry.target_type.app_label}_{entry.target_type.model}_change",
+                          args=[entry.target_id])
+        except NoReverseMatch:
+            return entry.target_repr
+        return format_html('<a href="{}">{}</a>', url, entry.target_repr or f"#{entry.target_id}")
+
+    def get_actions(self, request):
+        return {}  # The log is history: nothing to act on, not even delete_selected.
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False

@@ -106,7 +106,7 @@ class PinForm(forms.Form):
     )
 
 
-@admin.action(description="Pin the selected messages")
+@admin.action(description="Pin the selected messages", permissions=["pin"])
 def pin_selected_messages(
     modeladmin, request: HttpRequest, queryset: QuerySet[OutboundMessage]
 ) -> HttpResponse | None:

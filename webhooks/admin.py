@@ -8,6 +8,8 @@ from django.http import HttpRequest
 from django.utils.html import format_html
 
 from config.exceptions import ApplicationError
+from groups.models import AuditEntry, Source
+from groups.services import audit_record
 from webhooks.models import WebhookEvent
 from webhooks.selectors import webhook_event_payload
 from webhooks.services import webhook_event_reprocess
@@ -108,6 +110,9 @@ class WebhookEventAdmin(admin.ModelAdmin):
         for event in queryset.only("pk", "state"):
             try:
                 webhook_event_reprocess(event=event)
+                # webhook_event_reprocess takes no actor, so the adapter records the staff action.
+                audit_record(actor=request.user, action=AuditEntry.Action.WEBHOOK_EVENT_REPROCESS, target=event,
+                             source=Source.ADMIN)
                 done += 1
             except ApplicationError as exc:
                 self.message_user(request, f"Event {event.pk}: {exc.message}", messages.ERROR)

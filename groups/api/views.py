@@ -1,7 +1,7 @@
 """REST views of the groups app: one view per operation, each calling one service (CONTRACT §5)."""
 
 from django.shortcuts import get_object_or_404
-from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_serializer
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, inline_serializer
 from rest_framework import serializers, status
 from rest_framework.generics import GenericAPIView
 from rest_framework.parsers import FormParser, MultiPartParser
@@ -37,6 +37,39 @@ class ChangePermission(ModelPermissions):
     """A POST action on an existing object needs the change permission (reads still need view)."""
 
     perms_map = {**ModelPermissions.perms_map, "POST": ["%(app_label)s.change_%(model_name)s"]}
+
+
+def action_permission(method: str, perm: str, doc: str) -> type[ModelPermissions]:
+    """Return a permission class where `method` needs exactly `perm` (a destructive action's own permission)."""
+    return type(f"{perm.split('.')[-1].title().replace('_', '')}Permission", (ModelPermissions,),
+                {"perms_map": {**ModelPermissions.perms_map, method: [perm]}, "__doc__": doc})
+
+
+# Destructive actions need their own permission (issue 8): `change_group` alone must not allow them.
+DeleteAtMetaPermission = action_permission("DELETE", "groups.delete_group_at_meta",
+                                           "Deleting a group at Meta needs `groups.delete_group_at_meta`.")
+ResetInviteLinkPermission = action_permission("POST", "groups.reset_invite_link",
+                                              "Resetting the invite link needs `groups.reset_invite_link`.")
+RemoveParticipantPermission = action_permission("POST", "groups.remove_participant",
+                                                "Removing participants needs `groups.remove_participant`.")
+DecideJoinRequestPermission = action_permission(
+    "POST", "groups.decide_joinrequest", "Approving or rejecting join requests needs `groups.decide_joinrequest`."
+)
+
+
+class ReasonField(serializers.CharField):
+    """The optional `reason` of a destructive action, written to the audit log."""
+
+    def __init__(self, **kwargs):
+        super().__init__(required=False, allow_blank=True, default="", max_length=2000,
+                         help_text="Why: written to the audit log with the user and the time.", **kwargs)
+
+
+class ReasonInputSerializer(serializers.Serializer):
+    class Meta:
+        ref_name = "ReasonInput"
+
+    reason = ReasonField()
 
 
 def _group(pk: int) -> Group:
@@ -112,6 +145,7 @@ class GroupListCreateApi(GenericAPIView):
 
 class GroupDetailApi(APIView):
     queryset = Group.objects.all()
+    permission_classes = [DeleteAtMetaPermission]
     throttle_scope = META_CALLS_SCOPE
 
     class InputSerializer(serializers.Serializer):
@@ -149,10 +183,13 @@ class GroupDetailApi(APIView):
         return Response(GroupOutputSerializer(_group(pk)).data, status=status.HTTP_202_ACCEPTED)
 
     @extend_schema(operation_id="groups_destroy", request=None,
+                   parameters=[OpenApiParameter("reason", str, required=False,
+                                                description="Why: written to the audit log.")],
                    responses={202: GroupOutputSerializer, 409: ERRORS[409]},
                    description="Queue the delete: 202 with `state: deleting`.")
     def delete(self, request, pk: int):
-        group = services.group_delete(group=_group(pk), actor=request.user, source=Source.API)
+        reason = (request.query_params.get("reason") or "")[:2000]
+        group = services.group_delete(group=_group(pk), actor=request.user, source=Source.API, reason=reason)
         return Response(GroupOutputSerializer(group).data, status=status.HTTP_202_ACCEPTED)
 
 
@@ -170,14 +207,17 @@ class GroupInviteLinkApi(APIView):
 
 class GroupInviteLinkResetApi(APIView):
     queryset = Group.objects.all()
+    permission_classes = [ResetInviteLinkPermission]
     throttle_scope = META_CALLS_SCOPE
-    permission_classes = [ChangePermission]
 
-    @extend_schema(operation_id="groups_invite_link_reset", request=None,
+    @extend_schema(operation_id="groups_invite_link_reset", request=ReasonInputSerializer,
                    responses={200: InviteLinkOutputSerializer, 409: ERRORS[409], 502: ERRORS[502]},
                    description="Replace the invite link; every earlier link stops working.")
     def post(self, request, pk: int):
-        link = services.group_invite_link_reset(group=_group(pk), actor=request.user, source=Source.API)
+        data = ReasonInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        link = services.group_invite_link_reset(group=_group(pk), actor=request.user, source=Source.API,
+                                                reason=data.validated_data["reason"])
         return Response({"invite_link": link})
 
 
@@ -223,7 +263,7 @@ class GroupParticipantListApi(GenericAPIView):
 class GroupParticipantsRemoveApi(APIView):
     queryset = Group.objects.all()
     throttle_scope = META_CALLS_SCOPE
-    permission_classes = [ChangePermission]
+    permission_classes = [RemoveParticipantPermission]
 
     class InputSerializer(serializers.Serializer):
         class Meta:
@@ -234,6 +274,7 @@ class GroupParticipantsRemoveApi(APIView):
             help_text="1-8 phone numbers (wa_id, with or without +) or business-scoped user IDs, each once.",
         )
 
+        reason = ReasonField()
     @extend_schema(operation_id="groups_participants_remove", request=InputSerializer,
                    responses={202: GroupOutputSerializer, 400: ERRORS[400], 409: ERRORS[409]})
     def post(self, request, pk: int):
@@ -241,7 +282,8 @@ class GroupParticipantsRemoveApi(APIView):
         data = self.InputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         services.group_participants_remove(group=group, participants=data.validated_data["participants"],
-                                           actor=request.user, source=Source.API)
+                                           actor=request.user, source=Source.API,
+                                           reason=data.validated_data["reason"])
         return Response(GroupOutputSerializer(_group(pk)).data, status=status.HTTP_202_ACCEPTED)
 
 
@@ -259,7 +301,7 @@ class GroupJoinRequestListApi(GenericAPIView):
 class _JoinRequestDecisionApi(APIView):
     queryset = JoinRequest.objects.all()
     throttle_scope = META_CALLS_SCOPE
-    permission_classes = [ChangePermission]
+    permission_classes = [DecideJoinRequestPermission]
     approve = True
 
     class InputSerializer(serializers.Serializer):
@@ -268,13 +310,14 @@ class _JoinRequestDecisionApi(APIView):
 
         join_request_ids = FlatListField(child=serializers.CharField(max_length=255), min_length=1)
 
+        reason = ReasonField()
     def post(self, request, pk: int):
         group = _group(pk)
         data = self.InputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         decide = services.join_requests_approve if self.approve else services.join_requests_reject
         decision = decide(group=group, join_request_ids=data.validated_data["join_request_ids"], actor=request.user,
-                          source=Source.API)
+                          source=Source.API, reason=data.validated_data["reason"])
         key = "approved" if self.approve else "rejected"
         return Response({key: decision.done, "failed": decision.failed})
 

@@ -94,7 +94,7 @@ def test_delete_action_confirms_then_queues(desk, graph, django_capture_on_commi
     graph.delete(f"{BASE}/{SPEC_G1}", json=graph_json("delete_group.response"))
     # when
     with django_capture_on_commit_callbacks(execute=True):
-        desk.post("/admin/groups/group/", {**data, "post": "yes"})
+        desk.post("/admin/groups/group/", {**data, "post": "yes", "reason": "Order closed"})
     # then
     assert "cannot be undone" in asked.text
     group.refresh_from_db()
@@ -104,7 +104,7 @@ def test_delete_action_confirms_then_queues(desk, graph, django_capture_on_commi
 def test_action_on_a_suspended_group_shows_the_refusal(desk):
     group = GroupFactory(suspended=True, subject="Held")
     response = desk.post("/admin/groups/group/", {"action": "delete_groups", "_selected_action": [group.pk],
-                                                  "post": "yes"}, follow=True)
+                                                  "post": "yes", "reason": "Order closed"}, follow=True)
     assert "Held: WhatsApp suspended this group" in response.text
     group.refresh_from_db()
     assert group.state == Group.State.ACTIVE
@@ -138,7 +138,7 @@ def test_remove_participants_action_confirms_then_queues(desk, graph, django_cap
     graph.delete(f"{BASE}/{SPEC_G1}/participants", json={"success": True})
     # when
     with django_capture_on_commit_callbacks(execute=True):
-        desk.post("/admin/groups/participant/", {**data, "post": "yes"})
+        desk.post("/admin/groups/participant/", {**data, "post": "yes", "reason": "Asked to leave"})
     # then
     assert "can no longer join" in asked.text
     assert GroupOperation.objects.get().requested == {"participants": ["16505551234"]}
@@ -164,7 +164,8 @@ def test_reject_join_request_action(desk, graph):
     group = GroupFactory(group_id=SPEC_G3)
     join_request = JoinRequestFactory(group=group, join_request_id="NDQ3NzAwOTAwMTIzOjEyMDM2MzQwNTMwOTk1NDgxMg")
     graph.delete(f"{BASE}/{SPEC_G3}/join_requests", json=graph_json("reject_join_requests.response"))
-    desk.post("/admin/groups/joinrequest/", {"action": "reject", "_selected_action": [join_request.pk]})
+    desk.post("/admin/groups/joinrequest/", {"action": "reject", "_selected_action": [join_request.pk],
+                                             "post": "yes"})
     join_request.refresh_from_db()
     assert join_request.state == JoinRequest.State.REJECTED
 
@@ -278,7 +279,8 @@ def test_suspended_group_refuses_removals_and_join_decisions_in_the_admin(desk):
     join_request = JoinRequestFactory(group=group)
     # when
     removed = desk.post("/admin/groups/participant/", {"action": "remove_participants",
-                                                       "_selected_action": [participant.pk], "post": "yes"},
+                                                       "_selected_action": [participant.pk], "post": "yes",
+                                                       "reason": "Asked to leave"},
                         follow=True)
     approved = desk.post("/admin/groups/joinrequest/", {"action": "approve", "_selected_action": [join_request.pk]},
                          follow=True)

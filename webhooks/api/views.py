@@ -7,10 +7,19 @@ from rest_framework import generics, permissions, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from config.api import ModelPermissions
+from groups.models import AuditEntry, Source
+from groups.services import audit_record
 from webhooks.api.serializers import WebhookEventDetailSerializer, WebhookEventSerializer
 from webhooks.models import WebhookEvent
 from webhooks.selectors import webhook_event_list
 from webhooks.services import webhook_event_reprocess
+
+
+class ReprocessPermission(ModelPermissions):
+    """Reprocessing needs `webhooks.reprocess_webhookevent` (Support lead), on top of being staff."""
+
+    perms_map = {**ModelPermissions.perms_map, "POST": ["webhooks.reprocess_webhookevent"]}
 
 
 class WebhookEventFilter(django_filters.FilterSet):
@@ -47,7 +56,8 @@ class WebhookEventDetailApi(APIView):
 
 
 class WebhookEventReprocessApi(APIView):
-    permission_classes = [permissions.IsAdminUser]
+    queryset = WebhookEvent.objects.all()
+    permission_classes = [permissions.IsAdminUser, ReprocessPermission]
 
     @extend_schema(
         request=None,
@@ -57,4 +67,7 @@ class WebhookEventReprocessApi(APIView):
     def post(self, request, pk: int):
         event = get_object_or_404(WebhookEvent, pk=pk)
         event = webhook_event_reprocess(event=event)
+        # webhook_event_reprocess takes no actor, so the adapter records the staff action.
+        audit_record(actor=request.user, action=AuditEntry.Action.WEBHOOK_EVENT_REPROCESS, target=event,
+                     source=Source.API)
         return Response(WebhookEventSerializer(event).data, status=status.HTTP_202_ACCEPTED)
