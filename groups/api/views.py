@@ -186,7 +186,7 @@ class GroupDetailApi(APIView):
                    parameters=[OpenApiParameter("reason", str, required=False,
                                                 description="Why: written to the audit log.")],
                    responses={202: GroupOutputSerializer, 409: ERRORS[409]},
-                   description="Queue the delete: 202 with `state: deleting`.")
+                   description="Queue the delete: 202 with `state: deleting`. Needs `groups.delete_group_at_meta`.")
     def delete(self, request, pk: int):
         reason = (request.query_params.get("reason") or "")[:2000]
         group = services.group_delete(group=_group(pk), actor=request.user, source=Source.API, reason=reason)
@@ -212,7 +212,8 @@ class GroupInviteLinkResetApi(APIView):
 
     @extend_schema(operation_id="groups_invite_link_reset", request=ReasonInputSerializer,
                    responses={200: InviteLinkOutputSerializer, 409: ERRORS[409], 502: ERRORS[502]},
-                   description="Replace the invite link; every earlier link stops working.")
+                   description="Replace the invite link; every earlier link stops working. "
+                               "Needs `groups.reset_invite_link`.")
     def post(self, request, pk: int):
         data = ReasonInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
@@ -262,8 +263,8 @@ class GroupParticipantListApi(GenericAPIView):
 
 class GroupParticipantsRemoveApi(APIView):
     queryset = Group.objects.all()
-    throttle_scope = META_CALLS_SCOPE
     permission_classes = [RemoveParticipantPermission]
+    throttle_scope = META_CALLS_SCOPE
 
     class InputSerializer(serializers.Serializer):
         class Meta:
@@ -273,8 +274,8 @@ class GroupParticipantsRemoveApi(APIView):
             child=serializers.CharField(max_length=160), min_length=1, max_length=Group.MAX_PARTICIPANTS,
             help_text="1-8 phone numbers (wa_id, with or without +) or business-scoped user IDs, each once.",
         )
-
         reason = ReasonField()
+
     @extend_schema(operation_id="groups_participants_remove", request=InputSerializer,
                    responses={202: GroupOutputSerializer, 400: ERRORS[400], 409: ERRORS[409]})
     def post(self, request, pk: int):
@@ -309,8 +310,8 @@ class _JoinRequestDecisionApi(APIView):
             ref_name = "JoinRequestDecisionInput"
 
         join_request_ids = FlatListField(child=serializers.CharField(max_length=255), min_length=1)
-
         reason = ReasonField()
+
     def post(self, request, pk: int):
         group = _group(pk)
         data = self.InputSerializer(data=request.data)
