@@ -13,7 +13,7 @@ DEV_ENV := DEBUG=true \
 	DJANGO_SUPERUSER_EMAIL=admin@example.com \
 	DJANGO_SUPERUSER_PASSWORD=admin
 
-.PHONY: install run test test-services fault-tests lint schema clean
+.PHONY: install run test test-services fault-tests lint schema clean bench-admin
 
 # The virtualenv is rebuilt only when requirements.txt changes.
 $(STAMP): requirements.txt
@@ -41,6 +41,11 @@ test-services: $(STAMP)
 fault-tests: $(STAMP)
 	GROUPDESK_FAULT_TESTS=1 SCHEMA_FUZZ_EXAMPLES=100 bash tests/with_services.sh $(BIN)/pytest -q -s \
 		tests/reliability/test_faults.py tests/reliability/test_schema_fuzz.py
+
+# Admin timings at scale (docs/benchmarks.md): seeds a throwaway PostgreSQL with COPY, then times every
+# changelist, the desk pages and detail pages. BENCH_MESSAGES=1000000 for the issue's size.
+bench-admin: $(STAMP)
+	BENCH_MESSAGES=$${BENCH_MESSAGES:-100000} bash tests/with_services.sh bash bench/run.sh
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

@@ -6,11 +6,14 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from config.exceptions import not_found
 from config.health import healthz, readyz
+from config.paginator import use_estimated_counts
 from webhooks.dashboard import dashboard_view
 
 admin.site.site_header = "Groupdesk"
 admin.site.site_title = "Groupdesk"
 admin.site.index_title = "Support desk"
+# A million messages: no changelist of ours runs a full COUNT(*) (issue 8, docs/benchmarks.md).
+use_estimated_counts(admin.site, app_labels=("groups", "messaging", "webhooks"))
 
 api_v1 = [
     path("", include("groups.api.urls")),

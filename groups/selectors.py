@@ -79,8 +79,9 @@ def groups_by_state(*, phone_number: int | None = None) -> dict[str, int]:
     groups = Group.objects.all()
     if phone_number is not None:
         groups = groups.filter(phone_number_id=phone_number)
-    counts = {row["state"]: row["n"] for row in groups.values("state").annotate(n=Count("pk")).order_by()}
-    counts["suspended"] = groups.filter(suspended=True).count()
+    rows = groups.values("state").annotate(n=Count("pk"), suspended=Count("pk", filter=Q(suspended=True))).order_by()
+    counts = {row["state"]: row["n"] for row in rows}
+    counts["suspended"] = sum(row["suspended"] for row in rows)
     return counts
 
 

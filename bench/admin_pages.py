@@ -1,0 +1,194 @@
+"""Time the admin's first pages and detail pages, count their queries, write docs/benchmarks.md (issue 8).
+
+    DATABASE_URL=postgres://... .venv/bin/python bench/admin_pages.py --requests 20 --runs 3
+
+Runs in-process with Django's test client (no server, no network), logged in as a superuser it creates.
+Each page: one warm-up request, then --requests timed ones per run; p50 and p95 per run, the median of
+the runs reported. Queries are counted on one request with CaptureQueriesContext; a "full COUNT(*)"
+is a COUNT over a table that no LIMIT bounds.
+"""
+
+import argparse
+import os
+import platform
+import re
+import statistics
+import subprocess
+import sys
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+
+import django  # noqa: E402
+
+django.setup()
+
+from django.contrib import admin  # noqa: E402
+from django.contrib.auth import get_user_model  # noqa: E402
+from django.db import connection  # noqa: E402
+from django.test import Client  # noqa: E402
+from django.test.utils import CaptureQueriesContext  # noqa: E402
+
+from groups.models import Group  # noqa: E402
+from messaging.models import MessageStatusChange, OutboundMessage  # noqa: E402
+from webhooks.models import WebhookEvent  # noqa: E402
+
+TARGETS = {"list": (500, 10), "detail": (300, None)}  # p95 ms, queries (issue 8, deliverable 6)
+# Django's .count(): a COUNT(*) with neither WHERE nor LIMIT reads the whole table.
+COUNT_RE = re.compile(r'SELECT COUNT\(\*\) AS "__count" FROM', re.IGNORECASE)
+
+
+def _full_count(sql: str) -> bool:
+    return bool(COUNT_RE.search(sql)) and " WHERE " not in sql and " LIMIT " not in sql
+
+
+def _pages() -> list[tuple[str, str, str]]:
+    """Return (kind, name, url): every registered changelist, then the desk pages and detail pages."""
+    pages = [("list", f"{model._meta.app_label}.{model._meta.model_name}",
+              f"/admin/{model._meta.app_label}/{model._meta.model_name}/")
+             for model in sorted(admin.site._registry, key=lambda m: (m._meta.app_label, m._meta.model_name))
+             if model._meta.app_label in ("groups", "messaging", "webhooks")]
+    pages += [
+        ("list", "messages failed (filtered)", "/admin/messaging/outboundmessage/?status=failed"),
+        ("list", "messages by error code", "/admin/messaging/outboundmessage/?error_code=131026"),
+        ("list", "messages search by wamid", "/admin/messaging/outboundmessage/?q=wamid.BENCH000000000001"),
+        ("list", "dashboard 24h", "/admin/dashboard/"),
+        ("list", "dashboard 30d", "/admin/dashboard/?period=30d"),
+        ("list", "failures by code", "/admin/messaging/outboundmessage/failures/"),
+        ("list", "error catalog", "/admin/messaging/outboundmessage/error-codes/"),
+    ]
+    message = OutboundMessage.objects.filter(status="read").order_by("-pk").only("pk").first()
+    if message:
+        pages.append(("detail", "message (read, receipts, history)",
+                      f"/admin/messaging/outboundmessage/{message.pk}/change/"))
+    group = Group.objects.order_by("-pk").only("pk").first()
+    if group:
+        pages.append(("detail", "group", f"/admin/groups/group/{group.pk}/change/"))
+    event = WebhookEvent.objects.order_by("-pk").only("pk").first()
+    if event:
+        pages.append(("detail", "webhook event", f"/admin/webhooks/webhookevent/{event.pk}/change/"))
+    return pages
+
+
+def _percentile(values: list[float], share: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(share * (len(ordered) - 1)))]
+
+
+def measure(client: Client, url: str, requests: int) -> tuple[float, float, int, int]:
+    """Return p50 ms, p95 ms, queries, full COUNT(*) queries of one page."""
+    response = client.get(url)
+    if response.status_code != 200:
+        raise SystemExit(f"{url}: HTTP {response.status_code}")
+    with CaptureQueriesContext(connection) as captured:
+        client.get(url)
+    queries = list(captured.captured_queries)
+    full_counts = sum(1 for q in queries if _full_count(q["sql"]))
+    timings = []
+    for _ in range(requests):
+        started = time.perf_counter()
+        client.get(url)
+        timings.append((time.perf_counter() - started) * 1000)
+    return _percentile(timings, 0.5), _percentile(timings, 0.95), len(queries), full_counts
+
+
+def _machine() -> str:
+    memory = ""
+    try:
+        with open("/proc/meminfo") as meminfo:
+            kb = int(next(line for line in meminfo if line.startswith("MemTotal")).split()[1])
+        memory = f", {kb / 1024 / 1024:.0f} GiB RAM"
+    except (OSError, StopIteration, ValueError):
+        pass
+    with connection.cursor() as cursor:
+        cursor.execute("SHOW server_version")
+        version = cursor.fetchone()[0]
+    return f"{platform.machine()}, {os.cpu_count()} cores{memory}, Python {platform.python_version()}, " \
+           f"PostgreSQL {version}"
+
+
+def _rows() -> str:
+    tables = {"messages": OutboundMessage, "status rows": MessageStatusChange, "groups": Group,
+              "webhook events": WebhookEvent}
+    parts = []
+    with connection.cursor() as cursor:
+        for label, model in tables.items():
+            cursor.execute("SELECT reltuples::bigint FROM pg_class WHERE oid = to_regclass(%s)", [model._meta.db_table])
+            parts.append(f"{label} ≈ {cursor.fetchone()[0]:,}")
+    return ", ".join(parts)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--requests", type=int, default=20)
+    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--output", default=str(ROOT / "docs" / "benchmarks.md"))
+    parser.add_argument("--note", default="", help="a line added under the table (e.g. what else shared the machine)")
+    args = parser.parse_args()
+    if connection.vendor != "postgresql":
+        parser.error("bench/admin_pages.py measures PostgreSQL: set DATABASE_URL=postgres://...")
+
+    user_model = get_user_model()
+    user = user_model.objects.filter(username="bench-admin").first() or user_model.objects.create_superuser(
+        username="bench-admin", password="bench-password-123")
+    client = Client(HTTP_HOST="localhost")
+    client.force_login(user)
+
+    pages = _pages()
+    results = {name: [] for _kind, name, _url in pages}
+    for run in range(args.runs):
+        for _kind, name, url in pages:
+            results[name].append(measure(client, url, args.requests))
+        print(f"run {run + 1}/{args.runs} done", file=sys.stderr)
+
+    lines = [
+        "| page | kind | p50 ms | p95 ms | queries | full COUNT(*) | target |",
+        "| --- | --- | ---: | ---: | ---: | ---: | --- |",
+    ]
+    failures = []
+    for kind, name, _url in pages:
+        runs = results[name]
+        p50 = statistics.median(r[0] for r in runs)
+        p95 = statistics.median(r[1] for r in runs)
+        queries, counts = runs[-1][2], runs[-1][3]
+        limit_ms, limit_queries = TARGETS[kind]
+        ok = p95 <= limit_ms and (limit_queries is None or queries <= limit_queries) and counts == 0
+        if not ok:
+            failures.append(name)
+        target = f"p95 ≤ {limit_ms} ms" + (f", ≤ {limit_queries} queries" if limit_queries else "")
+        lines.append(f"| {name} | {kind} | {p50:.0f} | {p95:.0f} | {queries} | {counts} | "
+                     f"{'met' if ok else 'MISSED'} ({target}) |")
+
+    commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, cwd=ROOT).stdout
+    report = "\n".join([
+        "# Admin benchmarks",
+        "",
+        "Written by `bench/admin_pages.py` (`make bench-admin`). The issue 8 targets: each changelist's first "
+        "page p95 ≤ 500 ms and ≤ 10 queries with no full `COUNT(*)` on the large tables; detail pages ≤ 300 ms. "
+        "The desk pages (dashboard, failures, catalog) are measured against the changelist target.",
+        "",
+        f"- Date: {datetime.now(tz=UTC):%Y-%m-%d %H:%M} UTC, commit {commit.strip() or '?'}",
+        f"- Machine: {_machine()}",
+        f"- Rows: {_rows()}",
+        f"- Method: Django's test client in-process (no network), one warm-up request, {args.requests} timed "
+        f"requests per page per run, {args.runs} runs; the table shows the median of the runs' p50 and p95.",
+        "- Commands: `bash tests/with_services.sh bash bench/run.sh` with `BENCH_MESSAGES` (see the Makefile's "
+        "`bench-admin`), i.e. `bench/seed.py --messages N --statuses-per-message 10` then "
+        f"`bench/admin_pages.py --requests {args.requests} --runs {args.runs}`.",
+        *([f"- Note: {args.note}"] if args.note else []),
+        "",
+        *lines,
+        "",
+        f"Missed: {', '.join(failures)}." if failures else "Every page met its target.",
+        "",
+    ])
+    Path(args.output).write_text(report)
+    print(report)
+
+
+if __name__ == "__main__":
+    main()
