@@ -54,8 +54,17 @@ class RedactSecretsFilter(logging.Filter):
         if redacted != message:
             record.msg, record.args = redacted, None
         for key, value in vars(record).items():
-            if key not in _STANDARD_ATTRIBUTES and isinstance(value, str):
+            if key in _STANDARD_ATTRIBUTES:
+                continue
+            if isinstance(value, str):
                 setattr(record, key, _redact(value, secrets))
+            elif value is not None and not isinstance(value, int | float | bool):
+                # Objects are written as str() (e.g. django.request's `request`, whose repr holds the
+                # query string, verify token included): redact that text, replacing the object.
+                text = str(value)
+                redacted = _redact(text, secrets)
+                if redacted != text:
+                    setattr(record, key, redacted)
         if record.exc_info and record.exc_info[1] is not None:
             record.exc_text = _redact(logging.Formatter().formatException(record.exc_info), secrets)
         return True

@@ -54,9 +54,14 @@ def _is_staff_only(view) -> bool:
     return any(issubclass(cls, drf_permissions.IsAdminUser) for cls in view.permission_classes)
 
 
-def _model(view):
+def _required_permissions(view, method: str) -> set[str]:
+    """The "app.codename" permissions the view's model-permission classes demand for `method`."""
     queryset = getattr(view, "queryset", None)
-    return queryset.model if queryset is not None else None
+    required: set[str] = set()
+    for cls in view.permission_classes:
+        if queryset is not None and issubclass(cls, drf_permissions.DjangoModelPermissions):
+            required |= set(cls().get_required_permissions(method.upper(), queryset.model))
+    return required
 
 
 @pytest.fixture
@@ -107,15 +112,14 @@ def test_anonymous_is_refused_with_401(api_client, objects, route, method, view)
                          ids=[f"{m.upper()} /{r}" for r, m, _ in OPERATIONS])
 def test_a_user_without_the_permission_is_refused_with_403(api_client, django_user_model, objects, route, method,
                                                            view):
-    # given: a user holding every permission except those on this endpoint's model (all of them, non-staff,
-    # for the staff-only endpoints)
+    # given: a user holding every permission except the ones this operation needs (all of them, but not
+    # staff, for the staff-only endpoints)
     user = django_user_model.objects.create_user(username="outsider", password="pw-123456789")
-    granted = Permission.objects.all()
-    model = _model(view)
+    granted = list(Permission.objects.select_related("content_type"))
     if not _is_staff_only(view):
-        assert model is not None, f"{route} has neither a model permission nor a staff check"
-        granted = granted.exclude(content_type__app_label=model._meta.app_label,
-                                  content_type__model=model._meta.model_name)
+        required = _required_permissions(view, method)
+        assert required, f"{method.upper()} /{route} needs neither a model permission nor staff"
+        granted = [p for p in granted if f"{p.content_type.app_label}.{p.codename}" not in required]
     user.user_permissions.set(granted)
     api_client.force_authenticate(django_user_model.objects.get(pk=user.pk))
     # when
