@@ -8,7 +8,7 @@ from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from config.api import ModelPermissions
+from config.api import CursorPagination, ModelPermissions
 from config.throttling import META_CALLS_SCOPE
 from groups import selectors, services
 from groups.api.filters import GroupFilter
@@ -351,8 +351,15 @@ class GroupJoinRequestsRejectApi(_JoinRequestDecisionApi):
         return super().post(request, pk)
 
 
+class TimelinePagination(CursorPagination):
+    """A group's timeline reads by Meta's time of each event (webhooks arrive out of order), newest first."""
+
+    ordering = ("-occurred_at", "-pk")
+
+
 class GroupEventListApi(GenericAPIView):
     queryset = GroupEvent.objects.all()
+    pagination_class = TimelinePagination
     serializer_class = GroupEventOutputSerializer
     filter_backends: list = []
 
