@@ -8,6 +8,7 @@ from django.http import HttpRequest, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import NoReverseMatch, reverse
 from django.utils.html import format_html, format_html_join
+from django.utils.safestring import mark_safe
 
 from config.exceptions import ApplicationError
 from groups import services
@@ -38,6 +39,19 @@ def meta_error_text(error: dict | CloudAPIError | None) -> str:
         return details or "Unknown error"
     description = describe_error(code)
     return f"Meta error {code} ({description.title}): {description.meaning} {description.action} {details}".strip()
+
+
+def meta_error_html(error: dict | None) -> str:
+    """Return meta_error_text with a link to the code's entry in the error catalog (the messages admin)."""
+    text = meta_error_text(error)
+    code = (error or {}).get("code")
+    if not text or code in (None, ""):
+        return text
+    try:
+        url = reverse("admin:messaging_error_catalog")
+    except NoReverseMatch:  # The messages admin is not installed.
+        return text
+    return format_html('{} <a href="{}#code-{}">All error codes</a>', text, url, code)
 
 
 def report_error(admin_obj: admin.ModelAdmin, request: HttpRequest, obj, exc: ApplicationError) -> None:
@@ -115,7 +129,7 @@ class GroupOperationInline(ReadOnlyInline):
 
     @admin.display(description="errors")
     def error_text(self, obj: GroupOperation) -> str:
-        return "; ".join(meta_error_text(e) for e in obj.errors or [])
+        return format_html_join("; ", "{}", ((meta_error_html(e),) for e in obj.errors or []))
 
 
 def event_who(event: GroupEvent) -> str:
@@ -180,7 +194,7 @@ class GroupAdmin(admin.ModelAdmin):
 
     @admin.display(description="last error")
     def last_error_text(self, obj: Group) -> str:
-        return meta_error_text(obj.last_error) or "-"
+        return meta_error_html(obj.last_error) or "-"
 
     @admin.display(description="timeline")
     def timeline(self, obj: Group) -> str:
@@ -395,6 +409,11 @@ class GroupOperationAdmin(admin.ModelAdmin):
     list_filter = ("kind", "state")
     search_fields = ("request_id", "group__subject", "group__group_id")
     exclude = ("picture",)
+    readonly_fields = ("errors_explained",)
+
+    @admin.display(description="errors explained")
+    def errors_explained(self, obj: GroupOperation) -> str:
+        return format_html_join(mark_safe("<br>"), "{}", ((meta_error_html(e),) for e in obj.errors or [])) or "-"
 
     def has_add_permission(self, request):
         return False

@@ -108,3 +108,20 @@ def test_bulk_retry_needs_the_compose_permission(client, user_with_perms, failur
 def test_message_list_filtered_by_code_offers_the_bulk_retry(logged_in, failures):
     page = logged_in.get("/admin/messaging/outboundmessage/?error_code=131026").content.decode()
     assert f'href="{FAILURES}"' in page
+
+
+def test_failed_group_operation_and_group_error_link_to_the_catalog(logged_in):
+    # given
+    from groups.models import GroupOperation
+    from tests.groups.factories import GroupOperationFactory
+
+    group = GroupFactory(last_error={"code": 131041, "message": "Group unknown"})
+    operation = GroupOperationFactory(group=group, state=GroupOperation.State.FAILED,
+                                      errors=[{"code": 131000, "message": "Something went wrong"}])
+    # when
+    operation_page = logged_in.get(f"/admin/groups/groupoperation/{operation.pk}/change/").content.decode()
+    group_page = logged_in.get(f"/admin/groups/group/{group.pk}/change/").content.decode()
+    # then
+    assert f'href="{CATALOG}#code-131000"' in operation_page
+    assert f'href="{CATALOG}#code-131000"' in group_page  # the operations inline
+    assert f'href="{CATALOG}#code-131041"' in group_page  # the last error
