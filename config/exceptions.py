@@ -37,6 +37,17 @@ class ApplicationError(Exception):
         return {"code": self.code, "message": self.message, "extra": extra}
 
 
+class NotYetApplicable(ApplicationError):
+    """A webhook item names something not known here yet (e.g. a group before its create webhook).
+
+    Meta promises no order, so the webhook pipeline keeps such an item's event pending and tries it
+    again later instead of failing it; only after a long wait does it count as failed.
+    """
+
+    code = "not_yet_applicable"
+    http_status = status.HTTP_409_CONFLICT
+
+
 def api_exception_handler(exc: Exception, context: dict) -> Response | None:
     """Turn any error into the shared body; unknown errors stay 500s (DRF re-raises)."""
     if isinstance(exc, ApplicationError):

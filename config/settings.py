@@ -361,6 +361,8 @@ if WEBHOOK_EVENT_RETENTION_DAYS < 14:
     raise ImproperlyConfigured("WEBHOOK_EVENT_RETENTION_DAYS must be at least 14 (Meta retries for 7 days).")
 # Pending events older than this are re-enqueued by the sweep (the broker may have been down).
 WEBHOOK_PENDING_SWEEP_AFTER_SECONDS = env.int("WEBHOOK_PENDING_SWEEP_AFTER_SECONDS", default=60)
+# An item naming something not known yet (a group before its create webhook) is retried this long.
+WEBHOOK_DEFER_MAX_HOURS = env.int("WEBHOOK_DEFER_MAX_HOURS", default=24)
 
 # --- Logging: one JSON line per event, secrets redacted -----------------------
 

@@ -2,7 +2,7 @@
 
 from rest_framework import status
 
-from config.exceptions import ApplicationError
+from config.exceptions import ApplicationError, NotYetApplicable
 
 
 class GroupInputInvalid(ApplicationError):
@@ -32,6 +32,12 @@ class JoinRequestNotPending(ApplicationError):
     http_status = status.HTTP_400_BAD_REQUEST
 
 
+class CreateNotMatched(NotYetApplicable):
+    """A create webhook whose request_id matches no create here (yet: our send may not have recorded it)."""
+
+    code = "create_not_matched"
+
+
 class OperationNotMatched(ApplicationError):
     """A webhook reports an operation Groupdesk has no record of (replay it once the record exists)."""
 
@@ -39,8 +45,8 @@ class OperationNotMatched(ApplicationError):
     http_status = status.HTTP_409_CONFLICT
 
 
-class GroupUnknown(ApplicationError):
-    """A webhook names a group_id Groupdesk does not know."""
+class GroupUnknown(NotYetApplicable):
+    """A webhook names a group_id Groupdesk does not know (yet: its create webhook may come later)."""
 
     code = "group_unknown"
     http_status = status.HTTP_404_NOT_FOUND

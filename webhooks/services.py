@@ -14,7 +14,7 @@ from django.db import IntegrityError, InterfaceError, OperationalError, transact
 from django.db.models import F, Q
 from django.utils import timezone
 
-from config.exceptions import ApplicationError
+from config.exceptions import ApplicationError, NotYetApplicable
 from webhooks.envelope import iter_items
 from webhooks.models import WebhookEvent
 from webhooks.registry import handled_fields, handler_for
@@ -26,6 +26,9 @@ State = WebhookEvent.State
 # Long enough for the largest body (1,000 items) on a slow database; a crashed worker's
 # event is taken over by the sweep once the lease ends.
 CLAIM_LEASE = timedelta(minutes=5)
+# A deferred event is tried again after 30 s, then twice as long each time, at most an hour apart.
+DEFER_FIRST_DELAY = timedelta(seconds=30)
+DEFER_MAX_DELAY = timedelta(hours=1)
 # Enough to show what went wrong in a 1,000-item body without storing 1,000 entries.
 MAX_ITEM_FAILURES_KEPT = 100
 KEPT_HEADERS = ("Content-Type", "User-Agent", "X-Hub-Signature-256")
@@ -109,6 +112,9 @@ def webhook_event_process(*, event_id: int) -> WebhookEvent | None:
                 handler(envelope_item.item, ctx)
         except (OperationalError, InterfaceError):
             raise  # The database went away: nothing is lost, the whole event runs again.
+        except NotYetApplicable as exc:
+            # Meta promises no order: what this item names may arrive later. Try the event again then.
+            results.defer(ctx.path, ctx.field, ctx.kind, f"{type(exc).__name__}: {exc}")
         except Exception as exc:  # One bad item must never drop the rest of its batch.
             logger.warning(
                 "webhook item failed",
@@ -118,15 +124,31 @@ def webhook_event_process(*, event_id: int) -> WebhookEvent | None:
             results.fail(ctx.path, ctx.field, ctx.kind, f"{type(exc).__name__}: {exc}", tb.format_exc())
         else:
             results.process()
+    retry_at = None
+    if results.counts["deferred"] and not results.counts["failed"]:
+        retry_at = _deferred_retry_at(event)
+        if retry_at is None:
+            results.give_up_deferred()
     return _finish(
         event,
-        state=results.final_state(),
+        state=State.PENDING if retry_at else results.final_state(),
         fields=sorted(fields),
         error=results.summary(),
         traceback_text=results.first_traceback,
         item_counts=results.counts,
         item_failures=results.failures,
+        retry_at=retry_at,
     )
+
+
+def _deferred_retry_at(event: WebhookEvent) -> datetime | None:
+    """Return when to try an event with deferred items again, or None once it has waited long enough."""
+    now = timezone.now()
+    if now - event.received_at > timedelta(hours=settings.WEBHOOK_DEFER_MAX_HOURS):
+        return None
+    attempts = WebhookEvent.objects.values_list("attempts", flat=True).get(pk=event.pk)
+    # 30 s, 1 min, 2 min ... at most an hour apart: soon for the usual race, cheap for a long wait.
+    return now + min(DEFER_FIRST_DELAY * 2 ** max(attempts - 1, 0), DEFER_MAX_DELAY)
 
 
 def webhook_event_reprocess(*, event: WebhookEvent) -> WebhookEvent:
@@ -164,9 +186,11 @@ def webhook_events_sweep_pending(*, now: datetime | None = None, limit: int = 50
     now = now or timezone.now()
     cutoff = now - timedelta(seconds=settings.WEBHOOK_PENDING_SWEEP_AFTER_SECONDS)
     # Bounded so one sweep cannot flood the queue; the next sweep (a minute later) takes the rest.
+    # Never claimed and not fresh (the broker may have lost it), or claimed until a time now past
+    # (a worker died mid-event, or a deferred event's retry time came).
     ids = list(
-        WebhookEvent.objects.filter(state=State.PENDING, received_at__lt=cutoff)
-        .filter(Q(claimed_until__isnull=True) | Q(claimed_until__lt=now))
+        WebhookEvent.objects.filter(state=State.PENDING)
+        .filter(Q(claimed_until__isnull=True, received_at__lt=cutoff) | Q(claimed_until__lt=now))
         .order_by("pk")
         .values_list("pk", flat=True)[:limit]
     )
@@ -214,13 +238,15 @@ def _finish(
     traceback_text: str = "",
     item_counts: dict[str, int] | None = None,
     item_failures: list[dict[str, Any]] | None = None,
+    retry_at: datetime | None = None,
 ) -> WebhookEvent:
     changes = {
         "state": state,
         "error": error,
         "traceback": traceback_text,
-        "claimed_until": None,
-        "processed_at": timezone.now(),
+        # A pending event's claim doubles as "not before": the sweep takes it again after retry_at.
+        "claimed_until": retry_at,
+        "processed_at": None if retry_at else timezone.now(),
         "item_counts": item_counts or {},
         "item_failures": item_failures or [],
     }
@@ -239,14 +265,17 @@ def _enqueue(event_id: int) -> None:
     from webhooks.tasks import webhook_event_process_task
 
     try:
-        webhook_event_process_task.delay(event_id)
+        # No publish retries: with the broker down the webhook must still answer at once.
+        webhook_event_process_task.apply_async((event_id,), retry=False)
     except Exception:  # Broker errors vary by transport; the stored event is safe either way.
         logger.exception("webhook event not queued; the sweep will retry", extra={"event_id": event_id})
 
 
 @dataclass
 class _ItemResults:
-    counts: dict[str, int] = field(default_factory=lambda: {"processed": 0, "ignored": 0, "failed": 0})
+    counts: dict[str, int] = field(
+        default_factory=lambda: {"processed": 0, "ignored": 0, "failed": 0, "deferred": 0}
+    )
     failures: list[dict[str, str]] = field(default_factory=list)
     first_traceback: str = ""
 
@@ -256,6 +285,19 @@ class _ItemResults:
     def ignore(self, path: str, field_name: str, kind: str) -> None:
         self.counts["ignored"] += 1
         self._keep(path, field_name, kind, State.IGNORED, "no handler for this item")
+
+    def defer(self, path: str, field_name: str, kind: str, error: str) -> None:
+        self.counts["deferred"] += 1
+        self._keep(path, field_name, kind, "deferred", error)
+
+    def give_up_deferred(self) -> None:
+        """Count deferred items as failed: they waited WEBHOOK_DEFER_MAX_HOURS in vain."""
+        self.counts["failed"] += self.counts.pop("deferred")
+        self.counts["deferred"] = 0
+        for failure in self.failures:
+            if failure["state"] == "deferred":
+                failure["state"] = State.FAILED
+                failure["error"] += " (still not applicable after waiting; replay once it is)"
 
     def fail(self, path: str, field_name: str, kind: str, error: str, traceback_text: str) -> None:
         self.counts["failed"] += 1
@@ -274,9 +316,10 @@ class _ItemResults:
         return State.PROCESSED
 
     def summary(self) -> str:
-        failed = [f for f in self.failures if f["state"] == State.FAILED]
-        if not failed:
-            return ""
         total = sum(self.counts.values())
-        details = "; ".join(f"{f['path']}: {f['error']}" for f in failed[:10])
-        return f"{self.counts['failed']} of {total} items failed: {details}"
+        for state, verb in ((State.FAILED, "failed"), ("deferred", "wait for something not known yet")):
+            listed = [f for f in self.failures if f["state"] == state]
+            if listed:
+                details = "; ".join(f"{f['path']}: {f['error']}" for f in listed[:10])
+                return f"{len(listed)} of {total} items {verb}: {details}"
+        return ""

@@ -11,7 +11,7 @@ from datetime import datetime
 
 from django.utils import timezone
 
-from groups.exceptions import GroupUnknown, OperationNotMatched
+from groups.exceptions import CreateNotMatched, GroupUnknown, OperationNotMatched
 from groups.models import Group, GroupOperation, JoinRequest, Participant, Source
 from groups.selectors import lock_group_operations, lock_groups
 from groups.services.common import (
@@ -138,7 +138,7 @@ def group_create_apply(
 ) -> Group:
     """Finish a create: the group becomes active with its group_id and link, or create_failed.
 
-    Raises OperationNotMatched if no create operation matches the request_id (nor a pending one the subject).
+    Raises CreateNotMatched if no create operation matches the request_id (nor a pending one the subject).
     """
     operation = GroupOperation.objects.filter(request_id=request_id, kind=Kind.CREATE).first() if request_id else None
     if operation is None and subject:
@@ -153,7 +153,7 @@ def group_create_apply(
         existing = Group.objects.filter(group_id=group_id).first() if group_id else None
         if existing is not None:
             return existing  # Already known (adopted by a sync, or an earlier delivery).
-        raise OperationNotMatched(f"No group create matches request_id {request_id}.")
+        raise CreateNotMatched(f"No group create matches request_id {request_id}.")
     group = lock_groups().get(pk=operation.group_id)
     operation = lock_group_operations().get(pk=operation.pk)
     if request_id and not operation.request_id:

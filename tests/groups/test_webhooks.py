@@ -109,12 +109,14 @@ def test_create_failed_records_the_error(post):
     assert len(events(group, GroupEvent.Type.CREATE_FAILED)) == 1
 
 
-def test_create_for_an_unknown_request_fails_the_item(post):
-    # when
+def test_create_for_an_unknown_request_waits_for_it(post):
+    # when: the create webhook comes before (or without) any create of ours
     event = post("group_lifecycle_update.create_succeeded")
-    # then
-    assert event.state == WebhookEvent.State.FAILED
-    assert "operation_not_matched" in event.error or "OperationNotMatched" in event.error
+    # then: kept pending for a later try, not failed
+    assert event.state == WebhookEvent.State.PENDING
+    assert event.item_counts["deferred"] == 1
+    assert "CreateNotMatched" in event.error
+    assert event.claimed_until > event.received_at
 
 
 def test_delete_succeeded_deletes_and_empties_the_group(post):
@@ -408,9 +410,10 @@ def test_a_late_suspension_does_not_undo_a_newer_clearance(post):
     assert len(events(group, GroupEvent.Type.SUSPENDED)) == 1
 
 
-def test_an_unknown_group_fails_the_item_and_changes_nothing(post):
+def test_an_unknown_group_waits_and_changes_nothing(post):
     # when
     event = post("group_status_update.suspended")
     # then
-    assert event.state == WebhookEvent.State.FAILED
+    assert event.state == WebhookEvent.State.PENDING
+    assert event.item_counts["deferred"] == 1
     assert not Group.objects.exists()

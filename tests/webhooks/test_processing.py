@@ -57,7 +57,7 @@ def test_one_bad_item_fails_the_event_but_the_good_ones_are_applied(post_webhook
     assert set(PhoneNumber.objects.values_list("phone_number_id", flat=True)) == {"a", "c"}  # "b" rolled back
     event = WebhookEvent.objects.get()
     assert event.state == State.FAILED
-    assert event.item_counts == {"processed": 2, "ignored": 0, "failed": 1}
+    assert event.item_counts == {"processed": 2, "ignored": 0, "failed": 1, "deferred": 0}
     assert "entry[0].changes[0].statuses[1]" in event.error
     assert "cannot apply b" in event.error
     assert "ValueError" in event.traceback
@@ -96,7 +96,7 @@ def test_items_without_a_handler_leave_the_event_ignored(post_webhook, monkeypat
     # then
     event = WebhookEvent.objects.get()
     assert event.state == State.IGNORED
-    assert event.item_counts == {"processed": 0, "ignored": 3, "failed": 0}
+    assert event.item_counts == {"processed": 0, "ignored": 3, "failed": 0, "deferred": 0}
 
 
 @pytest.mark.django_db
@@ -335,3 +335,58 @@ def test_any_json_under_a_valid_signature_never_raises(client, payload):
     assert response.status_code == 200
     event = WebhookEvent.objects.get(sha256=hashlib.sha256(body).hexdigest())
     assert event.state in (State.PROCESSED, State.IGNORED, State.FAILED)
+
+
+# --- Items that name something not known yet -----------------------------------
+
+
+@pytest.mark.django_db
+def test_a_group_event_before_its_create_webhook_is_applied_once_the_group_exists(post_webhook):
+    # given: Meta delivers a suspension before the group is known here
+    from groups.models import Group
+    from tests.groups.factories import GroupFactory
+    from tests.spec import SPEC_G2
+
+    post_webhook(webhook_body("group_status_update.suspended"))
+    event = WebhookEvent.objects.get()
+    assert event.state == State.PENDING
+    # when: the group becomes known, and the periodic sweep runs after the retry time
+    group = GroupFactory(group_id=SPEC_G2)
+    WebhookEvent.objects.filter(pk=event.pk).update(claimed_until=timezone.now() - timedelta(seconds=1))
+    queued = webhook_events_sweep_pending()
+    # then
+    assert queued == 1
+    event.refresh_from_db()
+    assert event.state == State.PROCESSED
+    assert event.attempts == 2
+    group.refresh_from_db()
+    assert group.suspended is True
+    assert Group.objects.count() == 1
+
+
+@pytest.mark.django_db
+def test_a_deferred_item_fails_after_waiting_long_enough(post_webhook, settings):
+    # given
+    post_webhook(webhook_body("group_status_update.suspended"))
+    event = WebhookEvent.objects.get()
+    WebhookEvent.objects.filter(pk=event.pk).update(
+        received_at=timezone.now() - timedelta(hours=settings.WEBHOOK_DEFER_MAX_HOURS + 1), claimed_until=None
+    )
+    # when
+    webhook_event_process(event_id=event.pk)
+    # then
+    event.refresh_from_db()
+    assert event.state == State.FAILED
+    assert event.item_counts["failed"] == 1
+    assert "still not applicable after waiting" in event.item_failures[0]["error"]
+
+
+@pytest.mark.django_db
+def test_a_deferred_event_is_not_taken_before_its_retry_time(post_webhook):
+    # given
+    post_webhook(webhook_body("group_status_update.suspended"))
+    event = WebhookEvent.objects.get()
+    # when: the sweep runs before the retry time
+    queued = webhook_events_sweep_pending(now=event.claimed_until - timedelta(seconds=1))
+    # then
+    assert queued == 0
