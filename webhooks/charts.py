@@ -42,8 +42,8 @@ def stacked_bars(*, labels: list[str], series: list[Series], title: str, width: 
         "</svg> {}</span> ", [(PALETTE[n % len(PALETTE)], s.label) for n, s in enumerate(series)]
     )
     return format_html(
-        '<figure class="chart"{}><svg xmlns="http://www.w3.org/2000/svg" width="{}" height="{}" role="img" '
-        'aria-label="{}"><title>{}</title>'
+        '<figure class="chart"{}><svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {} {}" width="100%" '
+        'role="img" aria-label="{}"><title>{}</title>'
         '<line x1="{}" y1="{}" x2="{}" y2="{}" stroke="#999"></line>'
         '<text x="2" y="{}" font-size="10">{}</text><text x="2" y="{}" font-size="10">0</text>{}{}</svg>'
         "<figcaption>{}</figcaption></figure>",
@@ -73,7 +73,7 @@ def horizontal_bars(*, rows: list[tuple[str, int]], title: str, width: int = 420
         [(b[0], b[1], b[2], b[0], b[3], b[4], b[5], b[6], b[7], b[8], b[9]) for b in bars],
     )
     return format_html(
-        '<figure class="chart"{}><svg xmlns="http://www.w3.org/2000/svg" width="{}" height="{}" role="img" '
-        'aria-label="{}"><title>{}</title>{}</svg></figure>',
+        '<figure class="chart"{}><svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {} {}" width="100%" '
+        'role="img" aria-label="{}"><title>{}</title>{}</svg></figure>',
         format_html(' id="{}"', chart_id) if chart_id else "", width, height, title, title, body,
     )
