@@ -13,7 +13,7 @@ DEV_ENV := DEBUG=true \
 	DJANGO_SUPERUSER_EMAIL=admin@example.com \
 	DJANGO_SUPERUSER_PASSWORD=admin
 
-.PHONY: install run test test-services fault-tests lint schema clean bench-admin
+.PHONY: install run test test-services fault-tests lint schema audit clean bench-admin
 
 # The virtualenv is rebuilt only when requirements.txt changes.
 $(STAMP): requirements.txt
@@ -49,6 +49,10 @@ bench-admin: $(STAMP)
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
+
+# pip-audit over requirements.txt; fails on any advisory, and (exit 2) when PyPI's data is unreachable.
+audit: $(STAMP)
+	bash .ci/audit
 
 schema: $(STAMP)
 	$(DEV_ENV) $(BIN)/python manage.py spectacular --validate --fail-on-warn --file docs/openapi.yaml
