@@ -5,6 +5,7 @@ from datetime import datetime
 from django.db import transaction
 from django.utils import timezone
 
+from groups.exceptions import GroupUnknown
 from groups.models import Group, PhoneNumber
 from messaging.events import InboundEvent
 from messaging.models import AccountError, InboundMessage
@@ -14,11 +15,16 @@ from messaging.selectors import participant_for_identity
 def inbound_message_record(
     *, event: InboundEvent, webhook_event_id: int | None = None, webhook_item: str = ""
 ) -> InboundMessage:
-    """Store one inbound message once (keyed by wamid); unsupported content is kept with its error."""
+    """Store one inbound message once (keyed by wamid); unsupported content is kept with its error.
+
+    Raises GroupUnknown if it names a group not known here yet (its create webhook may come later).
+    """
     existing = InboundMessage.objects.filter(wamid=event.wamid).first()
     if existing is not None:
         return existing  # A redelivery or a replay: nothing new.
     group = Group.objects.filter(group_id=event.group_id).first() if event.group_id else None
+    if event.group_id and group is None:
+        raise GroupUnknown(f"No group with group_id {event.group_id} is known here (yet).")
     participant = None
     if group is not None:
         participant = participant_for_identity(group=group, wa_id=event.from_wa_id, user_id=event.from_user_id)
