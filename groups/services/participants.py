@@ -1,9 +1,13 @@
-"""Participants: lookup or creation by wa_id/BSUID, and state changes that only move forward in time."""
+"""Participants: lookup or creation by wa_id/BSUID, and state changes that only move forward in time.
+
+Every change here runs under its group's lock (`lock_groups()`), which serialises the participants of one group.
+"""
 
 from datetime import datetime
 
+from django.dispatch import Signal
+
 from groups.models import Group, Participant
-from groups.selectors import participant_find
 from groups.services.common import (
     ParticipantRef,
     WebhookOrigin,
@@ -14,6 +18,46 @@ from groups.services.common import (
 )
 
 ParticipantState = Participant.State
+
+# Sent when a participant's wa_id/user_id changes, or when rows found to be one person are merged into it
+# (kwargs `participant`, with its new identity, and `merged_ids`, rows about to be deleted). Apps holding rows
+# keyed by a person's identity (messaging's receipts and status history) re-key them; groups imports none of them.
+participant_identity_changed = Signal()
+
+
+def _resolve(*, group: Group, wa_id: str | None, user_id: str | None) -> Participant | None:
+    """Return the group's participant known by `wa_id` and/or `user_id`; merge two rows an item shows are one person.
+
+    A person may first be seen by phone (a status) and by BSUID (an inbound message) before an item names both:
+    whatever the order, they end as one row.
+    """
+    by_phone = group.participants.filter(wa_id=wa_id).first() if wa_id else None
+    by_bsuid = group.participants.filter(user_id=user_id).first() if user_id else None
+    if by_phone is None or by_bsuid is None or by_phone.pk == by_bsuid.pk:
+        return by_phone or by_bsuid
+    if by_phone.user_id or by_bsuid.wa_id:
+        return by_phone  # Each row already has another identity: not the same person by what we know.
+    return _merge(keep=by_phone, other=by_bsuid)
+
+
+def _merge(*, keep: Participant, other: Participant) -> Participant:
+    """Fold `other` (known by BSUID only) into `keep` (by phone only), as if one row had seen both histories."""
+    keep.user_id = other.user_id
+    for name in ("parent_user_id", "username", "name"):
+        if not getattr(keep, name):
+            setattr(keep, name, getattr(other, name))
+    # State, its time and left_at come from the newest membership event; joined_at is the latest join.
+    if other.state_changed_at is not None and (
+        keep.state_changed_at is None or other.state_changed_at > keep.state_changed_at
+    ):
+        keep.state, keep.state_changed_at, keep.left_at = other.state, other.state_changed_at, other.left_at
+    joins = [at for at in (keep.joined_at, other.joined_at) if at is not None]
+    keep.joined_at = max(joins) if joins else None
+    participant_identity_changed.send(sender=Participant, participant=keep, merged_ids=[other.pk])
+    other.delete()
+    keep.save()
+    group_participant_count_refresh(group=keep.group)
+    return keep
 
 
 def _fill_identity(participant: Participant, *, ref: ParticipantRef, wa_id: str | None, user_id: str | None) -> None:
@@ -33,6 +77,8 @@ def _fill_identity(participant: Participant, *, ref: ParticipantRef, wa_id: str 
             changed.append(name)
     if changed:
         participant.save(update_fields=[*changed, "updated_at"])
+    if {"wa_id", "user_id"} & set(changed):
+        participant_identity_changed.send(sender=Participant, participant=participant, merged_ids=[])
 
 
 def participant_get_or_create(
@@ -44,19 +90,22 @@ def participant_get_or_create(
     username: str | None = None,
     name: str | None = None,
 ) -> tuple[Participant, bool]:
-    """Return the group's participant known by `wa_id` and/or `user_id`, creating an active one if new.
+    """Return the group's participant known by `wa_id` and/or `user_id`, creating one if new.
 
-    Meant for callers that see a person act in the group (an inbound message): a new row is active,
-    with no state time, so any membership webhook still applies over it. Raises ValueError without an identity.
+    Meant for callers that see a person act in the group (an inbound message, a delivery to them): a new row is
+    active, with no state time, so any membership webhook still applies over it, whenever it arrives. In a group
+    already deleted, it starts removed as of the deletion, as the deletion would have left it.
+    Raises ValueError without an identity. The caller holds the group's lock.
     """
     wa_id = normalize_wa_id(wa_id)
     if not wa_id and not user_id:
         raise ValueError("a participant needs a wa_id or a user_id")
     ref = ParticipantRef(wa_id=wa_id, user_id=user_id, parent_user_id=parent_user_id, username=username, name=name)
-    participant = participant_find(group=group, wa_id=wa_id, user_id=user_id)
+    participant = _resolve(group=group, wa_id=wa_id, user_id=user_id)
     if participant is not None:
         _fill_identity(participant, ref=ref, wa_id=wa_id, user_id=user_id)
         return participant, False
+    deleted_at = group.lifecycle_changed_at if group.state == Group.State.DELETED else None
     participant = Participant.objects.create(
         group=group,
         wa_id=wa_id,
@@ -64,7 +113,9 @@ def participant_get_or_create(
         parent_user_id=parent_user_id or "",
         username=username or "",
         name=name or "",
-        state=ParticipantState.ACTIVE,
+        state=ParticipantState.REMOVED if deleted_at else ParticipantState.ACTIVE,
+        left_at=deleted_at,
+        state_changed_at=deleted_at,
     )
     group_participant_count_refresh(group=group)
     return participant, True
@@ -84,12 +135,13 @@ def participant_state_apply(
 ) -> Participant | None:
     """Move one participant to `state` as of `at`; an event older than the stored state only enters history.
 
+    Any arrival order ends alike: state, state time and left_at follow the newest event, joined_at the latest join.
     Returns the participant, or None when the reference names nobody (no phone, no BSUID).
     """
     wa_id, user_id = ref.identity()
     if not wa_id and not user_id:
         return None
-    participant = participant_find(group=group, wa_id=wa_id, user_id=user_id)
+    participant = _resolve(group=group, wa_id=wa_id, user_id=user_id)
     if participant is None:
         # A leave may arrive before its join: the row starts in whatever state the first event says.
         participant = Participant(group=group, wa_id=wa_id, user_id=user_id, state=state)
@@ -104,16 +156,16 @@ def participant_state_apply(
         participant.state = state
         participant.state_changed_at = at
         if state == ParticipantState.ACTIVE:
-            participant.joined_at = at
             participant.left_at = None
         else:
             participant.left_at = at
-        participant.save()
+    if state == ParticipantState.ACTIVE and (participant.joined_at is None or at > participant.joined_at):
+        participant.joined_at = at  # The latest join, whether it arrives before or after older ones.
+    participant.save()
+    if applied:
         group_participant_count_refresh(group=group)
-    elif state == ParticipantState.ACTIVE and participant.joined_at is None:
-        participant.joined_at = at  # A late join still tells when they joined.
-        participant.save(update_fields=["joined_at", "updated_at"])
-    who = {"wa_id": participant.wa_id, "user_id": participant.user_id}
+    # The entry says who the item named, not what we knew of them on arrival (that depends on arrival order).
+    who = {"wa_id": wa_id, "user_id": user_id}
     group_event_record(
         group=group,
         type=event_type,

@@ -9,6 +9,7 @@ import logging
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from django.db.models import Q
 from django.utils import timezone
 
 from groups.exceptions import CreateNotMatched, GroupUnknown, OperationNotMatched
@@ -79,8 +80,9 @@ def operation_finish(
     first_error = operation.errors[0] if operation.errors else None
     at_or_now = at or timezone.now()
     group_fields = []
-    if first_error is not None:
-        group.last_error = first_error
+    if first_error is not None and _error_is_newest(group, at_or_now):
+        # Kept with Meta's time of the failure, so an older failure arriving later never replaces a newer one.
+        group.last_error = {**first_error, "occurred_at": at_or_now.isoformat()}
         group_fields.append("last_error")
     undo = {Kind.CREATE: (GroupState.CREATING, GroupState.CREATE_FAILED),
             Kind.DELETE: (GroupState.DELETING, GroupState.ACTIVE)}.get(operation.kind)
@@ -95,6 +97,17 @@ def operation_finish(
             group=group, type=_FAILURE_EVENT[operation.kind], source=source, occurred_at=at_or_now, origin=origin,
             detail={"operation": operation.pk, "errors": operation.errors, **({"outcome": outcome} if outcome else {})},
         )
+
+
+def _error_is_newest(group: Group, at: datetime) -> bool:
+    """Return True when a failure at `at` is at least as new as the one `last_error` holds."""
+    stored = (group.last_error or {}).get("occurred_at")
+    if not stored:
+        return True
+    try:
+        return is_newer(at, datetime.fromisoformat(stored))
+    except (TypeError, ValueError):
+        return True
 
 
 def _operation_match(*, group: Group, request_id: str | None, kinds: list[str]) -> GroupOperation | None:
@@ -250,16 +263,8 @@ def group_participants_add_apply(
             detail={"reason": reason, "via_join_request": via_request},
         )
         wa_id, user_id = ref.identity()
-        requests = group.join_requests.filter(state__in=[JoinRequest.State.PENDING, JoinRequest.State.APPROVED])
-        if wa_id:
-            requests = requests.filter(wa_id=wa_id)
-        elif user_id:
-            requests = requests.filter(user_id=user_id)
-        for join_request in requests:
-            if join_request.state == JoinRequest.State.PENDING and is_newer(at, join_request.state_changed_at):
-                join_request.state = JoinRequest.State.APPROVED
-                join_request.state_changed_at = at
-                join_request.save(update_fields=["state", "state_changed_at", "updated_at"])
+        for join_request in _join_requests_of(group, wa_id=wa_id, user_id=user_id):
+            _join_request_settle(group, join_request)
     return group
 
 
@@ -319,12 +324,10 @@ def join_request_apply(
     applied = created or is_newer(at, join_request.state_changed_at)
     if not created:
         fields = []
-        if applied and join_request.state != state:
-            join_request.state, join_request.state_changed_at = state, at
-            fields += ["state", "state_changed_at"]
-        if state == JoinRequest.State.PENDING and join_request.requested_at is None:
-            join_request.requested_at = at  # A late "created" still tells when it was asked.
-            fields.append("requested_at")
+        for name, value in (("wa_id", wa_id), ("user_id", user_id), ("username", ref.username)):
+            if value and not getattr(join_request, name):
+                setattr(join_request, name, value)  # A later item may name the person more fully.
+                fields.append(name)
         if fields:
             join_request.save(update_fields=[*fields, "updated_at"])
     group_event_record(
@@ -334,7 +337,64 @@ def join_request_apply(
         detail={"join_request_id": join_request_id, "wa_id": wa_id, "user_id": user_id,
                 **({"reason": reason} if reason else {}), **({} if applied else {"applied": False})},
     )
+    _join_request_settle(group, join_request)
     return join_request
+
+
+def _join_requests_of(group: Group, *, wa_id: str | None, user_id: str | None) -> list[JoinRequest]:
+    query = Q()
+    if wa_id:
+        query |= Q(wa_id=wa_id)
+    if user_id:
+        query |= Q(user_id=user_id)
+    return list(group.join_requests.filter(query).order_by("pk")) if query else []
+
+
+# Ties at one timestamp: the request first, then a join, then a decision or a withdrawal.
+_REQUEST_STEP = {
+    EventType.JOIN_REQUEST_CREATED: (0, JoinRequest.State.PENDING),
+    EventType.PARTICIPANT_JOINED: (1, JoinRequest.State.APPROVED),
+    EventType.JOIN_REQUEST_APPROVED: (2, JoinRequest.State.APPROVED),
+    EventType.JOIN_REQUEST_REJECTED: (2, JoinRequest.State.REJECTED),
+    EventType.JOIN_REQUEST_REVOKED: (2, JoinRequest.State.REVOKED),
+}
+
+
+def _join_request_settle(group: Group, join_request: JoinRequest) -> None:
+    """Set a join request's state from its timeline replayed in Meta's time order, whatever order it arrived in.
+
+    The request's own entries (created, revoked, approved/rejected by staff) set its state; a webhook join of
+    the same person after it approves it if it was pending then, as that join did when it arrived in order.
+    """
+    own = Q(type__in=[EventType.JOIN_REQUEST_CREATED, EventType.JOIN_REQUEST_REVOKED, EventType.JOIN_REQUEST_APPROVED,
+                      EventType.JOIN_REQUEST_REJECTED], detail__join_request_id=join_request.join_request_id)
+    person = Q()
+    if join_request.wa_id:
+        person |= Q(detail__wa_id=join_request.wa_id)
+    if join_request.user_id:
+        person |= Q(detail__user_id=join_request.user_id)
+    joins = Q(type=EventType.PARTICIPANT_JOINED, source=WEBHOOK) & person if person else Q(pk__in=[])
+    steps = sorted(
+        (occurred_at, _REQUEST_STEP[type_][0], type_)
+        for occurred_at, type_ in group.events.filter(own | joins).values_list("occurred_at", "type")
+    )
+    state, changed_at, requested_at = None, None, None
+    for at, _rank, type_ in steps:
+        new_state = _REQUEST_STEP[type_][1]
+        if type_ == EventType.JOIN_REQUEST_CREATED:
+            requested_at = requested_at or at
+        elif type_ == EventType.PARTICIPANT_JOINED and state != JoinRequest.State.PENDING:
+            continue  # A join approves only a request pending at that time.
+        if new_state != state:
+            state, changed_at = new_state, at
+    if state is None:
+        return  # Nothing on the timeline (e.g. found by a sync): keep what is stored.
+    values = {"state": state, "state_changed_at": changed_at, "requested_at": requested_at or join_request.requested_at}
+    changed = [name for name, value in values.items() if getattr(join_request, name) != value]
+    for name in changed:
+        setattr(join_request, name, values[name])
+    if changed:
+        join_request.save(update_fields=[*changed, "updated_at"])
 
 
 # --- group_settings_update ------------------------------------------------------------------------

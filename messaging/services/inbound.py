@@ -6,10 +6,11 @@ from django.db import transaction
 from django.utils import timezone
 
 from groups.exceptions import GroupUnknown
-from groups.models import Group, PhoneNumber
+from groups.models import PhoneNumber
+from groups.selectors import lock_groups
+from groups.services.participants import participant_get_or_create
 from messaging.events import InboundEvent
 from messaging.models import AccountError, InboundMessage
-from messaging.selectors import participant_for_identity
 
 
 def inbound_message_record(
@@ -22,16 +23,22 @@ def inbound_message_record(
     existing = InboundMessage.objects.filter(wamid=event.wamid).first()
     if existing is not None:
         return existing  # A redelivery or a replay: nothing new.
-    group = Group.objects.filter(group_id=event.group_id).first() if event.group_id else None
-    if event.group_id and group is None:
-        raise GroupUnknown(f"No group with group_id {event.group_id} is known here (yet).")
-    participant = None
-    if group is not None:
-        participant = participant_for_identity(group=group, wa_id=event.from_wa_id, user_id=event.from_user_id)
-    phone_number = (
-        PhoneNumber.objects.filter(phone_number_id=event.phone_number_id).first() if event.phone_number_id else None
-    )
     with transaction.atomic():
+        # Locked: the sender's participant row may be created or linked here (participants change under the group lock).
+        group = lock_groups().filter(group_id=event.group_id).first() if event.group_id else None
+        if event.group_id and group is None:
+            raise GroupUnknown(f"No group with group_id {event.group_id} is known here (yet).")
+        participant = None
+        if group is not None and (event.from_wa_id or event.from_user_id):
+            # Writing in the group proves they are in it: whether their join arrived first or not, the message names
+            # the same participant row (the join still applies by its own time).
+            participant, _ = participant_get_or_create(
+                group=group, wa_id=event.from_wa_id, user_id=event.from_user_id,
+                username=event.contact_username or None, name=event.contact_name or None,
+            )
+        phone_number = (
+            PhoneNumber.objects.filter(phone_number_id=event.phone_number_id).first() if event.phone_number_id else None
+        )
         message, _ = InboundMessage.objects.get_or_create(
             wamid=event.wamid,
             defaults={

@@ -163,6 +163,22 @@ def test_delete_failed_arriving_after_a_newer_delete_success_keeps_the_group_del
     assert group.state == Group.State.DELETED
 
 
+
+@pytest.mark.parametrize("delete_first", [False, True])
+def test_last_error_is_the_newest_failure_by_metas_time_whatever_arrives_last(post, delete_first):
+    # given: a settings failure (131207 at 15:03:20) and a delete failure (131000 at 09:15 the next day)
+    group = GroupFactory(group_id=SPEC_G2, state=Group.State.DELETING)
+    GroupOperationFactory(group=group, kind=Kind.DELETE, request_id="5b9f2d7e3a184c60a5e1d3f7b2c8e946")
+    GroupOperationFactory(group=group, kind=Kind.UPDATE_SETTINGS, request_id="81f6b3d9e2a54c7f9d0e4b8a2c6f1d35")
+    names = ["group_settings_update.failed", "group_lifecycle_update.delete_failed"]
+    # when
+    for name in reversed(names) if delete_first else names:
+        post(name)
+    # then
+    group.refresh_from_db()
+    assert group.last_error["code"] == 131000
+
+
 # --- group_participants_update --------------------------------------------------------------------
 
 
@@ -224,6 +240,39 @@ def test_a_join_older_than_a_removal_does_not_bring_the_participant_back(post):
     assert len(joined) == 1 and joined[0].detail["applied"] is False
 
 
+@pytest.mark.parametrize("link_first", [False, True])
+def test_a_timeline_entry_names_whom_the_item_named_not_what_was_known_on_arrival(post, link_first):
+    # given
+    group = GroupFactory(group_id=SPEC_G1)
+    names = ["group_participants_update.participant_left", "group_participants_update.joined_via_link_bsuid"]
+    # when: the later join links Oliver's phone to his BSUID
+    for name in reversed(names) if link_first else names:
+        post(name)
+    # then
+    assert events(group, GroupEvent.Type.PARTICIPANT_LEFT)[0].detail["user_id"] is None
+    participant = group.participants.get()
+    assert (participant.wa_id, participant.user_id) == ("447700900123", "GB.48810273365190042771")
+    assert participant.state == Participant.State.ACTIVE  # The join is newer than the leave.
+
+
+def test_one_person_first_seen_by_phone_and_by_bsuid_ends_as_one_participant(post):
+    # given: a leave names Oliver by phone, an inbound message by BSUID only
+    group = GroupFactory(group_id=SPEC_G1)
+    post("group_participants_update.participant_left")
+    post("messages.inbound_text_bsuid")
+    assert group.participants.count() == 2
+    # when: the join names both
+    post("group_participants_update.joined_via_link_bsuid")
+    # then
+    group.refresh_from_db()
+    participant = group.participants.get()
+    assert (participant.wa_id, participant.user_id, participant.name) == (
+        "447700900123", "GB.48810273365190042771", "Oliver Grant")
+    assert participant.state == Participant.State.ACTIVE
+    assert group.participant_count == 1
+    assert group.inbound_messages.get().participant == participant
+
+
 def test_join_request_created_then_approved(post):
     # given
     group = GroupFactory(group_id=SPEC_G3, join_approval_mode=Group.JoinApprovalMode.APPROVAL_REQUIRED)
@@ -249,11 +298,19 @@ def test_join_request_revoked(post):
     assert JoinRequest.objects.get().state == JoinRequest.State.REVOKED
 
 
-def test_join_request_revoked_before_its_creation_stays_revoked(post):
+def _revoke_of_the_created_request() -> bytes:
+    """Return the revoke sample rewritten to withdraw the request of join_request_created (same id and person)."""
+    created = json.loads(webhook_body("group_participants_update.join_request_created"))["entry"][0]["changes"][0]
+    body = json.loads(webhook_body("group_participants_update.join_request_revoked"))
+    item = body["entry"][0]["changes"][0]["value"]["groups"][0]
+    item.update({key: created["value"]["groups"][0][key] for key in ("join_request_id", "wa_id")})
+    return json.dumps(body).encode()
+
+
+def test_join_request_revoked_before_its_creation_stays_revoked(post, post_webhook):
     # given: Meta's revoke (later) arrives first for a request we never saw
     group = GroupFactory(group_id=SPEC_G3)
-    post("group_participants_update.join_request_revoked")
-    JoinRequest.objects.update(join_request_id="MTY1MDU1NTEyMzQ6MTIwMzYzNDA1MzA5OTU0ODEy")
+    assert post_webhook(_revoke_of_the_created_request()).status_code == 200
     # when: the (earlier) creation arrives
     post("group_participants_update.join_request_created")
     # then
@@ -261,6 +318,36 @@ def test_join_request_revoked_before_its_creation_stays_revoked(post):
     assert join_request.state == JoinRequest.State.REVOKED
     assert join_request.requested_at is not None
     assert group.events.filter(type=GroupEvent.Type.JOIN_REQUEST_CREATED).get().detail["applied"] is False
+
+
+@pytest.mark.parametrize("approval_first", [False, True])
+def test_an_approval_before_its_request_still_approves_it(post, approval_first):
+    # given
+    group = GroupFactory(group_id=SPEC_G3, join_approval_mode=Group.JoinApprovalMode.APPROVAL_REQUIRED)
+    names = ["group_participants_update.join_request_created", "group_participants_update.join_request_approved"]
+    # when
+    for name in reversed(names) if approval_first else names:
+        post(name)
+    # then: the same request as in order, timed by Meta's timestamps
+    join_request = JoinRequest.objects.get()
+    assert join_request.state == JoinRequest.State.APPROVED
+    assert join_request.requested_at.timestamp() == 1771321200
+    assert join_request.state_changed_at.timestamp() == 1771321800
+    assert group.participants.get().state == Participant.State.ACTIVE
+
+
+@pytest.mark.parametrize("order", [(0, 1, 2), (2, 1, 0), (2, 0, 1), (1, 2, 0)])
+def test_a_join_after_a_withdrawn_request_leaves_it_revoked_in_any_order(post, post_webhook, order):
+    # given: created (09:40), revoked (09:43:40), then the person joins (09:50)
+    GroupFactory(group_id=SPEC_G3, join_approval_mode=Group.JoinApprovalMode.APPROVAL_REQUIRED)
+    bodies = [webhook_body("group_participants_update.join_request_created"), _revoke_of_the_created_request(),
+              webhook_body("group_participants_update.join_request_approved")]
+    # when
+    for index in order:
+        assert post_webhook(bodies[index]).status_code == 200
+    # then
+    join_request = JoinRequest.objects.get()
+    assert (join_request.state, join_request.state_changed_at.timestamp()) == (JoinRequest.State.REVOKED, 1771321420)
 
 
 def test_remove_succeeded_settles_the_operation(post):

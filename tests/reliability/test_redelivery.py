@@ -101,16 +101,6 @@ def test_message_events_in_any_order_after_the_group_events_leave_the_same_table
     _assert_same_tables(expected, actual)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="Order dependence still open (README, Reliability tests): (1) an inbound message, status or receipt "
-    "keeps participant=NULL (and an inbound message group=NULL) when that participant or group became known "
-    "only later; (2) a delivered status naming a person by BSUID before the join that links the BSUID to a "
-    "phone makes a second receipt, so delivered_count is 4 of 3; (3) a join request approval that arrives "
-    "before the request leaves it pending; (4) a timeline entry's detail holds the identity known on arrival. "
-    "Items about a group not known yet now wait for it (webhooks: deferred, retried by the sweep). Remove this "
-    "mark once fixed.",
-)
 @pytest.mark.parametrize("seed", SEEDS[:3])
 def test_each_event_one_to_five_times_in_any_order_leaves_the_same_tables(post_webhook, seed):
     # given
