@@ -23,6 +23,8 @@ class WebhookEvent(models.Model):
     attempts = models.PositiveIntegerField(default=0, help_text="How many times processing ran.")
     # While set and in the future, one worker owns the event; an expired claim can be taken over.
     claimed_until = models.DateTimeField(null=True, blank=True)
+    # The task holding the claim: its own retry (after a database outage) may take it back at once.
+    claimed_by = models.CharField(max_length=64, blank=True)
     processed_at = models.DateTimeField(null=True, blank=True)
     item_counts = models.JSONField(default=dict, blank=True, help_text="Items per outcome.")
     item_failures = models.JSONField(default=list, blank=True, help_text="Each item that failed or was ignored.")

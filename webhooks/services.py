@@ -76,13 +76,13 @@ def webhook_event_record(*, body: bytes, headers: dict[str, str]) -> tuple[Webho
         return WebhookEvent.objects.get(sha256=digest), False
 
 
-def webhook_event_process(*, event_id: int) -> WebhookEvent | None:
+def webhook_event_process(*, event_id: int, claimant: str = "") -> WebhookEvent | None:
     """Dispatch every item of a pending event to its handler, each in its own transaction.
 
     Returns None when another worker holds the event or it is no longer pending. A
     database outage propagates (the task retries; the sweep takes over otherwise).
     """
-    if not _claim(event_id):
+    if not _claim(event_id, claimant):
         return None
     event = WebhookEvent.objects.get(pk=event_id)
     body = bytes(event.body)
@@ -157,7 +157,7 @@ def webhook_event_reprocess(*, event: WebhookEvent) -> WebhookEvent:
     Raises EventNotReplayable if the event was processed.
     """
     updated = WebhookEvent.objects.filter(pk=event.pk, state__in=REPLAYABLE_STATES).update(
-        state=State.PENDING, claimed_until=None
+        state=State.PENDING, claimed_until=None, claimed_by=""
     )
     if not updated:
         raise EventNotReplayable(f"Event {event.pk} was processed; only failed, ignored or pending events replay.")
@@ -220,12 +220,16 @@ def _json_error(body: bytes) -> str:
     return ""
 
 
-def _claim(event_id: int) -> bool:
+def _claim(event_id: int, claimant: str) -> bool:
+    """Take the event for CLAIM_LEASE unless someone else holds it; the same claimant may take it back."""
     now = timezone.now()
+    free = Q(claimed_until__isnull=True) | Q(claimed_until__lt=now)
+    if claimant:
+        free |= Q(claimed_by=claimant)
     return bool(
         WebhookEvent.objects.filter(pk=event_id, state=State.PENDING)
-        .filter(Q(claimed_until__isnull=True) | Q(claimed_until__lt=now))
-        .update(claimed_until=now + CLAIM_LEASE, attempts=F("attempts") + 1)
+        .filter(free)
+        .update(claimed_until=now + CLAIM_LEASE, claimed_by=claimant, attempts=F("attempts") + 1)
     )
 
 
@@ -246,6 +250,7 @@ def _finish(
         "traceback": traceback_text,
         # A pending event's claim doubles as "not before": the sweep takes it again after retry_at.
         "claimed_until": retry_at,
+        "claimed_by": "",
         "processed_at": None if retry_at else timezone.now(),
         "item_counts": item_counts or {},
         "item_failures": item_failures or [],

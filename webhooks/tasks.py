@@ -4,12 +4,15 @@ from celery import shared_task
 from django.db import InterfaceError, OperationalError
 
 
-@shared_task(autoretry_for=(OperationalError, InterfaceError), retry_backoff=5, retry_backoff_max=300, max_retries=20)
-def webhook_event_process_task(event_id: int) -> None:
+@shared_task(
+    bind=True, autoretry_for=(OperationalError, InterfaceError), retry_backoff=5, retry_backoff_max=300, max_retries=20
+)
+def webhook_event_process_task(self, event_id: int) -> None:
     """Process one stored webhook event; a database outage retries, item errors are recorded."""
     from webhooks.services import webhook_event_process
 
-    webhook_event_process(event_id=event_id)
+    # The task id survives retries, so a retry after a database outage takes its own claim back.
+    webhook_event_process(event_id=event_id, claimant=self.request.id or "")
 
 
 @shared_task

@@ -390,3 +390,19 @@ def test_a_deferred_event_is_not_taken_before_its_retry_time(post_webhook):
     queued = webhook_events_sweep_pending(now=event.claimed_until - timedelta(seconds=1))
     # then
     assert queued == 0
+
+
+@pytest.mark.django_db
+def test_the_same_task_takes_its_own_claim_back_after_a_database_outage(recording_handler):
+    # given: a task claimed the event, then the database went away before it finished
+    event, _ = webhook_event_record(body=_statuses_body({"id": "a"}), headers={})
+    WebhookEvent.objects.filter(pk=event.pk).update(
+        claimed_until=timezone.now() + timedelta(minutes=4), claimed_by="task-1"
+    )
+    # when: another task tries, then the first one's retry
+    other = webhook_event_process(event_id=event.pk, claimant="task-2")
+    retry = webhook_event_process(event_id=event.pk, claimant="task-1")
+    # then
+    assert other is None
+    assert retry.state == State.PROCESSED
+    assert retry.claimed_by == ""
