@@ -1,5 +1,6 @@
 """Status, inbound and error webhooks: every `messages.*` sample, through handlers and signed posts."""
 
+import itertools
 import json
 from datetime import UTC, datetime
 
@@ -137,6 +138,67 @@ def test_status_delivered_bsuid_matches_participants_by_phone_or_bsuid(message, 
     keys = set(message.receipts.values_list("participant_key", flat=True))
     assert keys == {f"wa:{MAYA}", f"wa:{OLIVER}"}  # Keyed by the phone we know, whatever the event named.
     assert message.receipts.get(participant_key=f"wa:{OLIVER}").participant_user_id == "GB.48810273365190042771"
+
+BSUID_LINK_STORY = [
+    "messages.status_delivered_aggregated",  # Oliver by phone, 1771322004
+    "messages.status_delivered_aggregated_bsuid",  # Oliver by BSUID only, later (1775041004)
+    "group_participants_update.joined_via_link_bsuid",  # links Oliver's phone and BSUID
+]
+
+
+@pytest.mark.parametrize("order", list(itertools.permutations(range(3))))
+def test_a_person_named_by_phone_and_by_bsuid_has_one_receipt_and_the_earliest_delivery_in_any_order(
+    post_webhook, order
+):
+    # given: Oliver is not known here yet
+    group = GroupFactory(spec_g1=True)
+    message = OutboundMessageFactory(group=group, accepted=True, wamid=WAMID, recipient_count=3)
+    # when
+    for index in order:
+        assert post_webhook(webhook_body(BSUID_LINK_STORY[index])).status_code == 200
+    # then
+    message.refresh_from_db()
+    assert (message.delivered_count, message.receipts.count()) == (3, 3)
+    oliver = message.receipts.get(participant_key=f"wa:{OLIVER}")
+    assert oliver.participant == group.participants.get(wa_id=OLIVER, user_id="GB.48810273365190042771")
+    assert oliver.participant_user_id == "GB.48810273365190042771"
+    assert oliver.delivered_at == datetime.fromtimestamp(1771322004, tz=UTC)
+    history = message.status_changes.get(status="delivered", participant_key=f"wa:{OLIVER}")
+    assert (history.timestamp, history.participant_wa_id, history.participant_user_id) == (
+        datetime.fromtimestamp(1771322004, tz=UTC), OLIVER, "")  # The earliest item, as it named him.
+    assert message.status_changes.filter(status="delivered").count() == 3
+    assert group.participants.count() == 3
+
+
+@pytest.mark.parametrize("later_first", [False, True])
+def test_of_two_deliveries_to_one_person_the_earliest_wins_whatever_arrives_first(message, later_first):
+    # given
+    early, late = (StatusEvent(wamid=WAMID, status="delivered", timestamp=datetime.fromtimestamp(ts, tz=UTC),
+                               participant_wa_id=MAYA) for ts in (1771322003, 1771322100))
+    # when
+    for event in (late, early) if later_first else (early, late):
+        message_status_apply(event=event)
+    # then
+    assert message.status_changes.get(status="delivered").timestamp == early.timestamp
+    assert message.receipts.get().delivered_at == early.timestamp
+
+
+def test_a_status_or_message_from_someone_unknown_makes_them_a_participant_the_join_then_times(post_webhook):
+    # given
+    group = GroupFactory(spec_g1=True)
+    OutboundMessageFactory(group=group, accepted=True, wamid=WAMID)
+    # when: Maya writes and gets a delivery before her join arrives
+    for name in ("messages.inbound_text", "messages.status_delivered_single",
+                 "group_participants_update.joined_via_link"):
+        assert post_webhook(webhook_body(name)).status_code == 200
+    # then
+    group.refresh_from_db()
+    maya = group.participants.get()
+    assert (maya.wa_id, maya.name, maya.state) == (MAYA, "Maya Patel", "active")
+    assert maya.joined_at == datetime.fromtimestamp(1771320611, tz=UTC)
+    assert group.participant_count == 1
+    assert InboundMessage.objects.get().participant == maya
+    assert MessageReceipt.objects.get().participant == maya
 
 
 def test_status_with_the_misspelled_participant_key_is_per_participant(message):
