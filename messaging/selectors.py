@@ -124,16 +124,6 @@ def unmatched_wamids_now_known(*, limit: int) -> list[str]:
     )
 
 
-def participant_for_identity(*, group: Group, wa_id: str | None, user_id: str | None) -> Participant | None:
-    """Return the group's participant known by phone or BSUID, preferring a phone match."""
-    candidates = []
-    if wa_id:
-        candidates = list(group.participants.filter(wa_id=wa_id)[:1])
-    if not candidates and user_id:
-        candidates = list(group.participants.filter(user_id=user_id)[:1])
-    return candidates[0] if candidates else None
-
-
 def active_participant_count(*, group: Group) -> int:
     """Return how many people a message to the group reaches now."""
     count = group.participants.filter(state=Participant.State.ACTIVE).count()
