@@ -6,7 +6,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from groups.models import Participant, Source
+from groups.models import Group, Participant, Source
 from groups.selectors import lock_groups
 from groups.services.participants import participant_get_or_create
 from messaging.events import MetaStatus, StatusEvent, participant_key
@@ -272,7 +272,13 @@ def _on_participant_identity_changed(sender, *, participant: Participant, merged
 def message_apply_unmatched(*, message: OutboundMessage) -> int:
     """Apply the kept statuses of a locked message's wamid (they can beat the send response)."""
     applied = 0
-    if not message.wamid:
+    if not message.wamid or not unmatched_statuses_for(wamid=message.wamid).exists():
+        return applied
+    # Applying may create or link participants, which change under the group's lock; the caller holds the message,
+    # and lock order is Group → OutboundMessage: take the group only if it is free, never wait for it (no
+    # deadlock). If another worker holds it, the periodic unmatched_statuses_apply_known applies them, group first.
+    free = Group.objects.select_for_update(skip_locked=True, of=("self",)).filter(pk=message.group_id)
+    if not list(free.values_list("pk", flat=True)):
         return applied
     for unmatched in unmatched_statuses_for(wamid=message.wamid).select_for_update():
         event = StatusEvent.from_json(unmatched.event)
@@ -290,6 +296,8 @@ def unmatched_statuses_apply_known(*, limit: int = 500) -> int:
     # Bounded so one beat run stays short; the next run takes the rest.
     for wamid in unmatched_wamids_now_known(limit=limit):
         with transaction.atomic():
+            group_id = OutboundMessage.objects.filter(wamid=wamid).values_list("group_id", flat=True).first()
+            lock_groups().filter(pk=group_id).first()  # Group → OutboundMessage.
             message = lock_outbound_message(wamid=wamid)
             if message is not None:
                 applied += message_apply_unmatched(message=message)
