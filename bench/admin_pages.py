@@ -64,6 +64,8 @@ def _pages() -> list[tuple[str, str, str]]:
         ("list", "messages failed (filtered)", "/admin/messaging/outboundmessage/?status=failed"),
         ("list", "messages by error code", "/admin/messaging/outboundmessage/?error_code=131026"),
         ("list", "messages search by wamid", "/admin/messaging/outboundmessage/?q=wamid.BENCH000000000001"),
+        ("list", "messages of one group", "/admin/messaging/outboundmessage/?group=1"),
+        ("list", "messages search by text (a scan)", "/admin/messaging/outboundmessage/?q=Bench+message+12345"),
         ("list", "dashboard 24h", "/admin/dashboard/"),
         ("list", "dashboard 30d", "/admin/dashboard/?period=30d"),
         ("list", "failures by code", "/admin/messaging/outboundmessage/failures/"),
