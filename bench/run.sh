@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Seed PostgreSQL and time the admin (make bench-admin): run under tests/with_services.sh, which sets DATABASE_URL.
-#   BENCH_MESSAGES (default 100000), BENCH_STATUSES (10), BENCH_REQUESTS (20), BENCH_RUNS (3), BENCH_NOTE
+#   BENCH_MESSAGES (default 100000), BENCH_STATUSES (10), BENCH_REQUESTS (20), BENCH_RUNS (3), BENCH_NOTE,
+#   BENCH_OUTPUT (docs/benchmarks.md)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PY=${PYTHON:-.venv/bin/python}
@@ -19,4 +20,5 @@ with psycopg.connect(f"{base}/postgres", autocommit=True) as conn:
 PY
 "$PY" manage.py migrate --noinput >/dev/null
 "$PY" bench/seed.py --messages "${BENCH_MESSAGES:-100000}" --statuses-per-message "${BENCH_STATUSES:-10}"
-"$PY" bench/admin_pages.py --requests "${BENCH_REQUESTS:-20}" --runs "${BENCH_RUNS:-3}" --note "${BENCH_NOTE:-}"
+"$PY" bench/admin_pages.py --requests "${BENCH_REQUESTS:-20}" --runs "${BENCH_RUNS:-3}" --note "${BENCH_NOTE:-}" \
+  --output "${BENCH_OUTPUT:-docs/benchmarks.md}"
