@@ -13,7 +13,7 @@ DEV_ENV := DEBUG=true \
 	DJANGO_SUPERUSER_EMAIL=admin@example.com \
 	DJANGO_SUPERUSER_PASSWORD=admin
 
-.PHONY: install run test test-services fault-tests lint schema audit clean bench-admin
+.PHONY: install run test test-services fault-tests lint schema audit clean bench-admin bench
 
 # The virtualenv is rebuilt only when requirements.txt changes.
 $(STAMP): requirements.txt
@@ -46,6 +46,11 @@ fault-tests: $(STAMP)
 # changelist, the desk pages and detail pages. BENCH_MESSAGES=1000000 for the issue's size.
 bench-admin: $(STAMP)
 	BENCH_MESSAGES=$${BENCH_MESSAGES:-100000} bash tests/with_services.sh bash bench/run.sh
+
+# Webhook ingest, steady load, worker throughput, visibility and REST lists (issue 9 P1-P4, P8; docs/benchmarks.md).
+# Needs wrk (apt-get install wrk); installs nothing. BENCH_MESSAGES (default 1000000), BENCH_RUNS, BENCH_ONLY="p1 p2".
+bench: $(STAMP)
+	bash tests/with_services.sh bash bench/run_webhooks.sh
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

@@ -1,0 +1,21 @@
+#!/usr/bin/env bash
+# Webhook, worker, pacing and REST benchmarks (make bench): run under tests/with_services.sh.
+#   BENCH_MESSAGES (default 1000000; rows seeded for P8), BENCH_ONLY (e.g. "p1 p2"), BENCH_OUTPUT (docs/benchmarks.md)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+PY=${PYTHON:-.venv/bin/python}
+export DEBUG=false SECRET_KEY=${SECRET_KEY:-bench-only-insecure-secret-key}
+export WHATSAPP_ACCESS_TOKEN=${WHATSAPP_ACCESS_TOKEN:-bench-token} WHATSAPP_APP_SECRET=${WHATSAPP_APP_SECRET:-bench-secret}
+export WHATSAPP_VERIFY_TOKEN=${WHATSAPP_VERIFY_TOKEN:-bench-verify}
+command -v wrk >/dev/null || { echo "bench: needs wrk (apt-get install wrk)" >&2; exit 2; }
+"$PY" - <<'PY'
+import os, psycopg
+url = os.environ["DATABASE_URL"]
+base, name = url.rsplit("/", 1)
+with psycopg.connect(f"{base}/postgres", autocommit=True) as conn:
+    if not conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone():
+        conn.execute(f'CREATE DATABASE "{name}"')
+PY
+"$PY" manage.py migrate --noinput >/dev/null
+"$PY" bench/seed.py --messages "${BENCH_MESSAGES:-1000000}" --statuses-per-message "${BENCH_STATUSES:-10}"
+"$PY" bench/webhooks.py --runs "${BENCH_RUNS:-3}" --output "${BENCH_OUTPUT:-docs/benchmarks.md}" ${BENCH_ONLY:+--only $BENCH_ONLY}
