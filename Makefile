@@ -39,7 +39,7 @@ test-services: $(STAMP)
 # Reliability under faults (README "Reliability tests"): gunicorn, a worker, PostgreSQL and Redis stopped,
 # killed and restarted; a few minutes. FAULT_REPLAY_EVENTS scales R1 (default 10000).
 fault-tests: $(STAMP)
-	GROUPDESK_FAULT_TESTS=1 SCHEMA_FUZZ_EXAMPLES=100 bash tests/with_services.sh $(BIN)/pytest -q -s \
+	GROUPDESK_FAULT_TESTS=1 GROUPDESK_DURABLE_PG=1 SCHEMA_FUZZ_EXAMPLES=100 bash tests/with_services.sh $(BIN)/pytest -q -s \
 		tests/reliability/test_faults.py tests/reliability/test_schema_fuzz.py
 
 # Admin timings at scale (docs/benchmarks.md): seeds a throwaway PostgreSQL with COPY, then times every
@@ -47,8 +47,8 @@ fault-tests: $(STAMP)
 bench-admin: $(STAMP)
 	BENCH_MESSAGES=$${BENCH_MESSAGES:-100000} bash tests/with_services.sh bash bench/run.sh
 
-# Webhook ingest, steady load, worker throughput, visibility and REST lists (issue 9 P1-P4, P8; docs/benchmarks.md).
-# Needs wrk (apt-get install wrk); installs nothing. BENCH_MESSAGES (default 1000000), BENCH_RUNS, BENCH_ONLY="p1 p2".
+# Webhook ingest, steady load, worker throughput, visibility and REST lists (issue 9 P1-P4, P6, P8; docs/benchmarks.md).
+# Needs wrk (apt-get install wrk); installs nothing. BENCH_MESSAGES (default 1000000), BENCH_RUNS, BENCH_ONLY="p1 p2 p6".
 bench: $(STAMP)
 	bash tests/with_services.sh bash bench/run_webhooks.sh
 

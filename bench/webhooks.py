@@ -237,7 +237,7 @@ def p4_probe(port: int, token: str, stop: threading.Event, results: list[float],
     while not stop.is_set():
         tick = time.perf_counter()
         wamid = f"wamid.P4{time.time_ns()}"
-        message = OutboundMessage.objects.create(group=group, type="text", content={"text": {"body": "p4"}},
+        message = OutboundMessage.objects.create(group=group, type="text", content={"body": "p4", "preview_url": False},
                                                  status="accepted", wamid=wamid, accepted_at=timezone.now())
         body = envelope([status_item(wamid=wamid, status="sent", wa_id=None, timestamp=next(TS))])
         if post(post_conn, body, sign(body)) != 200:
