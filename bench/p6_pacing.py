@@ -48,10 +48,11 @@ def http_json(url: str, data: dict | None = None, token: str | None = None) -> d
 
 def sandbox_group(base: str, token: str) -> tuple[str, str]:
     """Create a group in the sandbox and let one person join; return (group_id, wa_id)."""
-    http_json(f"{base}/v25.0/{SANDBOX_PHONE}/groups", {"messaging_product": "whatsapp", "subject": "P6 bench"},
+    subject = f"P6 bench {time.time_ns()}"  # One group per run.
+    http_json(f"{base}/v25.0/{SANDBOX_PHONE}/groups", {"messaging_product": "whatsapp", "subject": subject},
               token=token)
     group_id = wait_for(lambda: next((g["group_id"] for g in http_json(f"{base}/_sandbox/state")["groups"]
-                                      if g["subject"] == "P6 bench" and g["group_id"]), None),
+                                      if g["subject"] == subject and g["group_id"]), None),
                         timeout=30, what="sandbox group")
     joined = http_json(f"{base}/_sandbox/groups/{group_id}/join", {"wa_id": "15550009999", "name": "Bench"})
     return group_id, joined["wa_id"]
