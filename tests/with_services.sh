@@ -41,9 +41,14 @@ cleanup() {
 }
 trap cleanup EXIT INT TERM
 
+# Tests run faster without durability; fault tests that crash PostgreSQL (GROUPDESK_DURABLE_PG=1)
+# need it, or a commit acknowledged just before the crash would be lost by the test setup itself.
+pg_opts="-h 127.0.0.1 -p $pg_port -k $workdir/pg -c max_connections=200"
+if [ -z "${GROUPDESK_DURABLE_PG:-}" ]; then
+  pg_opts="$pg_opts -c fsync=off -c synchronous_commit=off -c full_page_writes=off"
+fi
 "${as_pg[@]}" "$pg_bin/initdb" -D "$workdir/pg/data" -U postgres -A trust -E UTF8 --no-sync >/dev/null
-"${as_pg[@]}" "$pg_bin/pg_ctl" -D "$workdir/pg/data" -l "$workdir/pg/postgres.log" -w -t 60 \
-  -o "-h 127.0.0.1 -p $pg_port -k $workdir/pg -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=200" \
+"${as_pg[@]}" "$pg_bin/pg_ctl" -D "$workdir/pg/data" -l "$workdir/pg/postgres.log" -w -t 60 -o "$pg_opts" \
   start >/dev/null
 "$redis_server" --port "$redis_port" --bind 127.0.0.1 --save '' --appendonly no \
   --daemonize yes --pidfile "$workdir/redis.pid" --dir "$workdir" --logfile "$workdir/redis.log"
@@ -53,7 +58,7 @@ export CELERY_BROKER_URL="redis://127.0.0.1:$redis_port/0"
 export GROUPDESK_TEST_SERVICES=1
 # For fault tests (bench/harness.py) that stop and start the servers.
 export GROUPDESK_PG_CTL="${as_pg[*]} $pg_bin/pg_ctl -D $workdir/pg/data -l $workdir/pg/postgres.log"
-export GROUPDESK_PG_OPTS="-h 127.0.0.1 -p $pg_port -k $workdir/pg -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=200"
+export GROUPDESK_PG_OPTS="$pg_opts"
 export GROUPDESK_REDIS_START="$redis_server --port $redis_port --bind 127.0.0.1 --save '' --appendonly no --daemonize yes --pidfile $workdir/redis.pid --dir $workdir --logfile $workdir/redis.log"
 export GROUPDESK_REDIS_PIDFILE="$workdir/redis.pid"
 echo "with_services: PostgreSQL on 127.0.0.1:$pg_port, Redis on 127.0.0.1:$redis_port"
