@@ -270,6 +270,8 @@ def normalised_tables(labels: dict[tuple[str, int], str]) -> dict[str, list[dict
       rows: their natural key), since primary keys follow arrival order.
     - `GroupOperation.completed_at`, `MessageStatusChange.from_status/to_status` and the `applied`/`why`
       keys of a timeline entry's detail record when and onto what an event arrived (see VOLATILE_BY_TABLE).
+    - ids inside a timeline entry (`detail.operation`, `detail.message`, a message entry's `dedupe_key`, hashed from
+      the message's id): replaced by the same natural keys.
     - `webhook_event_id`: replaced by the sha256 of that event's body (dropped for status history: the same
       status item comes alone and aggregated, and the row names the body that arrived first).
     """
@@ -279,6 +281,14 @@ def normalised_tables(labels: dict[tuple[str, int], str]) -> dict[str, list[dict
     message_label = {pk: label for (kind, pk), label in labels.items() if kind == "message"}
     message_label.update({m.pk: f"message:{m.wamid}" for m in OutboundMessage.objects.all()})
     event_sha = dict(WebhookEvent.objects.values_list("pk", "sha256"))
+    # Primary keys inside a timeline entry: its detail names an operation or a message by our id, and a message's
+    # sent/failed entry is deduplicated on a key hashed from that id. Ids follow arrival order (and, on PostgreSQL,
+    # sequences are not rolled back between runs): name them by their natural keys, exactly.
+    operation_label = {op.pk: f"operation:{op.request_id}" for op in GroupOperation.objects.all()}
+    dedupe_label = {
+        hashlib.sha256(f"outbound_message:{pk}|{effect}".encode()).hexdigest(): f"{label}|{effect}"
+        for pk, label in message_label.items() for effect in ("message_sent", "message_failed")
+    }
     by_model = {
         Group: lambda pk: labels[("group", pk)],
         Participant: participant_label.get,
@@ -303,6 +313,12 @@ def normalised_tables(labels: dict[tuple[str, int], str]) -> dict[str, list[dict
                     value = event_sha[value]
                 elif model is GroupEvent and field.name == "detail":
                     value = {key: item for key, item in value.items() if key not in ARRIVAL_DETAIL_KEYS}
+                    if isinstance(value.get("operation"), int):
+                        value["operation"] = operation_label.get(value["operation"], "GroupOperation:?")
+                    if isinstance(value.get("message"), int):
+                        value["message"] = message_label.get(value["message"], "OutboundMessage:?")
+                elif model is GroupEvent and field.name == "dedupe_key":
+                    value = dedupe_label.get(value, value)
                 data[field.name] = _plain(value)
             rows.append(data)
         rows.sort(key=lambda data: json.dumps(data, sort_keys=True))
