@@ -132,6 +132,18 @@ def _rows() -> str:
     return ", ".join(parts)
 
 
+def _write_section(path: Path, report: str) -> None:
+    """Replace this benchmark's section ("# Admin benchmarks" up to the next "# " heading), keeping the others."""
+    text = path.read_text() if path.exists() else ""
+    lines = text.splitlines(keepends=True)
+    start = next((i for i, line in enumerate(lines) if line.startswith("# Admin benchmarks")), None)
+    if start is None:
+        path.write_text(report + ("\n" + text if text else ""))
+        return
+    end = next((i for i in range(start + 1, len(lines)) if lines[i].startswith("# ")), len(lines))
+    path.write_text("".join(lines[:start]) + report + ("\n" if end < len(lines) else "") + "".join(lines[end:]))
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--requests", type=int, default=20)
@@ -196,7 +208,7 @@ def main() -> None:
         f"Missed: {', '.join(failures)}." if failures else "Every page met its target.",
         "",
     ])
-    Path(args.output).write_text(report)
+    _write_section(Path(args.output), report)
     print(report)
 
 
