@@ -284,7 +284,7 @@ def bench_p2_p4(dep: Deployment, pairs: Pairs, runs: int, seconds: int, rate: fl
         purge_queues(dep.env)
     big = []
     for _ in range(runs):
-        statuses = [status_item(wamid=w, status="delivered", wa_id=p, timestamp=next(TS), padding=2_600)
+        statuses = [status_item(wamid=w, status="delivered", wa_id=p, timestamp=next(TS), padding=2_750)
                     for w, p in itertools.islice(pairs.cursor, 1000)]
         body = envelope(statuses)
         conn = http.client.HTTPConnection("127.0.0.1", dep.port, timeout=30)
