@@ -7,7 +7,6 @@ which `make run` and `make test` use), so the index is created by SQL when the d
 It is built CONCURRENTLY (a non-atomic migration) so that webhooks keep writing messages while it builds.
 """
 
-from django.contrib.postgres.operations import TrigramExtension
 from django.db import migrations
 
 BODY_INDEX = "outbound_body_trgm_idx"
@@ -18,6 +17,8 @@ BODY_EXPRESSION = """UPPER(("content" ->> 'body')::text) gin_trgm_ops"""
 def create_indexes(apps, schema_editor) -> None:
     if schema_editor.connection.vendor != "postgresql":
         return
+    # pg_trgm is a trusted extension (PostgreSQL 13+): the database owner may create it.
+    schema_editor.execute("CREATE EXTENSION IF NOT EXISTS pg_trgm")
     schema_editor.execute(
         f'CREATE INDEX CONCURRENTLY IF NOT EXISTS "{BODY_INDEX}" ON "messaging_outboundmessage" '
         f"USING gin ({BODY_EXPRESSION})"
@@ -28,6 +29,8 @@ def drop_indexes(apps, schema_editor) -> None:
     if schema_editor.connection.vendor != "postgresql":
         return
     schema_editor.execute(f'DROP INDEX CONCURRENTLY IF EXISTS "{BODY_INDEX}"')
+    # Without CASCADE: if anything else has come to use pg_trgm, this fails rather than drop it.
+    schema_editor.execute("DROP EXTENSION IF EXISTS pg_trgm")
 
 
 class Migration(migrations.Migration):
@@ -38,7 +41,6 @@ class Migration(migrations.Migration):
     ]
 
     operations = [
-        # A no-op on SQLite (CreateExtension checks the vendor itself).
-        TrigramExtension(),
+        # Not TrigramExtension(): its reverse queries pg_extension on SQLite too.
         migrations.RunPython(create_indexes, drop_indexes),
     ]
