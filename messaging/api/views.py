@@ -9,6 +9,7 @@ from rest_framework.generics import GenericAPIView
 from rest_framework.response import Response
 
 from config.api import CursorPagination
+from config.filters import UTCIsoDateTimeFilter
 from config.throttling import META_CALLS_SCOPE
 from groups.models import Group, Source
 from messaging import selectors, services
@@ -43,8 +44,8 @@ class MessageFilter(django_filters.FilterSet):
     group = django_filters.NumberFilter(field_name="group_id")
     status = django_filters.ChoiceFilter(choices=OutboundMessage.Status.choices)
     error_code = django_filters.CharFilter(help_text="Meta's code, e.g. 131020, or `outcome_unknown`.")
-    created_after = django_filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="gte")
-    created_before = django_filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="lt")
+    created_after = UTCIsoDateTimeFilter(field_name="created_at", lookup_expr="gte")
+    created_before = UTCIsoDateTimeFilter(field_name="created_at", lookup_expr="lt")
 
     class Meta:
         model = OutboundMessage

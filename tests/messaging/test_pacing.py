@@ -141,31 +141,24 @@ def test_redis_backend_spaces_slots(settings):
     assert [(d.acquired, d.wait) for d in decisions] == [(True, 0.0), (True, 0.5), (True, 1.0), (False, 1.5)]
 
 
-def _pace_in_a_process(results, count: int) -> None:
-    """Take `count` slots from a forked worker process, on its own database connection."""
-    from django.db import connections
-
-    connections.close_all()  # Never share the parent's socket: this process opens its own.
-    results.put([pace_acquire(key="phone:processes", rate_per_second=10, max_wait=100, now=1000.0).wait
-                 for _ in range(count)])
-    connections.close_all()
-
-
 @pytest.mark.django_db(transaction=True)
 @pytest.mark.skipif(connection.vendor == "sqlite", reason="concurrent row locks need PostgreSQL")
 def test_worker_processes_never_share_a_slot(settings):
     # given: four separate processes, as four Celery workers would be
     import multiprocessing
 
+    from tests.messaging.pace_child import pace_in_a_process
+
     settings.MESSAGE_PACING_BACKEND = "database"
-    connection.close()
-    context = multiprocessing.get_context("fork")
+    # Spawned, not forked: a fork of this multi-threaded process (live server, worker pipes) can hang.
+    context = multiprocessing.get_context("spawn")
     results = context.Queue()
-    processes = [context.Process(target=_pace_in_a_process, args=(results, 10)) for _ in range(4)]
+    database_name = connection.settings_dict["NAME"]
+    processes = [context.Process(target=pace_in_a_process, args=(results, 10, database_name)) for _ in range(4)]
     # when
     for process in processes:
         process.start()
-    waits = [wait for _ in processes for wait in results.get(timeout=30)]
+    waits = [wait for _ in processes for wait in results.get(timeout=120)]
     for process in processes:
         process.join(timeout=30)
     # then

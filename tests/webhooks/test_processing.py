@@ -406,3 +406,12 @@ def test_the_same_task_takes_its_own_claim_back_after_a_database_outage(recordin
     assert other is None
     assert retry.state == State.PROCESSED
     assert retry.claimed_by == ""
+
+
+@pytest.mark.django_db
+def test_a_datetime_filter_out_of_range_is_a_400_naming_it(admin_api):
+    # when: year 1 minus a positive offset falls before the first representable datetime
+    response = admin_api.get("/api/v1/webhook-events/", {"received_after": "0001-01-01T00:00:00+05:00"})
+    # then
+    assert response.status_code == 400
+    assert "received_after" in response.json()["extra"]["fields"]

@@ -8,6 +8,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from config.api import ModelPermissions
+from config.filters import UTCIsoDateTimeFilter
 from groups.models import AuditEntry, Source
 from groups.services import audit_record
 from webhooks.api.serializers import WebhookEventDetailSerializer, WebhookEventSerializer
@@ -24,8 +25,8 @@ class ReprocessPermission(ModelPermissions):
 
 class WebhookEventFilter(django_filters.FilterSet):
     field = django_filters.CharFilter(method="filter_field", help_text="A change field, e.g. `messages`.")
-    received_after = django_filters.IsoDateTimeFilter(field_name="received_at", lookup_expr="gte")
-    received_before = django_filters.IsoDateTimeFilter(field_name="received_at", lookup_expr="lt")
+    received_after = UTCIsoDateTimeFilter(field_name="received_at", lookup_expr="gte")
+    received_before = UTCIsoDateTimeFilter(field_name="received_at", lookup_expr="lt")
 
     class Meta:
         model = WebhookEvent
