@@ -10,6 +10,7 @@ from django.urls import NoReverseMatch, reverse
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import mark_safe
 
+from config.admin import ReadOnlyAdmin
 from config.exceptions import ApplicationError
 from groups import services
 from groups.cloud_api import CloudAPIError, describe_error
@@ -404,7 +405,7 @@ class JoinRequestAdmin(admin.ModelAdmin):
 
 
 @admin.register(GroupOperation)
-class GroupOperationAdmin(admin.ModelAdmin):
+class GroupOperationAdmin(ReadOnlyAdmin):
     list_display = ("__str__", "group", "kind", "state", "request_id", "created_at", "completed_at")
     list_filter = ("kind", "state")
     search_fields = ("request_id", "group__subject", "group__group_id")
@@ -415,18 +416,8 @@ class GroupOperationAdmin(admin.ModelAdmin):
     def errors_explained(self, obj: GroupOperation) -> str:
         return format_html_join(mark_safe("<br>"), "{}", ((meta_error_html(e),) for e in obj.errors or [])) or "-"
 
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
-
 @admin.register(GroupEvent)
-class GroupEventAdmin(admin.ModelAdmin):
+class GroupEventAdmin(ReadOnlyAdmin):
     list_display = ("occurred_at", "group", "type", "who", "source")
     list_filter = ("type", "source")
     search_fields = ("group__subject",)
@@ -435,18 +426,6 @@ class GroupEventAdmin(admin.ModelAdmin):
     @admin.display(description="who")
     def who(self, event: GroupEvent) -> str:
         return event_who(event)
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
-
-
 
 class ActorFilter(admin.SimpleListFilter):
     """Filter by the staff users who have audit entries (not every user of the site)."""
@@ -463,7 +442,7 @@ class ActorFilter(admin.SimpleListFilter):
 
 
 @admin.register(AuditEntry)
-class AuditEntryAdmin(admin.ModelAdmin):
+class AuditEntryAdmin(ReadOnlyAdmin):
     """The audit log: read-only, newest first; who, what, when, why and on what."""
 
     list_display = ("created_at", "actor_username", "action", "target_link", "reason", "source")
@@ -490,11 +469,3 @@ class AuditEntryAdmin(admin.ModelAdmin):
     def get_actions(self, request):
         return {}  # The log is history: nothing to act on, not even delete_selected.
 
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False

@@ -14,6 +14,7 @@ from django.urls import path, reverse
 from django.utils.html import format_html, format_html_join
 from django.utils.text import smart_split, unescape_string_literal
 
+from config.admin import ReadOnlyAdmin
 from config.exceptions import ApplicationError
 from config.paginator import EstimatedCountPaginator
 from groups.models import Group, Source
@@ -112,7 +113,7 @@ def _fraction(count: int, total: int) -> str:
 
 
 @admin.register(OutboundMessage)
-class OutboundMessageAdmin(admin.ModelAdmin):
+class OutboundMessageAdmin(ReadOnlyAdmin):
     list_display = ["id", "group", "type", "status", "delivered", "read", "error_code_column", "created_at"]
     list_filter = ["status", "type", ErrorCodeFilter, PhoneNumberFilter, GroupFilter, CreatedByFilter,
                    CreatedRangeFilter]
@@ -211,15 +212,6 @@ class OutboundMessageAdmin(admin.ModelAdmin):
         explained = error_explain(request.GET.get(ErrorCodeFilter.parameter_name))
         return super().changelist_view(request, {**(extra_context or {}), "error_explained": explained})
 
-    def has_add_permission(self, request):
-        return False  # Messages are written on the compose page, through the service.
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
     def has_retry_permission(self, request) -> bool:
         return request.user.has_perm("messaging.add_outboundmessage")
 
@@ -305,17 +297,6 @@ def register_group_actions(site: admin.AdminSite = admin.site) -> None:
     actions = list(group_admin.actions or [])
     if send_message_to_groups not in actions:
         group_admin.actions = [*actions, send_message_to_groups]
-
-
-class ReadOnlyAdmin(admin.ModelAdmin):
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(InboundMessage)

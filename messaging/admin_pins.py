@@ -15,6 +15,7 @@ from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 from django.utils.timesince import timeuntil
 
+from config.admin import ReadOnlyAdmin
 from config.exceptions import ApplicationError
 from groups.models import Group, Source
 from messaging.models import OutboundMessage, Pin
@@ -39,7 +40,7 @@ def _pin_label(pin: Pin) -> str:
 
 
 @admin.register(Pin)
-class PinAdmin(admin.ModelAdmin):
+class PinAdmin(ReadOnlyAdmin):
     list_display = ["id", "group", "message_id", "state", "expiration_days", "pinned_at", "expires_at", "time_left"]
     list_filter = ["state"]
     search_fields = ["message_id", "group__subject", "=group__group_id"]
@@ -68,15 +69,6 @@ class PinAdmin(admin.ModelAdmin):
             format_html_join("", "<tr>" + "<td>{}</td>" * 5 + "</tr>", rows),
         )
 
-    def has_add_permission(self, request):
-        return False  # Pins are asked with the "Pin" action on messages, through the service.
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False  # The record of what was pinned is history.
-
     def has_unpin_permission(self, request) -> bool:
         return request.user.has_perm("messaging.change_pin")
 
@@ -94,7 +86,6 @@ class PinAdmin(admin.ModelAdmin):
             self.message_user(
                 request, f"Queued the unpin of {unpinned} pin{'s' if unpinned != 1 else ''}.", messages.SUCCESS
             )
-
 
 class PinForm(forms.Form):
     expiration_days = forms.IntegerField(

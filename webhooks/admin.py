@@ -7,6 +7,7 @@ from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils.html import format_html
 
+from config.admin import ReadOnlyAdmin
 from config.exceptions import ApplicationError
 from groups.models import AuditEntry, Source
 from groups.services import audit_record
@@ -38,7 +39,7 @@ class ChangeFieldFilter(admin.SimpleListFilter):
 
 
 @admin.register(WebhookEvent)
-class WebhookEventAdmin(admin.ModelAdmin):
+class WebhookEventAdmin(ReadOnlyAdmin):
     list_display = ("id", "received_at", "field_list", "state", "item_summary", "attempts", "deliveries", "short_error")
     list_filter = ("state", ChangeFieldFilter, "received_at")
     date_hierarchy = "received_at"
@@ -68,15 +69,6 @@ class WebhookEventAdmin(admin.ModelAdmin):
         if request.resolver_match and request.resolver_match.url_name.endswith("changelist"):
             queryset = queryset.defer("body", "traceback")
         return queryset
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
-        return False
 
     def has_reprocess_permission(self, request: HttpRequest) -> bool:
         return request.user.has_perm("webhooks.reprocess_webhookevent")

@@ -148,8 +148,7 @@ def test_an_unreachable_cache_lets_requests_through_and_says_so(admin_api, rates
     assert "throttle: cache unavailable" in caplog.text
 
 
-@pytest.mark.skipif(not os.environ.get("CELERY_BROKER_URL", "").startswith("redis://"),
-                    reason="needs the Redis of `make test-services`")
+@pytest.mark.integration  # Needs the Redis of `make test-services`.
 def test_with_redis_the_counters_are_shared_by_every_process(admin_api, rates, settings, superuser, graph):
     # given: this process spends the minute's two calls, counting in Redis (the throwaway one's database 1)
     cache_url = os.environ["CELERY_BROKER_URL"].rsplit("/", 1)[0] + "/1"
