@@ -2,6 +2,7 @@
 
 from rest_framework import serializers
 
+from config.api import FastOutputMixin
 from groups.models import Group, GroupEvent, JoinRequest, Participant, PhoneNumber
 
 
@@ -25,13 +26,13 @@ class ErrorSerializer(serializers.Serializer):
     details = serializers.CharField(allow_blank=True)
 
 
-class PhoneNumberOutputSerializer(serializers.ModelSerializer):
+class PhoneNumberOutputSerializer(FastOutputMixin, serializers.ModelSerializer):
     class Meta:
         model = PhoneNumber
         fields = ["id", "phone_number_id", "display_phone_number", "waba_id", "label", "created_at"]
 
 
-class GroupOutputSerializer(serializers.ModelSerializer):
+class GroupOutputSerializer(FastOutputMixin, serializers.ModelSerializer):
     phone_number = serializers.PrimaryKeyRelatedField(read_only=True)
     last_error = ErrorSerializer(allow_null=True, read_only=True)
 
@@ -43,13 +44,13 @@ class GroupOutputSerializer(serializers.ModelSerializer):
         ]
 
 
-class ParticipantOutputSerializer(serializers.ModelSerializer):
+class ParticipantOutputSerializer(FastOutputMixin, serializers.ModelSerializer):
     class Meta:
         model = Participant
         fields = ["id", "wa_id", "user_id", "username", "name", "state", "joined_at", "left_at"]
 
 
-class JoinRequestOutputSerializer(serializers.ModelSerializer):
+class JoinRequestOutputSerializer(FastOutputMixin, serializers.ModelSerializer):
     created_at = serializers.SerializerMethodField(help_text="When the user asked (Meta's time when known).")
 
     class Meta:
@@ -60,7 +61,7 @@ class JoinRequestOutputSerializer(serializers.ModelSerializer):
         return serializers.DateTimeField().to_representation(obj.requested_at or obj.created_at)
 
 
-class GroupEventOutputSerializer(serializers.ModelSerializer):
+class GroupEventOutputSerializer(FastOutputMixin, serializers.ModelSerializer):
     class Meta:
         model = GroupEvent
         fields = ["id", "type", "occurred_at", "detail", "source"]

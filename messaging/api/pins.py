@@ -7,7 +7,7 @@ from rest_framework import serializers, status
 from rest_framework.generics import GenericAPIView
 from rest_framework.response import Response
 
-from config.api import ModelPermissions
+from config.api import FastOutputMixin, ModelPermissions
 from config.throttling import META_CALLS_SCOPE
 from groups.models import Group, Source
 from messaging.models import Pin
@@ -32,7 +32,7 @@ class StrictIntegerField(serializers.IntegerField):
         return super().to_internal_value(data)
 
 
-class PinOutputSerializer(serializers.Serializer):
+class PinOutputSerializer(FastOutputMixin, serializers.Serializer):
     id = serializers.IntegerField()
     group = serializers.IntegerField(source="group_id")
     message_id = serializers.CharField(help_text="The pinned message's wamid.")

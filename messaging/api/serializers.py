@@ -1,8 +1,12 @@
 """Serializers of the messaging REST API: plain Serializers, shaped as CONTRACT §5 names the fields."""
 
+from functools import cached_property
+
+from django.utils import timezone
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from config.api import FastOutputMixin, datetime_iso
 from messaging.content import CAPTION_MAX_LENGTH, COMPOSABLE_TYPES, TEXT_BODY_MAX_LENGTH
 from messaging.models import InboundMessage, MessageReceipt, MessageStatusChange, OutboundMessage
 
@@ -133,14 +137,19 @@ class MessageOutputSerializer(serializers.Serializer):
             "read_count": message.read_count,
             "retry_of": message.retry_of_id,
         }
-        date_field = serializers.DateTimeField()
+        output_timezone = self._output_timezone
         for name in self.DATE_FIELDS:
             value = getattr(message, name)
-            data[name] = date_field.to_representation(value) if value else None
+            data[name] = datetime_iso(value, output_timezone) if value else None
         return data
 
+    @cached_property
+    def _output_timezone(self):
+        # Once per serializer (one request), not per value as DRF's DateTimeField does: the main per-row cost.
+        return timezone.get_current_timezone()
 
-class MessageStatusChangeOutputSerializer(serializers.ModelSerializer):
+
+class MessageStatusChangeOutputSerializer(FastOutputMixin, serializers.ModelSerializer):
     """One history row: a Meta status (per participant or group-level) or one of our steps."""
 
     participant = serializers.IntegerField(
@@ -158,7 +167,7 @@ class MessageStatusChangeOutputSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class MessageReceiptOutputSerializer(serializers.ModelSerializer):
+class MessageReceiptOutputSerializer(FastOutputMixin, serializers.ModelSerializer):
     participant = serializers.IntegerField(source="participant_id", allow_null=True)
     participant_name = serializers.SerializerMethodField()
 
@@ -173,7 +182,7 @@ class MessageReceiptOutputSerializer(serializers.ModelSerializer):
         return receipt.participant.name if receipt.participant else ""
 
 
-class InboundMessageOutputSerializer(serializers.ModelSerializer):
+class InboundMessageOutputSerializer(FastOutputMixin, serializers.ModelSerializer):
     group = serializers.IntegerField(source="group_id", allow_null=True)
 
     class Meta:

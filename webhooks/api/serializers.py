@@ -3,11 +3,12 @@
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from config.api import FastOutputMixin
 from webhooks.models import WebhookEvent
 from webhooks.selectors import webhook_event_payload
 
 
-class WebhookEventSerializer(serializers.Serializer):
+class WebhookEventSerializer(FastOutputMixin, serializers.Serializer):
     id = serializers.IntegerField()
     received_at = serializers.DateTimeField()
     fields = serializers.ListField(child=serializers.CharField())

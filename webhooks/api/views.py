@@ -44,7 +44,8 @@ class WebhookEventListApi(generics.ListAPIView):
     filterset_class = WebhookEventFilter
 
     def get_queryset(self):
-        return webhook_event_list()
+        # Columns the list does not show are not loaded (nor parsed as JSON) for each of up to 500 rows.
+        return webhook_event_list().defer("headers", "item_failures")
 
 
 class WebhookEventDetailApi(APIView):
