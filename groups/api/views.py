@@ -32,6 +32,11 @@ ERRORS = {
     502: OpenApiResponse(description="Meta refused or failed the call; `extra.meta_code` is Meta's code."),
 }
 
+GROUP_LIST_COLUMNS = (
+    "id", "phone_number_id", "group_id", "subject", "description", "join_approval_mode", "invite_link", "state",
+    "suspended", "participant_count", "last_error", "created_at", "updated_at",
+)
+
 
 class ChangePermission(ModelPermissions):
     """A POST action on an existing object needs the change permission (reads still need view)."""
@@ -129,8 +134,8 @@ class GroupListCreateApi(GenericAPIView):
 
     @extend_schema(operation_id="groups_list", responses=GroupOutputSerializer(many=True))
     def get(self, request):
-        # The output names the phone number by id: no join and no PhoneNumber per row.
-        groups = self.filter_queryset(self.get_queryset()).select_related(None)
+        # Only the columns the output shows; it names the phone number by id: no join, no PhoneNumber per row.
+        groups = self.filter_queryset(self.get_queryset()).select_related(None).only(*GROUP_LIST_COLUMNS)
         page = self.paginate_queryset(groups)
         return self.get_paginated_response(GroupOutputSerializer(page, many=True).data)
 
