@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Webhook, worker, pacing and REST benchmarks (make bench): run under tests/with_services.sh.
 #   BENCH_MESSAGES (default 1000000; rows seeded for P8), BENCH_ONLY (default "p8 p1 p2 p3 p6"), BENCH_RUNS (3), BENCH_P6_MESSAGES (2400),
-#   BENCH_SECONDS (15, each P1/P2 load), BENCH_P3_EVENTS (1000), BENCH_OUTPUT (docs/benchmarks.md)
+#   BENCH_SECONDS (15, each P1/P2 load), BENCH_P3_EVENTS (20000), BENCH_OUTPUT (docs/benchmarks.md)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PY=${PYTHON:-.venv/bin/python}
@@ -23,7 +23,7 @@ only=${BENCH_ONLY:-p8 p1 p2 p3 p6}
 webhook_parts=$(echo "$only" | tr ' ' '\n' | grep -v '^p6$' | tr '\n' ' ' || true)
 if [ -n "${webhook_parts// }" ]; then
   "$PY" bench/webhooks.py --runs "${BENCH_RUNS:-3}" --output "${BENCH_OUTPUT:-docs/benchmarks.md}" \
-    --seconds "${BENCH_SECONDS:-15}" --p3-events "${BENCH_P3_EVENTS:-1000}" --only $webhook_parts
+    --seconds "${BENCH_SECONDS:-15}" --p3-events "${BENCH_P3_EVENTS:-20000}" --only $webhook_parts
 fi
 case " $only " in *" p6 "*)
   "$PY" bench/p6_pacing.py --runs "${BENCH_RUNS:-3}" --messages "${BENCH_P6_MESSAGES:-2400}" \

@@ -38,6 +38,7 @@ class ItemContext:
 
 
 ItemHandler = Callable[[dict, ItemContext], None]
+BatchHandler = Callable[[list[tuple[dict, ItemContext]]], list[Exception | None]]
 
 HANDLERS: dict[tuple[str, str], ItemHandler] = {
     ("messages", "statuses"): handle_message_status,
@@ -63,3 +64,8 @@ def handler_for(field_name: str, kind: str) -> ItemHandler | None:
 def handled_fields() -> set[str]:
     """Return the change fields that have at least one handler."""
     return {field_name for field_name, _kind in HANDLERS}
+
+
+def batch_form(handler: ItemHandler) -> BatchHandler | None:
+    """Return the batch form of a handler, or None when its items are applied one at a time."""
+    return getattr(handler, "batch", None)

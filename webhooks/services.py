@@ -3,6 +3,7 @@
 import hashlib
 import json
 import logging
+import time
 import traceback as tb
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -10,14 +11,15 @@ from enum import Enum
 from typing import Any
 
 from django.conf import settings
+from django.core.cache import cache
 from django.db import IntegrityError, InterfaceError, OperationalError, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
 from config.exceptions import ApplicationError, NotYetApplicable
-from webhooks.envelope import iter_items
+from webhooks.envelope import EnvelopeItem, iter_items
 from webhooks.models import WebhookEvent
-from webhooks.registry import handled_fields, handler_for
+from webhooks.registry import ItemHandler, batch_form, handled_fields, handler_for
 
 logger = logging.getLogger(__name__)
 
@@ -35,6 +37,12 @@ KEPT_HEADERS = ("Content-Type", "User-Agent", "X-Hub-Signature-256")
 REPLAYABLE_STATES = (State.FAILED, State.IGNORED, State.PENDING)
 # Stored bodies recognise identical redeliveries; Meta retries for 7 days, so keep at least twice that.
 MIN_RETENTION_DAYS = 14
+# Events per claim: enough for the status items of a batch to share a few statements, small enough to commit often.
+DRAIN_BATCH_SIZE = 500
+DRAIN_MAX_SECONDS = 60.0  # Then the drain hands over to a fresh task: below CELERY_TASK_SOFT_TIME_LIMIT.
+# The flag says "a drainer is on its way": while it is set, webhooks do not publish another drain task.
+WAKE_FLAG = "webhooks:drain-wake"
+WAKE_FLAG_SECONDS = 30  # A drainer that died without clearing it delays the next one this long at most.
 
 
 class ReceiveOutcome(Enum):
@@ -57,7 +65,7 @@ def webhook_event_receive(*, body: bytes, headers: dict[str, str]) -> tuple[Webh
             _finish(event, state=State.FAILED, error=not_json)
         return event, ReceiveOutcome.NOT_JSON
     if created:
-        _enqueue(event.pk)
+        _wake_drainer()
     return event, ReceiveOutcome.ACCEPTED
 
 
@@ -77,68 +85,132 @@ def webhook_event_record(*, body: bytes, headers: dict[str, str]) -> tuple[Webho
 
 
 def webhook_event_process(*, event_id: int, claimant: str = "") -> WebhookEvent | None:
-    """Dispatch every item of a pending event to its handler, each in its own transaction.
+    """Process one pending event now (as the drain would); None when another worker holds it or it is done.
 
-    Returns None when another worker holds the event or it is no longer pending. A
-    database outage propagates (the task retries; the sweep takes over otherwise).
+    A database outage propagates (the task retries; the sweep takes over otherwise).
     """
-    if not _claim(event_id, claimant):
-        return None
-    event = WebhookEvent.objects.get(pk=event_id)
-    body = bytes(event.body)
-    if not_json := _json_error(body):
-        return _finish(event, state=State.FAILED, error=not_json)
-    payload = json.loads(body)
+    events = _claim(claimant=claimant, limit=1, ids=[event_id])
+    return _process_claimed(events)[0] if events else None
 
-    results = _ItemResults()
-    fields: set[str] = set()
-    for envelope_item in iter_items(payload, event_id=event.pk):
-        ctx = envelope_item.context
-        if ctx.field:
-            fields.add(ctx.field)
-        if envelope_item.error:
-            results.fail(ctx.path, ctx.field, ctx.kind, envelope_item.error, "")
+
+def webhook_events_drain(
+    *, claimant: str = "", batch_size: int = DRAIN_BATCH_SIZE, max_seconds: float = DRAIN_MAX_SECONDS
+) -> int:
+    """Process pending events, oldest first, a batch at a time, until none is left; return how many were processed.
+
+    Batching is what makes the worker fast: the status items of a whole batch are applied together (see
+    `webhooks.registry`). A drain that runs past `max_seconds` hands the rest to a fresh task, so no task outlives
+    Celery's time limit.
+    """
+    started = time.monotonic()
+    processed = 0
+    try:
+        while True:
+            events = _claim(claimant=claimant, limit=batch_size)
+            if not events:
+                # Let the next webhook wake a drainer, then look once more: an event stored just before that
+                # webhook saw our flag is committed by now, so it is either claimed here or wakes someone.
+                _wake_flag_clear()
+                events = _claim(claimant=claimant, limit=batch_size)
+                if not events:
+                    return processed
+            processed += len(_process_claimed(events))
+            if time.monotonic() - started > max_seconds:
+                _publish_drain()
+                return processed
+    finally:
+        _wake_flag_clear()
+
+
+def _process_claimed(events: list[WebhookEvent]) -> list[WebhookEvent]:
+    """Dispatch every item of claimed events to its handler and record each event's outcome.
+
+    Items whose handler has a batch form (e.g. statuses) are applied together; every other item runs alone in its
+    own transaction, so one bad item never drops the rest.
+    """
+    runs = [_EventRun(event) for event in events]
+    batches: dict[ItemHandler, list[tuple[_EventRun, EnvelopeItem]]] = {}
+    for run in runs:
+        body = bytes(run.event.body)
+        if not_json := _json_error(body):
+            run.not_json = not_json
             continue
-        handler = handler_for(ctx.field, ctx.kind)
-        if handler is None:
-            # A new kind inside a field we handle is worth a warning: Meta added something we drop.
-            level = logging.WARNING if ctx.field in handled_fields() else logging.INFO
-            logger.log(level, "webhook item has no handler", extra={"event_id": event.pk, "path": ctx.path,
-                                                                      "field": ctx.field, "kind": ctx.kind[:64]})
-            results.ignore(ctx.path, ctx.field, ctx.kind)
-            continue
-        try:
-            with transaction.atomic():
-                handler(envelope_item.item, ctx)
-        except (OperationalError, InterfaceError):
-            raise  # The database went away: nothing is lost, the whole event runs again.
-        except NotYetApplicable as exc:
-            # Meta promises no order: what this item names may arrive later. Try the event again then.
-            results.defer(ctx.path, ctx.field, ctx.kind, f"{type(exc).__name__}: {exc}")
-        except Exception as exc:  # One bad item must never drop the rest of its batch.
-            logger.warning(
-                "webhook item failed",
-                extra={"event_id": event.pk, "path": ctx.path, "field": ctx.field, "kind": ctx.kind},
-                exc_info=not isinstance(exc, ApplicationError | ValueError),
-            )
-            results.fail(ctx.path, ctx.field, ctx.kind, f"{type(exc).__name__}: {exc}", tb.format_exc())
+        for envelope_item in iter_items(json.loads(body), event_id=run.event.pk):
+            ctx = envelope_item.context
+            if ctx.field:
+                run.fields.add(ctx.field)
+            if envelope_item.error:
+                run.results.fail(ctx.path, ctx.field, ctx.kind, envelope_item.error, "")
+                continue
+            handler = handler_for(ctx.field, ctx.kind)
+            if handler is None:
+                # A new kind inside a field we handle is worth a warning: Meta added something we drop.
+                level = logging.WARNING if ctx.field in handled_fields() else logging.INFO
+                logger.log(level, "webhook item has no handler", extra={
+                    "event_id": run.event.pk, "path": ctx.path, "field": ctx.field, "kind": ctx.kind[:64]})
+                run.results.ignore(ctx.path, ctx.field, ctx.kind)
+            elif batch_form(handler) is not None:
+                batches.setdefault(handler, []).append((run, envelope_item))
+            else:
+                _apply_item(run, handler, envelope_item)
+    for handler, entries in batches.items():
+        _apply_batch(handler, entries)
+    return _finish_runs(runs)
+
+
+def _apply_item(run: "_EventRun", handler: ItemHandler, envelope_item: EnvelopeItem) -> None:
+    """Apply one item in its own transaction and count its outcome."""
+    ctx = envelope_item.context
+    try:
+        with transaction.atomic():
+            handler(envelope_item.item, ctx)
+    except (OperationalError, InterfaceError):
+        raise  # The database went away: nothing is lost, the whole event runs again.
+    except NotYetApplicable as exc:
+        # Meta promises no order: what this item names may arrive later. Try the event again then.
+        run.results.defer(ctx.path, ctx.field, ctx.kind, f"{type(exc).__name__}: {exc}")
+    except Exception as exc:  # One bad item must never drop the rest of its batch.
+        run.item_failed(envelope_item, exc, tb.format_exc())
+    else:
+        run.results.process()
+
+
+def _apply_batch(handler: ItemHandler, entries: list[tuple["_EventRun", EnvelopeItem]]) -> None:
+    """Apply items of one kind together; if the batch cannot be applied, apply each alone so only bad items fail."""
+    try:
+        outcomes = batch_form(handler)([(entry.item, entry.context) for _run, entry in entries])
+    except (OperationalError, InterfaceError):
+        raise
+    except Exception:
+        logger.warning("webhook batch failed; applying its items one by one", extra={"items": len(entries)},
+                       exc_info=True)
+        for run, entry in entries:
+            _apply_item(run, handler, entry)
+        return
+    for (run, entry), outcome in zip(entries, outcomes, strict=True):
+        if outcome is None:
+            run.results.process()
         else:
-            results.process()
-    retry_at = None
-    if results.counts["deferred"] and not results.counts["failed"]:
-        retry_at = _deferred_retry_at(event)
-        if retry_at is None:
-            results.give_up_deferred()
-    return _finish(
-        event,
-        state=State.PENDING if retry_at else results.final_state(),
-        fields=sorted(fields),
-        error=results.summary(),
-        traceback_text=results.first_traceback,
-        item_counts=results.counts,
-        item_failures=results.failures,
-        retry_at=retry_at,
-    )
+            run.item_failed(entry, outcome, "".join(tb.format_exception(outcome)))
+
+
+def _finish_runs(runs: list["_EventRun"]) -> list[WebhookEvent]:
+    """Record each event's outcome; events with the same outcome (the usual case) share one UPDATE."""
+    alike: dict[str, tuple[dict[str, Any], list[WebhookEvent]]] = {}
+    for run in runs:
+        changes = run.outcome()
+        alike.setdefault(json.dumps(changes, sort_keys=True, default=str), (changes, []))[1].append(run.event)
+    now = timezone.now()
+    for changes, events in alike.values():
+        changes = {**changes, "claimed_by": "", "updated_at": now,
+                   "processed_at": None if changes["claimed_until"] else now}
+        WebhookEvent.objects.filter(pk__in=[event.pk for event in events]).update(**changes)
+        for event in events:
+            for name, value in changes.items():
+                setattr(event, name, value)
+            if event.state == State.FAILED:
+                logger.warning("webhook event failed", extra={"event_id": event.pk, "error": event.error[:500]})
+    return [run.event for run in runs]
 
 
 def _deferred_retry_at(event: WebhookEvent) -> datetime | None:
@@ -146,7 +218,7 @@ def _deferred_retry_at(event: WebhookEvent) -> datetime | None:
     now = timezone.now()
     if now - event.received_at > timedelta(hours=settings.WEBHOOK_DEFER_MAX_HOURS):
         return None
-    attempts = WebhookEvent.objects.values_list("attempts", flat=True).get(pk=event.pk)
+    attempts = event.attempts  # This run included: the claim counted it.
     # 30 s, 1 min, 2 min ... at most an hour apart: soon for the usual race, cheap for a long wait.
     return now + min(DEFER_FIRST_DELAY * 2 ** max(attempts - 1, 0), DEFER_MAX_DELAY)
 
@@ -161,42 +233,34 @@ def webhook_event_reprocess(*, event: WebhookEvent) -> WebhookEvent:
     )
     if not updated:
         raise EventNotReplayable(f"Event {event.pk} was processed; only failed, ignored or pending events replay.")
-    _enqueue(event.pk)
+    _wake_drainer()
     event.refresh_from_db()
     return event
 
 
 def webhook_events_reprocess(*, states: list[str], since: datetime | None = None) -> int:
     """Replay every event in `states` received since `since`; return how many were queued."""
-    events = WebhookEvent.objects.filter(state__in=states).order_by("pk")
+    events = WebhookEvent.objects.filter(state__in=[s for s in states if s in REPLAYABLE_STATES])
     if since is not None:
         events = events.filter(received_at__gte=since)
-    count = 0
-    for event in events.only("pk", "state").iterator():
-        try:
-            webhook_event_reprocess(event=event)
-            count += 1
-        except EventNotReplayable:
-            continue  # Processed meanwhile by another worker.
+    count = events.update(state=State.PENDING, claimed_until=None, claimed_by="")
+    if count:
+        _wake_drainer()
     return count
 
 
-def webhook_events_sweep_pending(*, now: datetime | None = None, limit: int = 500) -> int:
-    """Queue pending events nobody is processing (e.g. the broker was down); return how many."""
+def webhook_events_sweep_pending(*, now: datetime | None = None) -> int:
+    """Wake a drainer if pending events wait with nobody on them (e.g. the broker was down); return how many."""
     now = now or timezone.now()
     cutoff = now - timedelta(seconds=settings.WEBHOOK_PENDING_SWEEP_AFTER_SECONDS)
-    # Bounded so one sweep cannot flood the queue; the next sweep (a minute later) takes the rest.
-    # Never claimed and not fresh (the broker may have lost it), or claimed until a time now past
-    # (a worker died mid-event, or a deferred event's retry time came).
-    ids = list(
-        WebhookEvent.objects.filter(state=State.PENDING)
-        .filter(Q(claimed_until__isnull=True, received_at__lt=cutoff) | Q(claimed_until__lt=now))
-        .order_by("pk")
-        .values_list("pk", flat=True)[:limit]
-    )
-    for event_id in ids:
-        _enqueue(event_id)
-    return len(ids)
+    # Never claimed and not fresh (the broker may have lost the wake-up), or claimed until a time now past
+    # (a worker died mid-batch, or a deferred event's retry time came).
+    due = WebhookEvent.objects.filter(state=State.PENDING).filter(
+        Q(claimed_until__isnull=True, received_at__lt=cutoff) | Q(claimed_until__lt=now)
+    ).count()
+    if due:
+        _publish_drain()  # Not through the flag: a drainer that died may have left it set.
+    return due
 
 
 def webhook_events_delete_old(*, older_than_days: int | None = None, now: datetime | None = None) -> int:
@@ -220,60 +284,108 @@ def _json_error(body: bytes) -> str:
     return ""
 
 
-def _claim(event_id: int, claimant: str) -> bool:
-    """Take the event for CLAIM_LEASE unless someone else holds it; the same claimant may take it back."""
+def _claim(*, claimant: str, limit: int, ids: list[int] | None = None) -> list[WebhookEvent]:
+    """Take up to `limit` pending events, oldest first, for CLAIM_LEASE; skip those another worker holds.
+
+    A claim past its lease is free (its worker died, or a deferred event's retry time came); the same
+    claimant may take its own back (a task retried after a database outage).
+    """
     now = timezone.now()
     free = Q(claimed_until__isnull=True) | Q(claimed_until__lt=now)
     if claimant:
         free |= Q(claimed_by=claimant)
-    return bool(
-        WebhookEvent.objects.filter(pk=event_id, state=State.PENDING)
-        .filter(free)
-        .update(claimed_until=now + CLAIM_LEASE, claimed_by=claimant, attempts=F("attempts") + 1)
-    )
+    with transaction.atomic():
+        pending = WebhookEvent.objects.select_for_update(skip_locked=True).filter(state=State.PENDING).filter(free)
+        if ids is not None:
+            pending = pending.filter(pk__in=ids)
+        # What processing reads; the rest is written by _finish_runs (or read on demand).
+        events = list(pending.order_by("received_at", "pk").only("pk", "body", "received_at", "attempts")[:limit])
+        if events:
+            WebhookEvent.objects.filter(pk__in=[event.pk for event in events]).update(
+                claimed_until=now + CLAIM_LEASE, claimed_by=claimant, attempts=F("attempts") + 1
+            )
+    for event in events:
+        event.attempts += 1
+    return events
 
 
-def _finish(
-    event: WebhookEvent,
-    *,
-    state: str,
-    error: str = "",
-    fields: list[str] | None = None,
-    traceback_text: str = "",
-    item_counts: dict[str, int] | None = None,
-    item_failures: list[dict[str, Any]] | None = None,
-    retry_at: datetime | None = None,
-) -> WebhookEvent:
-    changes = {
-        "state": state,
-        "error": error,
-        "traceback": traceback_text,
-        # A pending event's claim doubles as "not before": the sweep takes it again after retry_at.
-        "claimed_until": retry_at,
-        "claimed_by": "",
-        "processed_at": None if retry_at else timezone.now(),
-        "item_counts": item_counts or {},
-        "item_failures": item_failures or [],
-    }
-    if fields is not None:
-        changes["fields"] = fields
-    for name, value in changes.items():
-        setattr(event, name, value)
-    event.save(update_fields=[*changes, "updated_at"])
-    if state == State.FAILED:
-        logger.warning("webhook event failed", extra={"event_id": event.pk, "error": error[:500]})
-    return event
+def _finish(event: WebhookEvent, *, state: str, error: str) -> WebhookEvent:
+    """Record the outcome of an event nobody processes (a body that is not JSON)."""
+    run = _EventRun(event)
+    run.not_json = error if state == State.FAILED else ""
+    return _finish_runs([run])[0]
 
 
-def _enqueue(event_id: int) -> None:
-    """Queue processing; if the broker is down the event stays pending and the sweep picks it up."""
-    from webhooks.tasks import webhook_event_process_task
+def _wake_drainer() -> None:
+    """Make sure a drainer will look at the pending events: publish a drain task unless one is on its way."""
+    if _wake_flag_shared() and not cache.add(WAKE_FLAG, 1, timeout=WAKE_FLAG_SECONDS):
+        return
+    _publish_drain()
+
+
+def _publish_drain() -> None:
+    """Queue a drain; if the broker is down the events stay pending and the sweep wakes a drainer later."""
+    from webhooks.tasks import webhook_events_drain_task
 
     try:
         # No publish retries: with the broker down the webhook must still answer at once.
-        webhook_event_process_task.apply_async((event_id,), retry=False)
-    except Exception:  # Broker errors vary by transport; the stored event is safe either way.
-        logger.exception("webhook event not queued; the sweep will retry", extra={"event_id": event_id})
+        webhook_events_drain_task.apply_async(retry=False)
+    except Exception:  # Broker errors vary by transport; the stored events are safe either way.
+        logger.exception("webhook drain not queued; the sweep will retry")
+
+
+def _wake_flag_clear() -> None:
+    if _wake_flag_shared():
+        try:
+            cache.delete(WAKE_FLAG)
+        except Exception:  # The flag only saves publishes; a cache outage must not stop a drain.
+            logger.warning("webhook wake flag not cleared", exc_info=True)
+
+
+def _wake_flag_shared() -> bool:
+    """The flag needs a cache every process shares (Redis); a per-process cache would silence other processes."""
+    return not settings.CACHES["default"]["BACKEND"].endswith(("LocMemCache", "DummyCache"))
+
+
+class _EventRun:
+    """One claimed event while its items are applied: their outcomes and the change fields seen."""
+
+    def __init__(self, event: WebhookEvent) -> None:
+        self.event = event
+        self.results = _ItemResults()
+        self.fields: set[str] = set()
+        self.not_json = ""
+
+    def item_failed(self, envelope_item: EnvelopeItem, exc: BaseException, traceback_text: str) -> None:
+        ctx = envelope_item.context
+        logger.warning(
+            "webhook item failed",
+            extra={"event_id": self.event.pk, "path": ctx.path, "field": ctx.field, "kind": ctx.kind},
+            exc_info=None if isinstance(exc, ApplicationError | ValueError) else (type(exc), exc, exc.__traceback__),
+        )
+        self.results.fail(ctx.path, ctx.field, ctx.kind, f"{type(exc).__name__}: {exc}", traceback_text)
+
+    def outcome(self) -> dict[str, Any]:
+        """Return the event's new state, its summary and, for a deferred event, when to try again."""
+        if self.not_json:
+            return {"state": State.FAILED, "error": self.not_json, "traceback": "", "claimed_until": None,
+                    "item_counts": {}, "item_failures": []}
+        results = self.results
+        retry_at = None
+        if results.counts["deferred"] and not results.counts["failed"]:
+            retry_at = _deferred_retry_at(self.event)
+            if retry_at is None:
+                results.give_up_deferred()
+        return {
+            "state": State.PENDING if retry_at else results.final_state(),
+            "error": results.summary(),
+            "traceback": results.first_traceback,
+            # A pending event's claim doubles as "not before": a drain takes it again after retry_at.
+            "claimed_until": retry_at,
+            "item_counts": results.counts,
+            "item_failures": results.failures,
+            "fields": sorted(self.fields),
+        }
 
 
 @dataclass

@@ -7,17 +7,17 @@ from django.db import InterfaceError, OperationalError
 @shared_task(
     bind=True, autoretry_for=(OperationalError, InterfaceError), retry_backoff=5, retry_backoff_max=300, max_retries=20
 )
-def webhook_event_process_task(self, event_id: int) -> None:
-    """Process one stored webhook event; a database outage retries, item errors are recorded."""
-    from webhooks.services import webhook_event_process
+def webhook_events_drain_task(self) -> int:
+    """Process pending webhook events in batches; a database outage retries, item errors are recorded."""
+    from webhooks.services import webhook_events_drain
 
-    # The task id survives retries, so a retry after a database outage takes its own claim back.
-    webhook_event_process(event_id=event_id, claimant=self.request.id or "")
+    # The task id survives retries, so a retry after a database outage takes its own claims back.
+    return webhook_events_drain(claimant=self.request.id or "")
 
 
 @shared_task
 def webhook_events_sweep_pending_task() -> int:
-    """Queue pending events that no worker is processing."""
+    """Wake a drainer if pending events wait with nobody on them."""
     from webhooks.services import webhook_events_sweep_pending
 
     return webhook_events_sweep_pending()

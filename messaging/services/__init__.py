@@ -14,10 +14,17 @@ from messaging.services.outbound import (
     messages_requeue_stale,
     send_retry_delay,
 )
-from messaging.services.statuses import message_apply_unmatched, message_status_apply, unmatched_statuses_apply_known
+from messaging.services.statuses import (
+    StatusItem,
+    message_apply_unmatched,
+    message_status_apply,
+    message_statuses_apply,
+    unmatched_statuses_apply_known,
+)
 
 __all__ = [
     "OUTCOME_UNKNOWN_ERROR",
+    "StatusItem",
     "account_error_record",
     "group_assert_sendable",
     "inbound_message_record",
@@ -27,6 +34,7 @@ __all__ = [
     "message_retry",
     "message_send",
     "message_status_apply",
+    "message_statuses_apply",
     "message_transition",
     "messages_fail_outcome_unknown",
     "messages_requeue_stale",

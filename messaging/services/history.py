@@ -2,7 +2,6 @@
 
 from typing import Any
 
-from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from groups.models import GroupEvent
@@ -106,16 +105,6 @@ def message_timeline_record(
         group=message.group, type=type_, source=source, detail=detail, occurred_at=at or timezone.now(),
         actor=actor, origin=origin, effect=effect,
     )
-
-
-def message_event_record(message: OutboundMessage, **fields: Any) -> MessageStatusChange | None:
-    """Write one Meta event to the history unless it is already there (unique per event key)."""
-    try:
-        with transaction.atomic():  # A savepoint: a duplicate leaves the outer transaction usable.
-            change = MessageStatusChange.objects.create(message=message, **fields)
-    except IntegrityError:
-        return None
-    return change
 
 
 def _notify_type(message: OutboundMessage, change: MessageStatusChange) -> None:

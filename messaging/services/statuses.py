@@ -1,23 +1,27 @@
 """Apply Meta's status webhooks to messages and receipts, in any order and any number of times."""
 
 import logging
+from dataclasses import dataclass
 
 from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from config.bulk import bulk_update_rows
 from groups.models import Group, Participant, Source
 from groups.selectors import lock_groups
+from groups.services.common import normalize_wa_id
 from groups.services.participants import participant_get_or_create
 from messaging.events import MetaStatus, StatusEvent, participant_key
 from messaging.models import InboundMessage, MessageReceipt, MessageStatusChange, OutboundMessage, UnmatchedStatus
 from messaging.selectors import (
     lock_outbound_message,
+    lock_outbound_messages,
     message_id_from_callback,
     unmatched_statuses_for,
     unmatched_wamids_now_known,
 )
-from messaging.services.history import _notify_type, forward, message_event_record, message_timeline_record
+from messaging.services.history import _notify_type, forward, message_timeline_record
 
 logger = logging.getLogger(__name__)
 
@@ -87,16 +91,63 @@ def _change_rank(change: MessageStatusChange) -> tuple:
     return _rank(timestamp=change.timestamp, wa_id=change.participant_wa_id, user_id=change.participant_user_id)
 
 
+@dataclass(frozen=True)
+class StatusItem:
+    """One parsed status item and where it came from."""
+
+    event: StatusEvent
+    webhook_event_id: int | None = None
+    webhook_item: str = ""
+    raw: dict | None = None
+
+
 def message_status_apply(
     *, event: StatusEvent, webhook_event_id: int | None = None, webhook_item: str = "", raw: dict | None = None
 ) -> MessageStatusChange | UnmatchedStatus | None:
     """Apply one status item; keep it for later if its wamid is unknown. Duplicates change nothing."""
+    item = StatusItem(event=event, webhook_event_id=webhook_event_id, webhook_item=webhook_item, raw=raw)
+    return message_statuses_apply([item])[0]
+
+
+def message_statuses_apply(items: list[StatusItem]) -> list[MessageStatusChange | UnmatchedStatus | None]:
+    """Apply many status items as if one by one in this order (so, as in any order), with a few statements in all.
+
+    The items of known wamids share one transaction: each group and message is locked once (in pk order), history,
+    receipts and messages are read and written in bulk. An item whose wamid is not known (resolved by our callback
+    data, or kept for later) runs alone in its own transaction. Returns, per item, the history row it wrote or
+    improved, the kept unmatched status, or None for a duplicate.
+    """
+    results: list[MessageStatusChange | UnmatchedStatus | None] = [None] * len(items)
+    wamids = {item.event.wamid for item in items}
+    known = {wamid: (pk, group_id) for wamid, pk, group_id in
+             OutboundMessage.objects.filter(wamid__in=wamids).values_list("wamid", "pk", "group_id")}
+    batch = [(index, known[item.event.wamid][0]) for index, item in enumerate(items) if item.event.wamid in known]
+    if batch:
+        with transaction.atomic():
+            list(lock_groups().filter(pk__in={group_id for _pk, group_id in known.values()}).values_list("pk"))
+            ids = {pk for _index, pk in batch}
+            # The group is read only on rare paths (a new participant, a timeline entry); the content never.
+            locked = lock_outbound_messages().defer("content").filter(pk__in=ids)
+            messages = {message.pk: message for message in locked}
+            work = [(index, messages[pk], items[index]) for index, pk in batch]
+            results_of_batch = _apply_locked(work)
+        for index, _pk in batch:
+            results[index] = results_of_batch[index]
+    for index, item in enumerate(items):
+        if item.event.wamid not in known:
+            results[index] = _apply_unknown_wamid(item)
+    return results
+
+
+def _apply_unknown_wamid(item: StatusItem) -> MessageStatusChange | UnmatchedStatus | None:
+    """Apply a status whose wamid no message had a moment ago: by our callback data, else keep it for later."""
     with transaction.atomic():
-        _lock_group_of(event)
-        message = _find_message(event)
+        _lock_group_of(item.event)
+        message = _find_message(item.event)
         if message is None:
-            return _unmatched_keep(event=event, webhook_event_id=webhook_event_id, webhook_item=webhook_item, raw=raw)
-        return _apply_locked(message, event, webhook_event_id=webhook_event_id, webhook_item=webhook_item)
+            return _unmatched_keep(event=item.event, webhook_event_id=item.webhook_event_id,
+                                   webhook_item=item.webhook_item, raw=item.raw)
+        return _apply_locked([(0, message, item)])[0]
 
 
 def _unmatched_keep(
@@ -120,106 +171,200 @@ def _unmatched_keep(
     return unmatched
 
 
-def _apply_locked(
-    message: OutboundMessage, event: StatusEvent, *, webhook_event_id: int | None, webhook_item: str
-) -> MessageStatusChange | None:
-    """Apply a status to a message the caller holds locked."""
-    status = MetaStatus(event.status) if event.status in MetaStatus._value2member_map_ else MetaStatus.UNKNOWN
-    participant = None
-    if event.participant_key:
-        # A status to someone proves they are in the group: the row exists from now on, so history and receipts
-        # name the same person whether or not their join arrived first (the join still applies by its time).
-        participant, _ = participant_get_or_create(
-            group=message.group, wa_id=event.participant_wa_id, user_id=event.participant_user_id
-        )
-    # Keyed by the person (phone when known, else BSUID), not by how this item names them; re-keyed when a later
-    # item links a phone and a BSUID (participant_rows_rekey).
-    key = participant_key(wa_id=participant.wa_id, user_id=participant.user_id) if participant else ""
-    error = event.errors[0] if event.errors else None
+def _apply_locked(work: list[tuple[int, OutboundMessage, StatusItem]]) -> dict[int, MessageStatusChange | None]:
+    """Apply status items to messages the caller holds locked (with their groups), in the order given.
 
-    from_status = message.status
-    candidate = from_status
-    if status == MetaStatus.FAILED and not key:
-        candidate = MessageStatus.FAILED  # Group-level failure ends the message, whatever arrived before.
-    elif status in ADVANCES:
-        candidate = ADVANCES[status]
-    to_status = forward(from_status, candidate)
+    `work` is (index, message, item); the answer maps each index to the history row written or improved, or None.
+    """
+    participants = _participants_of(work)
+    changes, receipts = _history_of(work, participants)
+    results: dict[int, MessageStatusChange | None] = {}
+    new_changes: list[MessageStatusChange] = []
+    improved: dict[int, MessageStatusChange] = {}
+    touched: dict[int, tuple[OutboundMessage, set[str], MessageStatusChange]] = {}
+    dirty_receipts: dict[tuple[int, str], MessageReceipt] = {}
+    for index, message, item in work:
+        event = item.event
+        participant = participants.get(index)
+        # Keyed by the person (phone when known, else BSUID), not by how this item names them; re-keyed when a
+        # later item links a phone and a BSUID (participant_rows_rekey).
+        key = participant_key(wa_id=participant.wa_id, user_id=participant.user_id) if participant else ""
+        status = MetaStatus(event.status) if event.status in MetaStatus._value2member_map_ else MetaStatus.UNKNOWN
+        error = event.errors[0] if event.errors else None
+        from_status = message.status
+        candidate = from_status
+        if status == MetaStatus.FAILED and not key:
+            candidate = MessageStatus.FAILED  # Group-level failure ends the message, whatever arrived before.
+        elif status in ADVANCES:
+            candidate = ADVANCES[status]
+        to_status = forward(from_status, candidate)
 
-    # What the item itself says (not what we know of the person now, which depends on arrival order).
-    said = {
-        "participant_wa_id": event.participant_wa_id or "",
-        "participant_user_id": event.participant_user_id or "",
-        "timestamp": event.timestamp,
-        "error": error,
-        "pricing": event.pricing,
-        "detail": {"recipient_id": event.recipient_id} if event.recipient_id else {},
-        "webhook_event_id": webhook_event_id,
-        "webhook_item": webhook_item[:100],
-    }
-    event_key = f"{event.status}|{key}"
-    change = message_event_record(
-        message, status=event.status, from_status=from_status, to_status=to_status, participant_key=key,
-        participant=participant, source=Source.WEBHOOK, event_key=event_key, **said,
-    )
-    if change is None:
-        # The same event (message, status, person) is recorded: the earliest item of it wins, whatever came first.
-        change = message.status_changes.filter(event_key=event_key).first()
-        this = _rank(timestamp=event.timestamp, wa_id=said["participant_wa_id"], user_id=said["participant_user_id"])
-        if change is None or this >= _change_rank(change):
-            return None  # A duplicate (or a later copy) changes nothing.
-        for name, value in said.items():
-            setattr(change, name, value)
-        change.save(update_fields=list(said))
-    if status == MetaStatus.UNKNOWN:
-        logger.warning("messaging: unknown status value kept in history", extra={"status": event.status[:32]})
+        # What the item itself says (not what we know of the person now, which depends on arrival order).
+        said = {
+            "participant_wa_id": event.participant_wa_id or "",
+            "participant_user_id": event.participant_user_id or "",
+            "timestamp": event.timestamp,
+            "error": error,
+            "pricing": event.pricing,
+            "detail": {"recipient_id": event.recipient_id} if event.recipient_id else {},
+            "webhook_event_id": item.webhook_event_id,
+            "webhook_item": item.webhook_item[:100],
+        }
+        event_key = f"{event.status}|{key}"
+        change = changes.get((message.pk, event_key))
+        if change is None:
+            change = MessageStatusChange(
+                message=message, status=event.status, from_status=from_status, to_status=to_status,
+                participant_key=key, participant=participant, source=Source.WEBHOOK, event_key=event_key, **said,
+            )
+            changes[(message.pk, event_key)] = change
+            new_changes.append(change)
+        else:
+            # The same event (message, status, person) is recorded: the earliest item of it wins, whatever came first.
+            this = _rank(timestamp=event.timestamp, wa_id=said["participant_wa_id"],
+                         user_id=said["participant_user_id"])
+            if this >= _change_rank(change):
+                results[index] = None  # A duplicate (or a later copy) changes nothing.
+                continue
+            for name, value in said.items():
+                setattr(change, name, value)
+            if change.pk is not None:
+                improved[change.pk] = change
+        results[index] = change
+        if status == MetaStatus.UNKNOWN:
+            logger.warning("messaging: unknown status value kept in history", extra={"status": event.status[:32]})
 
-    fields = {"status", "updated_at"}
-    message.status = to_status
-    if to_status == MessageStatus.FAILED and from_status != MessageStatus.FAILED:
-        message.error = error or {"code": None, "title": "Failed", "message": "Meta reported the message failed.",
-                                  "details": "", "href": ""}
-        message.error_code = "" if message.error.get("code") is None else str(message.error["code"])
-        message.failed_at = event.timestamp
-        fields |= {"error", "error_code", "failed_at"}
-    # Event times come from Meta and the earliest wins, so any arrival order gives the same times.
-    if status == MetaStatus.SENT:
-        message.sent_at = _earliest(message.sent_at, event.timestamp)
-        fields.add("sent_at")
-    if status in PER_PARTICIPANT:
-        message.delivered_at = _earliest(message.delivered_at, event.timestamp)  # read implies delivered
-        fields.add("delivered_at")
-        if status == MetaStatus.READ:
-            message.read_at = _earliest(message.read_at, event.timestamp)
-            fields.add("read_at")
-        if key:
-            _receipt_apply(message, key=key, participant=participant, event=event, status=status)
-            message.delivered_count = message.receipts.filter(delivered_at__isnull=False).count()
-            message.read_count = message.receipts.filter(read_at__isnull=False).count()
-            fields |= {"delivered_count", "read_count"}
-    message.save(update_fields=sorted(fields))
-    message_timeline_record(message, from_status=from_status, to_status=to_status, source=Source.WEBHOOK,
-                            webhook_event_id=webhook_event_id, webhook_item=webhook_item)
-    _notify_type(message, change)
-    return change
+        fields = touched.setdefault(message.pk, (message, set(), change))[1]
+        touched[message.pk] = (message, fields, change)
+        fields.add("status")
+        message.status = to_status
+        if to_status == MessageStatus.FAILED and from_status != MessageStatus.FAILED:
+            message.error = error or {"code": None, "title": "Failed", "message": "Meta reported the message failed.",
+                                      "details": "", "href": ""}
+            message.error_code = "" if message.error.get("code") is None else str(message.error["code"])
+            message.failed_at = event.timestamp
+            fields |= {"error", "error_code", "failed_at"}
+        # Event times come from Meta and the earliest wins, so any arrival order gives the same times.
+        if status == MetaStatus.SENT:
+            message.sent_at = _earliest(message.sent_at, event.timestamp)
+            fields.add("sent_at")
+        if status in PER_PARTICIPANT:
+            message.delivered_at = _earliest(message.delivered_at, event.timestamp)  # read implies delivered
+            fields.add("delivered_at")
+            if status == MetaStatus.READ:
+                message.read_at = _earliest(message.read_at, event.timestamp)
+                fields.add("read_at")
+            if key:
+                of_message = receipts.setdefault(message.pk, {})
+                receipt = of_message.get(key) or MessageReceipt(message=message, participant_key=key)
+                of_message[key] = receipt
+                _receipt_apply(receipt, participant=participant, event=event, status=status)
+                dirty_receipts[(message.pk, key)] = receipt
+                message.delivered_count = sum(1 for r in of_message.values() if r.delivered_at is not None)
+                message.read_count = sum(1 for r in of_message.values() if r.read_at is not None)
+                fields |= {"delivered_count", "read_count"}
+        message_timeline_record(message, from_status=from_status, to_status=to_status, source=Source.WEBHOOK,
+                                webhook_event_id=item.webhook_event_id, webhook_item=item.webhook_item)
+
+    now = timezone.now()
+    MessageStatusChange.objects.bulk_create(new_changes)
+    bulk_update_rows(list(improved.values()), fields=_SAID_FIELDS)
+    for receipt in dirty_receipts.values():
+        receipt.updated_at = now
+    stored_receipts = [receipt for receipt in dirty_receipts.values() if receipt.pk is not None]
+    MessageReceipt.objects.bulk_create([receipt for receipt in dirty_receipts.values() if receipt.pk is None])
+    bulk_update_rows(stored_receipts, fields=_RECEIPT_FIELDS)
+    if touched:
+        for message, _fields, _change in touched.values():
+            message.updated_at = now
+        fields = sorted(set().union(*(fields for _m, fields, _c in touched.values())) | {"updated_at"})
+        bulk_update_rows([message for message, _f, _c in touched.values()], fields=fields)
+    for message, _fields, change in touched.values():
+        _notify_type(message, change)
+    return results
+
+
+_SAID_FIELDS = ["participant_wa_id", "participant_user_id", "timestamp", "error", "pricing", "detail",
+                "webhook_event_id", "webhook_item"]
+_RECEIPT_FIELDS = ["delivered_at", "read_at", "participant", "participant_wa_id", "participant_user_id", "updated_at"]
+
+
+def _participants_of(work: list[tuple[int, OutboundMessage, StatusItem]]) -> dict[int, Participant]:
+    """Return the participant each per-participant item names, creating, linking or merging rows as needed.
+
+    Most items name someone already known by exactly this identity: found in one read per batch. The others go
+    through participant_get_or_create (which may merge rows and re-key their history) before anything else is read,
+    so every item then resolves to the rows as they end.
+    """
+    naming = [(index, message, item.event) for index, message, item in work if item.event.participant_key]
+    if not naming:
+        return {}
+    people: dict[int, list[Participant]] = {}
+    for participant in Participant.objects.filter(group_id__in={message.group_id for _i, message, _e in naming}):
+        people.setdefault(participant.group_id, []).append(participant)
+    for _index, message, event in naming:
+        wa_id, user_id = normalize_wa_id(event.participant_wa_id), event.participant_user_id
+        if _known_participant(people.get(message.group_id, []), wa_id=wa_id, user_id=user_id) is None:
+            participant_get_or_create(group=message.group, wa_id=wa_id, user_id=user_id)
+            people[message.group_id] = list(Participant.objects.filter(group_id=message.group_id))
+    found = {}
+    for index, message, event in naming:
+        wa_id, user_id = normalize_wa_id(event.participant_wa_id), event.participant_user_id
+        found[index] = _known_participant(people.get(message.group_id, []), wa_id=wa_id, user_id=user_id) or \
+            participant_get_or_create(group=message.group, wa_id=wa_id, user_id=user_id)[0]
+    return found
+
+
+def _known_participant(people: list[Participant], *, wa_id: str | None, user_id: str | None) -> Participant | None:
+    """Return whom participant_get_or_create would return with nothing to create, link or merge; else None."""
+    by_phone = next((p for p in people if p.wa_id == wa_id), None) if wa_id else None
+    by_bsuid = next((p for p in people if p.user_id == user_id), None) if user_id else None
+    if by_phone is not None and by_bsuid is not None and by_phone.pk != by_bsuid.pk:
+        if not (by_phone.user_id or by_bsuid.wa_id):
+            return None  # Two rows of one person: merged by participant_get_or_create.
+        found = by_phone
+    else:
+        found = by_phone or by_bsuid
+    if found is None:
+        return None
+    if wa_id and not found.wa_id and not any(p.wa_id == wa_id for p in people):
+        return None  # A phone to add to the person.
+    if user_id and not found.user_id and not any(p.user_id == user_id for p in people):
+        return None  # A BSUID to add.
+    return found
+
+
+def _history_of(
+    work: list[tuple[int, OutboundMessage, StatusItem]], participants: dict[int, Participant]
+) -> tuple[dict[tuple[int, str], MessageStatusChange], dict[int, dict[str, MessageReceipt]]]:
+    """Read what is recorded of these items' events, and every receipt of their messages with a per-person status."""
+    keys = set()
+    with_receipts = set()
+    for index, message, item in work:
+        participant = participants.get(index)
+        key = participant_key(wa_id=participant.wa_id, user_id=participant.user_id) if participant else ""
+        keys.add(f"{item.event.status}|{key}")
+        if key and item.event.status in PER_PARTICIPANT:
+            with_receipts.add(message.pk)
+    message_ids = {message.pk for _i, message, _item in work}
+    changes = {(change.message_id, change.event_key): change for change in
+               MessageStatusChange.objects.filter(message_id__in=message_ids, event_key__in=keys)}
+    receipts: dict[int, dict[str, MessageReceipt]] = {}
+    for receipt in MessageReceipt.objects.filter(message_id__in=with_receipts):
+        receipts.setdefault(receipt.message_id, {})[receipt.participant_key] = receipt
+    return changes, receipts
 
 
 def _receipt_apply(
-    message: OutboundMessage, *, key: str, participant: Participant | None, event: StatusEvent, status: MetaStatus
-) -> MessageReceipt:
-    receipt, _ = MessageReceipt.objects.get_or_create(message=message, participant_key=key)
+    receipt: MessageReceipt, *, participant: Participant, event: StatusEvent, status: MetaStatus
+) -> None:
     receipt.delivered_at = _earliest(receipt.delivered_at, event.timestamp)
     if status == MetaStatus.READ:
         receipt.read_at = _earliest(receipt.read_at, event.timestamp)
-    if participant is not None:
-        # The receipt is the person's: it names them as the participant row does (kept so by the re-keying).
-        receipt.participant = participant
-        receipt.participant_wa_id = participant.wa_id or ""
-        receipt.participant_user_id = participant.user_id or ""
-    elif not receipt.participant_wa_id and not receipt.participant_user_id:
-        receipt.participant_wa_id = event.participant_wa_id or ""
-        receipt.participant_user_id = event.participant_user_id or ""
-    receipt.save()
-    return receipt
+    # The receipt is the person's: it names them as the participant row does (kept so by the re-keying).
+    receipt.participant = participant
+    receipt.participant_wa_id = participant.wa_id or ""
+    receipt.participant_user_id = participant.user_id or ""
 
 
 def participant_rows_rekey(*, participant: Participant, merged_ids: list[int] | tuple[int, ...] = ()) -> None:
@@ -271,23 +416,25 @@ def _on_participant_identity_changed(sender, *, participant: Participant, merged
 
 def message_apply_unmatched(*, message: OutboundMessage) -> int:
     """Apply the kept statuses of a locked message's wamid (they can beat the send response)."""
-    applied = 0
     if not message.wamid or not unmatched_statuses_for(wamid=message.wamid).exists():
-        return applied
+        return 0
     # Applying may create or link participants, which change under the group's lock; the caller holds the message,
     # and lock order is Group → OutboundMessage: take the group only if it is free, never wait for it (no
     # deadlock). If another worker holds it, the periodic unmatched_statuses_apply_known applies them, group first.
     free = Group.objects.select_for_update(skip_locked=True, of=("self",)).filter(pk=message.group_id)
     if not list(free.values_list("pk", flat=True)):
-        return applied
-    for unmatched in unmatched_statuses_for(wamid=message.wamid).select_for_update():
-        event = StatusEvent.from_json(unmatched.event)
-        _apply_locked(message, event, webhook_event_id=unmatched.webhook_event_id, webhook_item=unmatched.webhook_item)
-        unmatched.message = message
-        unmatched.applied_at = timezone.now()
-        unmatched.save(update_fields=["message", "applied_at", "updated_at"])
-        applied += 1
-    return applied
+        return 0
+    kept = list(unmatched_statuses_for(wamid=message.wamid).select_for_update())
+    _apply_locked([
+        (index, message, StatusItem(event=StatusEvent.from_json(unmatched.event),
+                                    webhook_event_id=unmatched.webhook_event_id, webhook_item=unmatched.webhook_item))
+        for index, unmatched in enumerate(kept)
+    ])
+    now = timezone.now()
+    for unmatched in kept:
+        unmatched.message, unmatched.applied_at, unmatched.updated_at = message, now, now
+    UnmatchedStatus.objects.bulk_update(kept, fields=["message", "applied_at", "updated_at"])
+    return len(kept)
 
 
 def unmatched_statuses_apply_known(*, limit: int = 500) -> int:

@@ -19,7 +19,7 @@ def test_every_beat_entry_names_a_registered_task(entry):
 @pytest.mark.parametrize(
     ("task", "queue"),
     [
-        ("webhooks.tasks.webhook_event_process_task", "webhooks"),
+        ("webhooks.tasks.webhook_events_drain_task", "webhooks"),
         ("groups.tasks.group_operation_send_task", "outbound"),
         ("messaging.tasks.message_send_task", "outbound"),
     ],

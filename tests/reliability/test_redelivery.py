@@ -19,7 +19,7 @@ from tests.reliability.stream import (
     tables_hash,
 )
 from webhooks.models import WebhookEvent
-from webhooks.services import webhook_events_sweep_pending
+from webhooks.services import webhook_event_record, webhook_events_drain, webhook_events_sweep_pending
 
 pytestmark = pytest.mark.django_db
 
@@ -33,6 +33,19 @@ def _deliver(post_webhook, bodies: list[bytes]) -> dict:
         for body in bodies:
             response = post_webhook(body)
             assert response.status_code == 200, response.content
+        _run_the_sweep_until_settled()
+        dump = normalised_tables(labels)
+        transaction.set_rollback(True)
+    return dump
+
+
+def _deliver_as_backlog(bodies: list[bytes], *, batch_size: int) -> dict:
+    """Seed, store every body unprocessed (as while no worker ran), drain them in batches, dump, roll back."""
+    with transaction.atomic():
+        labels = seed_rows()
+        for body in bodies:
+            webhook_event_record(body=body, headers={})
+        webhook_events_drain(batch_size=batch_size)
         _run_the_sweep_until_settled()
         dump = normalised_tables(labels)
         transaction.set_rollback(True)
@@ -108,6 +121,18 @@ def test_each_event_one_to_five_times_in_any_order_leaves_the_same_tables(post_w
     expected = _deliver(post_webhook, bodies)
     # when
     actual = _deliver(post_webhook, _redeliveries(bodies, random.Random(seed)))
+    # then
+    _assert_same_tables(expected, actual)
+
+
+@pytest.mark.parametrize(("seed", "batch_size"), [(1, 500), (2, 7), (3, 1)])
+def test_a_backlog_drained_in_batches_leaves_the_same_tables(post_webhook, seed, batch_size):
+    """Statuses of many events applied together (one batch) end as each event applied alone, in order."""
+    # given
+    bodies = stream_bodies(repeated_delivery=True)
+    expected = _deliver(post_webhook, bodies)
+    # when
+    actual = _deliver_as_backlog(_redeliveries(bodies, random.Random(seed)), batch_size=batch_size)
     # then
     _assert_same_tables(expected, actual)
 

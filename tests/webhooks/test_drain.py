@@ -1,0 +1,132 @@
+"""Draining stored events in batches: statuses applied together, a bad item alone, wake-ups, claims."""
+
+import json
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from messaging.models import MessageReceipt, MessageStatusChange, OutboundMessage
+from tests.messaging.factories import GroupFactory, OutboundMessageFactory, ParticipantFactory
+from tests.spec import webhook_body
+from webhooks.models import WebhookEvent
+from webhooks.services import webhook_event_record, webhook_events_drain
+
+pytestmark = pytest.mark.django_db
+
+State = WebhookEvent.State
+
+
+def _status_body(wamid: str, status: str, wa_id: str | None, timestamp: int) -> bytes:
+    """One status in a body shaped like the spec's sample."""
+    sample = json.loads(webhook_body("messages.status_delivered_aggregated"))
+    item = {"id": wamid, "status": status, "timestamp": str(timestamp), "recipient_id": "Y2FwaV9ncm91cDp0ZXN0"}
+    if wa_id is not None:
+        item["recipient_participant_id"] = wa_id
+    sample["entry"][0]["changes"][0]["value"]["statuses"] = [item]
+    return json.dumps(sample).encode()
+
+
+def _backlog(messages: int, people: int = 3) -> list[tuple[OutboundMessage, list[str]]]:
+    """Store a delivered and a read status per person of each message, unprocessed (as while no worker ran)."""
+    made = []
+    for _ in range(messages):
+        group = GroupFactory()
+        wa_ids = [ParticipantFactory(group=group).wa_id for _ in range(people)]
+        message = OutboundMessageFactory(group=group, accepted=True, recipient_count=people)
+        made.append((message, wa_ids))
+    timestamp = 1772000000
+    for message, wa_ids in made:
+        for wa_id in wa_ids:
+            for status in ("delivered", "read"):
+                timestamp += 1
+                webhook_event_record(body=_status_body(message.wamid, status, wa_id, timestamp), headers={})
+    return made
+
+
+def _drain_counting_statements() -> int:
+    """Statements a drain runs, each table's multi-row INSERT once (SQLite splits it into chunks of parameters)."""
+    with CaptureQueriesContext(connection) as queries:
+        webhook_events_drain(batch_size=500)
+    statements = [query["sql"] for query in queries.captured_queries]
+    inserts = {sql.split(" VALUES")[0] for sql in statements if sql.startswith("INSERT")}
+    return len([sql for sql in statements if not sql.startswith("INSERT")]) + len(inserts)
+
+
+def test_a_backlog_is_applied_in_full():
+    # given
+    made = _backlog(4)
+    # when
+    processed = webhook_events_drain()
+    # then
+    assert processed == 24
+    assert set(WebhookEvent.objects.values_list("state", flat=True)) == {State.PROCESSED}
+    for message, _wa_ids in made:
+        message.refresh_from_db()
+        assert (message.status, message.delivered_count, message.read_count) == ("read", 3, 3)
+        assert MessageReceipt.objects.filter(message=message, read_at__isnull=False).count() == 3
+        assert MessageStatusChange.objects.filter(message=message, source="webhook").count() == 6
+
+
+def test_the_statements_of_a_drain_do_not_grow_with_its_events():
+    """Statuses of a batch share their reads and writes: 60 events cost what 6 do."""
+    # given
+    _backlog(1)
+    few = _drain_counting_statements()
+    _backlog(10)
+    # when
+    many = _drain_counting_statements()
+    # then
+    assert WebhookEvent.objects.filter(state=State.PROCESSED).count() == 66
+    assert many == few
+
+
+def test_a_status_that_cannot_be_applied_fails_alone_and_the_rest_of_its_batch_is_applied():
+    # given: a batch whose last status names a person by an empty phone ("+"): no participant can be made
+    [(message, _wa_ids)] = _backlog(1)
+    bad, _ = webhook_event_record(body=_status_body(message.wamid, "read", "+", 1772999999), headers={})
+    # when
+    webhook_events_drain()
+    # then
+    bad.refresh_from_db()
+    assert bad.state == State.FAILED
+    assert "ValueError" in bad.item_failures[0]["error"]
+    assert WebhookEvent.objects.filter(state=State.PROCESSED).count() == 6
+    message.refresh_from_db()
+    assert (message.status, message.read_count) == ("read", 3)
+
+
+def test_events_held_by_another_worker_are_left_to_it():
+    # given
+    _backlog(1)
+    held = WebhookEvent.objects.order_by("pk").first()
+    WebhookEvent.objects.filter(pk=held.pk).update(claimed_until="2999-01-01T00:00:00Z", claimed_by="other-task")
+    # when
+    processed = webhook_events_drain(claimant="this-task")
+    # then
+    assert processed == 5
+    held.refresh_from_db()
+    assert (held.state, held.claimed_by) == (State.PENDING, "other-task")
+
+
+def test_a_webhook_wakes_no_second_drainer_while_one_is_on_its_way(post_webhook, settings, tmp_path):
+    """With a cache every process shares, the flag saves a publish per webhook; the drainer clears it."""
+    # given: a shared cache (a directory here; Redis in production) and a drainer already woken
+    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
+                                   "LOCATION": str(tmp_path)}}
+    from django.core.cache import cache
+
+    from webhooks.services import WAKE_FLAG
+
+    [(message, wa_ids)] = _backlog(1, people=1)
+    webhook_events_drain()
+    cache.add(WAKE_FLAG, 1)
+    # when: a webhook arrives, then the woken drainer runs
+    post_webhook(_status_body(message.wamid, "read", wa_ids[0], 1772000100))
+    waiting = WebhookEvent.objects.filter(state=State.PENDING).count()
+    webhook_events_drain()
+    # then: the webhook left its event to that drainer, which cleared the flag; the next webhook wakes one at once
+    assert waiting == 1
+    assert cache.get(WAKE_FLAG) is None
+    post_webhook(_status_body(message.wamid, "delivered", wa_ids[0], 1772000000))
+    assert not WebhookEvent.objects.filter(state=State.PENDING).exists()
