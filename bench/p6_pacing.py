@@ -1,12 +1,13 @@
 """P6 (issue 9): outbound pacing against the sandbox, across two Celery workers.
 
-    bash tests/with_services.sh bash bench/run_webhooks.sh      # with BENCH_ONLY unset, or:
-    .venv/bin/python bench/p6_pacing.py --messages 2400 --runs 3 --output docs/benchmarks.md
+    bash tests/with_services.sh bash bench/run_webhooks.sh      # with BENCH_ONLY unset, or on its own:
+    bash tests/with_services.sh .venv/bin/python bench/p6_pacing.py --messages 2400 --runs 3 [--output FILE]
 
-The sandbox (python -m sandbox) plays Graph; its webhooks go to a closed port with no retries, so only the sends
-are measured. Messages are queued with the workers stopped, then two worker instances (each --concurrency 2)
-start and drain them. Each send's time is read from the sandbox's state (`created_at`, whole seconds) and from
-our `accepted_at` (after the answer); the rate is counted over the seconds fully inside the run.
+On its own it creates and migrates the database and uses bench-only secrets. The sandbox (python -m sandbox)
+plays Graph and sends no webhooks (an empty --webhook-url), so only the sends are measured. Messages are queued
+with the workers stopped, then two worker instances (each --concurrency 2 unless told otherwise) start and drain
+them. Each send's time is read from the sandbox's state (`created_at`, whole seconds) and from our `accepted_at`
+(after the answer); the rate is counted over the seconds fully inside the run.
 """
 
 from __future__ import annotations
@@ -25,6 +26,11 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+# The same bench-only values as bench/run_webhooks.sh, so the script also runs on its own.
+for _name, _value in (("DEBUG", "false"), ("SECRET_KEY", "bench-only-insecure-secret-key"),
+                      ("WHATSAPP_ACCESS_TOKEN", "bench-token"), ("WHATSAPP_APP_SECRET", "bench-secret"),
+                      ("WHATSAPP_VERIFY_TOKEN", "bench-verify")):
+    os.environ.setdefault(_name, _value)
 
 import django  # noqa: E402
 
@@ -69,13 +75,25 @@ def app_group(group_id: str, wa_id: str):
     return group
 
 
-def one_run(env: dict, base: str, token: str, messages: int, rate: float) -> dict:
+def database_prepare() -> None:
+    """Create the database if with_services.sh just started an empty server, and migrate it."""
+    import psycopg
+
+    base, name = os.environ["DATABASE_URL"].rsplit("/", 1)
+    with psycopg.connect(f"{base}/postgres", autocommit=True) as conn:
+        if not conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone():
+            conn.execute(f'CREATE DATABASE "{name}"')
+    subprocess.run([sys.executable, "manage.py", "migrate", "--noinput", "-v", "0"], cwd=ROOT, check=True,
+                   timeout=600)
+
+
+def one_run(env: dict, base: str, token: str, messages: int, rate: float, concurrency: int) -> dict:
     from messaging.models import OutboundMessage
     from messaging.services.outbound import message_create
 
     group_id, wa_id = sandbox_group(base, token)
     group = app_group(group_id, wa_id)
-    workers = [Deployment(env=env, worker_concurrency=2) for _ in range(2)]
+    workers = [Deployment(env=env, worker_concurrency=concurrency) for _ in range(2)]
     for i in range(messages):
         message_create(group=group, type="text", content={"body": f"P6 bench {i}"})
     queued = time.perf_counter()
@@ -104,7 +122,7 @@ def one_run(env: dict, base: str, token: str, messages: int, rate: float) -> dic
     return {"messages": messages, "sandbox_received": len(seconds), "failed": failed, "elapsed": elapsed,
             "mean_rate": statistics.mean(inner) if inner else float("nan"), "min_second": min(inner, default=0),
             "max_second": max(per_second.values()), "sliding_accepted_max": sliding,
-            "span_s": seconds[-1] - seconds[0] + 1}
+            "span_s": seconds[-1] - seconds[0] + 1, "load_1m": round(os.getloadavg()[0], 2)}
 
 
 def main() -> None:
@@ -112,14 +130,17 @@ def main() -> None:
     parser.add_argument("--messages", type=int, default=2400)
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--output", default="")
+    parser.add_argument("--concurrency", type=int, default=2, help="processes of each of the two worker instances")
     args = parser.parse_args()
+    services_env()  # Fails clearly outside tests/with_services.sh.
+    database_prepare()
     rate = settings.MESSAGE_SEND_RATE_PER_SECOND
     port = free_port()
     token, secret = settings.WHATSAPP_ACCESS_TOKEN, settings.WHATSAPP_APP_SECRET
     base = f"http://127.0.0.1:{port}"
     sandbox = subprocess.Popen(
         [sys.executable, "-m", "sandbox", "--port", str(port), "--delay-scale", "0.01", "--auto-join", "0",
-         "--webhook-url", "http://127.0.0.1:9/", "--webhook-retries", "0", "--read-rate", "0",
+         "--webhook-url", "", "--webhook-retries", "0", "--read-rate", "0",
          "--duplicate-rate", "0", "--reorder-rate", "0", "--access-token", token, "--app-secret", secret],
         cwd=ROOT, env={**os.environ, "SANDBOX_LOG_LEVEL": "WARNING"})
     env = services_env()
@@ -128,7 +149,7 @@ def main() -> None:
     try:
         wait_for(lambda: _ok(f"{base}/_sandbox/health"), timeout=30, what="sandbox start")
         for _ in range(args.runs):
-            rows.append(one_run(env, base, token, args.messages, rate))
+            rows.append(one_run(env, base, token, args.messages, rate, args.concurrency))
             print("P6", rows[-1], flush=True)
     finally:
         sandbox.terminate()
@@ -153,16 +174,17 @@ def report(rows: list[dict], rate: float, args) -> str:
     lines = ["", "## P6 outbound pacing", "",
              f"`bench/p6_pacing.py --messages {args.messages} --runs {args.runs}`: the sandbox plays Graph; "
              f"{args.messages:,} text messages to one group are queued, then two Celery worker instances "
-             f"(--concurrency 2 each) send them paced at {rate:.0f}/s per number (Redis pacing). Counted from the "
-             "sandbox's `created_at` of each received send (whole seconds; the first and last partial seconds left "
-             "out of the mean); `accepted_at` gives a sliding 1 s window for comparison (it is set after the "
-             "answer, so network jitter moves it).", "",
+             f"(--concurrency {args.concurrency} each) send them paced at {rate:.0f}/s per number (Redis pacing). "
+             "Counted from the sandbox's `created_at` of each received send (whole seconds; the first and last "
+             "partial seconds left out of the mean); `accepted_at` gives a sliding 1 s window for comparison (it is "
+             "set after the answer, so network jitter moves it).", "",
              "| run | sent / received / failed | span s | mean/s over whole seconds | slowest second | busiest "
-             "second (sandbox) | busiest sliding 1 s (accepted_at) |",
-             "| --- | --- | ---: | ---: | ---: | ---: | ---: |"]
+             "second (sandbox) | busiest sliding 1 s (accepted_at) | load (1 min) at the end |",
+             "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: |"]
     for i, r in enumerate(rows, 1):
         lines.append(f"| {i} | {r['messages']} / {r['sandbox_received']} / {r['failed']} | {r['span_s']} | "
-                     f"{r['mean_rate']:.1f} | {r['min_second']} | {r['max_second']} | {r['sliding_accepted_max']} |")
+                     f"{r['mean_rate']:.1f} | {r['min_second']} | {r['max_second']} | {r['sliding_accepted_max']} | "
+                     f"{r['load_1m']} |")
     ok_rate = mean >= 0.95 * rate
     lines += ["", "| measure | value | target | result |", "| --- | ---: | --- | --- |",
               f"| mean send rate (median of runs) | {mean:.1f}/s ({mean / rate:.0%}) | ≥ 95% of {rate:.0f}/s | "

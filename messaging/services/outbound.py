@@ -3,7 +3,9 @@
 import hashlib
 import json
 import logging
+import os
 import random
+import threading
 from datetime import timedelta
 from typing import Any
 
@@ -26,10 +28,11 @@ from groups.services.audit import Action, audit_record
 from messaging.content import content_validate, message_type_get
 from messaging.exceptions import ContentInvalid, GroupNotSendable, IdempotencyKeyReused, MessageNotRetryable
 from messaging.models import OutboundMessage
-from messaging.pacing import pace_phone_number
+from messaging.pacing import pace_phone_number, pace_wait
 from messaging.selectors import (
     active_participant_count,
     lock_outbound_message,
+    lock_outbound_messages,
     message_find_by_idempotency_key,
     message_ids_outcome_unknown,
     message_ids_queued_stale,
@@ -55,6 +58,32 @@ OUTCOME_UNKNOWN_ERROR = {
     "Check the group before retrying, or a retry may send it twice.",
     "href": "",
 }
+
+
+_send_clients = threading.local()
+
+
+def _send_client() -> CloudAPIClient:
+    """Return this thread's client for the current settings, made once: its session keeps the connection open.
+
+    A new client per send opened a new TCP (and, against Meta, TLS) connection for every message. The
+    settings are part of the key, so a changed token or URL still takes effect at once; the pid keeps a
+    forked worker from using its parent's sockets.
+    """
+    key = (os.getpid(), settings.WHATSAPP_API_BASE_URL, settings.WHATSAPP_API_VERSION,
+           settings.WHATSAPP_ACCESS_TOKEN, settings.WHATSAPP_CONNECT_TIMEOUT, settings.WHATSAPP_READ_TIMEOUT)
+    if getattr(_send_clients, "key", None) != key:
+        _send_clients.client = get_cloud_api_client()
+        _send_clients.key = key
+    return _send_clients.client
+
+
+def _lock_for_send(message_id: int, *, message_type: str) -> OutboundMessage:
+    """Lock a message the send pipeline has read: one query, or the selector's group-first lock for a pin."""
+    if message_type == OutboundMessage.Type.PIN:
+        return lock_outbound_message(pk=message_id)
+    # The type never changes, so the selector's look-up of it (a second round trip) is not needed here.
+    return lock_outbound_messages().select_related("group__phone_number").get(pk=message_id)
 
 
 def _fingerprint(*, group: Group, type: str, content: dict) -> str:
@@ -194,7 +223,7 @@ def message_send(*, message_id: int, client: CloudAPIClient | None = None) -> Ou
         return message
 
     with transaction.atomic():
-        message = lock_outbound_message(pk=message_id)
+        message = _lock_for_send(message_id, message_type=message.type)
         if message.status != MessageStatus.QUEUED:
             return message  # Another worker claimed it first.
         message.attempt_count += 1
@@ -208,8 +237,10 @@ def message_send(*, message_id: int, client: CloudAPIClient | None = None) -> Ou
             update_fields=["attempt_count", "sending_started_at", "next_attempt_at"],
         )
 
-    # Outside any transaction: a slow Meta must not hold row locks (STYLE §3).
-    client = client or get_cloud_api_client()
+    # Outside any transaction: a slow Meta must not hold row locks (STYLE §3). The wait for the slot
+    # comes after the claim, so the claim's database work overlaps it and the call leaves on time.
+    pace_wait(pace)
+    client = client or _send_client()
     try:
         wamid = client.send_message(
             phone_number_id=group.phone_number.phone_number_id,
@@ -220,7 +251,7 @@ def message_send(*, message_id: int, client: CloudAPIClient | None = None) -> Ou
         )
     except CloudAPIError as exc:
         return _record_send_error(message_id, exc)
-    return message_record_accepted(message_id=message_id, wamid=wamid)
+    return message_record_accepted(message_id=message_id, wamid=wamid, message_type=message.type)
 
 
 def _fail_unsendable(message_id: int, exc: GroupNotSendable) -> OutboundMessage:
@@ -277,10 +308,13 @@ def _record_send_error(message_id: int, exc: CloudAPIError) -> OutboundMessage:
     return message
 
 
-def message_record_accepted(*, message_id: int, wamid: str) -> OutboundMessage:
+def message_record_accepted(*, message_id: int, wamid: str, message_type: str | None = None) -> OutboundMessage:
     """Record that Meta accepted a message with `wamid`, then apply statuses that arrived before."""
     with transaction.atomic():
-        message = lock_outbound_message(pk=message_id)
+        if message_type is None:
+            message = lock_outbound_message(pk=message_id)
+        else:
+            message = _lock_for_send(message_id, message_type=message_type)
         fields = ["updated_at"]
         if message.wamid is None:
             message.wamid = wamid

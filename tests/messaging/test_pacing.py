@@ -6,8 +6,8 @@ import threading
 import pytest
 from django.db import connection
 
-from messaging.models import SendPace
-from messaging.pacing import pace_acquire, pacing_backend
+from messaging.models import OutboundMessage, SendPace
+from messaging.pacing import PACE_HEADROOM, pace_acquire, pace_phone_number, pacing_backend
 from messaging.services import message_send
 from tests.messaging.factories import GroupFactory, OutboundMessageFactory
 from tests.spec import SPEC_PHONE_NUMBER_ID, graph_json
@@ -54,7 +54,7 @@ def test_an_idle_bucket_starts_from_now(settings):
 
 
 def test_message_send_waits_for_its_numbers_slot(graph, settings, monkeypatch):
-    # given: rate 4/s, so the third of three sends at once waits half a second
+    # given: rate 4/s (less the headroom), so the third of three sends at once waits about half a second
     settings.MESSAGE_PACING_BACKEND = "database"
     settings.MESSAGE_SEND_RATE_PER_SECOND = 4
     slept: list[float] = []
@@ -70,7 +70,46 @@ def test_message_send_waits_for_its_numbers_slot(graph, settings, monkeypatch):
     for message in messages:
         message_send(message_id=message.pk)
     # then
-    assert slept == [0.25, 0.5]
+    interval = 1 / (4 * PACE_HEADROOM)
+    assert slept == pytest.approx([interval, 2 * interval])
+
+
+def test_message_send_waits_for_its_slot_after_claiming_the_message(graph, settings, monkeypatch):
+    # given: the second send's slot is a quarter second away
+    settings.MESSAGE_PACING_BACKEND = "database"
+    settings.MESSAGE_SEND_RATE_PER_SECOND = 4
+    monkeypatch.setattr("messaging.pacing.time.time", lambda: 5000.0)
+    group = GroupFactory()
+    first, second = OutboundMessageFactory(group=group), OutboundMessageFactory(group=group)
+    for n in range(2):
+        response = graph_json("send_text_to_group.response")
+        response["messages"][0]["id"] += str(n)
+        graph.post(MESSAGES_URL, json=response)
+    status_while_waiting: list[str] = []
+    monkeypatch.setattr(
+        "messaging.pacing.time.sleep",
+        lambda seconds: status_while_waiting.append(OutboundMessage.objects.get(pk=second.pk).status),
+    )
+    # when
+    message_send(message_id=first.pk)
+    message_send(message_id=second.pk)
+    # then: the claim's database work is done during the wait, so the call leaves on its slot
+    assert status_while_waiting == ["sending"]
+    assert len(graph.calls) == 2
+
+
+def test_paced_sends_never_exceed_the_ceiling_in_any_second(settings):
+    # given: Meta's ceiling of 80/s and many sends asked for at once
+    settings.MESSAGE_PACING_BACKEND = "database"
+    settings.MESSAGE_SEND_RATE_PER_SECOND = 80
+    settings.MESSAGE_PACE_MAX_WAIT_SECONDS = 100
+    # when
+    slots = [pace_phone_number(phone_number_id="1", rate_per_second=1000).at for _ in range(400)]
+    # then: at most 80 in any 1 s window (leaving slack for late sends), and above 95% of 80/s
+    busiest = max(sum(1 for other in slots if slot <= other < slot + 1) for slot in slots)
+    rate = (len(slots) - 1) / (slots[-1] - slots[0])
+    assert busiest < 80
+    assert 0.95 * 80 <= rate < 80
 
 
 def test_message_send_requeues_when_the_slot_is_too_far(
@@ -96,7 +135,7 @@ def test_message_send_requeues_when_the_slot_is_too_far(
     second.refresh_from_db()
     assert second.status == "queued"
     assert second.attempt_count == 0
-    assert enqueued == [([second.pk], 1.0)]
+    assert enqueued == [([second.pk], pytest.approx(1 / PACE_HEADROOM))]
 
 
 def test_backend_follows_the_broker(settings):
@@ -126,6 +165,32 @@ def test_concurrent_workers_never_share_a_slot(settings):
     for thread in threads:
         thread.join()
     # then
+    assert sorted(round(w, 6) for w in waits) == [round(n * 0.1, 6) for n in range(40)]
+
+
+@pytest.mark.integration
+def test_redis_slots_are_never_shared_by_worker_processes():
+    # given: four separate processes on one Redis, as the Celery workers of two instances are
+    import multiprocessing
+
+    from tests.messaging.pace_child import pace_in_a_process
+
+    context = multiprocessing.get_context("spawn")
+    results = context.Queue()
+    key = f"phone:processes-{os.getpid()}"
+    processes = [
+        context.Process(target=pace_in_a_process, args=(results, 10, connection.settings_dict["NAME"], "redis", key,
+                                                         os.environ["CELERY_BROKER_URL"]))
+        for _ in range(4)
+    ]
+    # when
+    for process in processes:
+        process.start()
+    waits = [wait for _ in processes for wait in results.get(timeout=120)]
+    for process in processes:
+        process.join(timeout=30)
+    # then: forty distinct slots, 0.1 s apart
+    assert [process.exitcode for process in processes] == [0, 0, 0, 0]
     assert sorted(round(w, 6) for w in waits) == [round(n * 0.1, 6) for n in range(40)]
 
 
