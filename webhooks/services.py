@@ -12,7 +12,7 @@ from typing import Any
 
 from django.conf import settings
 from django.core.cache import cache
-from django.db import IntegrityError, InterfaceError, OperationalError, transaction
+from django.db import IntegrityError, InterfaceError, OperationalError, connection, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
@@ -73,11 +73,15 @@ def webhook_event_record(*, body: bytes, headers: dict[str, str]) -> tuple[Webho
     """Commit the raw body before anything parses it; an identical redelivery only counts a delivery."""
     digest = hashlib.sha256(body).hexdigest()
     kept = {name: headers[name] for name in KEPT_HEADERS if headers.get(name)}
+    event = WebhookEvent(received_at=timezone.now(), body=body, sha256=digest, headers=kept)
     try:
-        with transaction.atomic():
-            event = WebhookEvent.objects.create(
-                received_at=timezone.now(), body=body, sha256=digest, headers=kept
-            )
+        if connection.in_atomic_block:
+            with transaction.atomic():  # A savepoint: a duplicate leaves the caller's transaction usable.
+                event.save(force_insert=True)
+        else:
+            # The ingest's hot path: in autocommit the INSERT is its own transaction, one round trip, and a
+            # duplicate's IntegrityError leaves the connection usable.
+            event.save(force_insert=True)
         return event, True
     except IntegrityError:
         WebhookEvent.objects.filter(sha256=digest).update(deliveries=F("deliveries") + 1)

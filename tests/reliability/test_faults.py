@@ -141,7 +141,8 @@ def test_a_worker_killed_mid_batch_is_processed_again_without_duplicates(deploym
     raw = json.dumps(body).encode()
     # when: the worker dies while the event is being processed
     assert deployment.post_webhook(raw, sign(raw)) == 200
-    wait_for(lambda: MessageStatusChange.objects.filter(status="delivered").exists(), timeout=60, interval=0.02,
+    # A drain claims the event, then applies its 1,000 statuses in one transaction: kill it once claimed.
+    wait_for(lambda: WebhookEvent.objects.exclude(claimed_by="").exists(), timeout=60, interval=0.01,
              what="processing started")
     deployment.kill_worker()
     partial = MessageStatusChange.objects.filter(status="delivered").count()
