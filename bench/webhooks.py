@@ -192,7 +192,8 @@ def purge_queues(env: dict) -> None:
 
     redis.Redis.from_url(env["CELERY_BROKER_URL"]).delete("webhooks", "outbound")
     # The deployment's cache is on CACHE_URL with Django's default key prefix and version, as here.
-    redis.Redis.from_url(env["CACHE_URL"]).delete(cache.make_key(WAKE_FLAG))
+    redis.Redis.from_url(env["CACHE_URL"]).delete(*(cache.make_key(f"{WAKE_FLAG}:{slot}")
+                                                     for slot in range(settings.WEBHOOK_DRAINS)))
 
 
 # -- benchmarks ------------------------------------------------------------------------------------------------

@@ -365,6 +365,8 @@ if WEBHOOK_EVENT_RETENTION_DAYS < 14:
 WEBHOOK_PENDING_SWEEP_AFTER_SECONDS = env.int("WEBHOOK_PENDING_SWEEP_AFTER_SECONDS", default=60)
 # An item naming something not known yet (a group before its create webhook) is retried this long.
 WEBHOOK_DEFER_MAX_HOURS = env.int("WEBHOOK_DEFER_MAX_HOURS", default=24)
+# Drains that may apply a backlog at once (each a task on the `webhooks` queue); about the queue's processes.
+WEBHOOK_DRAINS = max(1, env.int("WEBHOOK_DRAINS", default=2))
 
 # --- Logging: one JSON line per event, secrets redacted -----------------------
 

@@ -40,7 +40,7 @@ MIN_RETENTION_DAYS = 14
 # Events per claim: enough for the status items of a batch to share a few statements, small enough to commit often.
 DRAIN_BATCH_SIZE = 500
 DRAIN_MAX_SECONDS = 60.0  # Then the drain hands over to a fresh task: below CELERY_TASK_SOFT_TIME_LIMIT.
-# The flag says "a drainer is on its way": while it is set, webhooks do not publish another drain task.
+# The flag (one per drain slot) says "a drainer is on its way": while set, nobody publishes another for the slot.
 WAKE_FLAG = "webhooks:drain-wake"
 WAKE_FLAG_SECONDS = 30  # A drainer that died without clearing it delays the next one this long at most.
 
@@ -98,13 +98,14 @@ def webhook_event_process(*, event_id: int, claimant: str = "") -> WebhookEvent 
 
 
 def webhook_events_drain(
-    *, claimant: str = "", batch_size: int = DRAIN_BATCH_SIZE, max_seconds: float = DRAIN_MAX_SECONDS
+    *, claimant: str = "", slot: int = 0, batch_size: int = DRAIN_BATCH_SIZE, max_seconds: float = DRAIN_MAX_SECONDS
 ) -> int:
     """Process pending events, oldest first, a batch at a time, until none is left; return how many were processed.
 
     Batching is what makes the worker fast: the status items of a whole batch are applied together (see
-    `webhooks.registry`). A drain that runs past `max_seconds` hands the rest to a fresh task, so no task outlives
-    Celery's time limit.
+    `webhooks.registry`). Webhooks wake slot 0; a drain that finds a full batch (a backlog) wakes the next slot,
+    up to WEBHOOK_DRAINS drains at once (claims keep them apart). A drain that runs past `max_seconds` hands the
+    rest to a fresh task, so no task outlives Celery's time limit.
     """
     started = time.monotonic()
     processed = 0
@@ -114,16 +115,18 @@ def webhook_events_drain(
             if not events:
                 # Let the next webhook wake a drainer, then look once more: an event stored just before that
                 # webhook saw our flag is committed by now, so it is either claimed here or wakes someone.
-                _wake_flag_clear()
+                _wake_flag_clear(slot)
                 events = _claim(claimant=claimant, limit=batch_size)
                 if not events:
                     return processed
+            if len(events) == batch_size and slot + 1 < settings.WEBHOOK_DRAINS:
+                _wake_drainer(slot + 1)
             processed += len(_process_claimed(events))
             if time.monotonic() - started > max_seconds:
-                _publish_drain()
+                _publish_drain(slot)
                 return processed
     finally:
-        _wake_flag_clear()
+        _wake_flag_clear(slot)
 
 
 def _process_claimed(events: list[WebhookEvent]) -> list[WebhookEvent]:
@@ -320,28 +323,31 @@ def _finish(event: WebhookEvent, *, state: str, error: str) -> WebhookEvent:
     return _finish_runs([run])[0]
 
 
-def _wake_drainer() -> None:
+def _wake_drainer(slot: int = 0) -> None:
     """Make sure a drainer will look at the pending events: publish a drain task unless one is on its way."""
-    if _wake_flag_shared() and not cache.add(WAKE_FLAG, 1, timeout=WAKE_FLAG_SECONDS):
-        return
-    _publish_drain()
+    if _wake_flag_shared():
+        if not cache.add(f"{WAKE_FLAG}:{slot}", 1, timeout=WAKE_FLAG_SECONDS):
+            return
+    elif slot:
+        return  # Without a shared cache every webhook publishes its own drain already.
+    _publish_drain(slot)
 
 
-def _publish_drain() -> None:
+def _publish_drain(slot: int = 0) -> None:
     """Queue a drain; if the broker is down the events stay pending and the sweep wakes a drainer later."""
     from webhooks.tasks import webhook_events_drain_task
 
     try:
         # No publish retries: with the broker down the webhook must still answer at once.
-        webhook_events_drain_task.apply_async(retry=False)
+        webhook_events_drain_task.apply_async(kwargs={"slot": slot}, retry=False)
     except Exception:  # Broker errors vary by transport; the stored events are safe either way.
         logger.exception("webhook drain not queued; the sweep will retry")
 
 
-def _wake_flag_clear() -> None:
+def _wake_flag_clear(slot: int) -> None:
     if _wake_flag_shared():
         try:
-            cache.delete(WAKE_FLAG)
+            cache.delete(f"{WAKE_FLAG}:{slot}")
         except Exception:  # The flag only saves publishes; a cache outage must not stop a drain.
             logger.warning("webhook wake flag not cleared", exc_info=True)
 
