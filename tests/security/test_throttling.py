@@ -42,7 +42,7 @@ def test_the_production_rates_come_from_the_environment():
                             timeout=60)
     # then
     assert result.returncode == 0, result.stderr
-    assert result.stdout.split() == ["50/min", "7/min", "django.core.cache.backends.redis.RedisCache"]
+    assert result.stdout.split() == ["50/min", "7/min", "config.cache.RedisCache"]  # Django's, one client per pool
 
 
 def test_calls_to_meta_past_the_rate_get_429_with_the_error_body_and_retry_after(admin_api, graph, rates):
@@ -153,8 +153,9 @@ def test_with_redis_the_counters_are_shared_by_every_process(admin_api, rates, s
     # given: this process spends the minute's two calls, counting in Redis (the throwaway one's database 1)
     cache_url = os.environ["CELERY_BROKER_URL"].rsplit("/", 1)[0] + "/1"
     rates(meta_calls="2/min")
-    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": cache_url}}
+    settings.CACHES = {"default": {"BACKEND": "config.cache.RedisCache", "LOCATION": cache_url}}
     cache.clear()  # Counters of an earlier run.
+    assert cache._cache.get_client() is cache._cache.get_client()  # One client per pool, not one per call.
     group = GroupFactory(group_id=SPEC_G1)
     graph.get(f"{BASE}/{SPEC_G1}/invite_link", json=graph_json("get_invite_link.response"))
     assert [admin_api.get(f"/api/v1/groups/{group.pk}/invite-link/").status_code for _ in range(2)] == [200, 200]
