@@ -56,9 +56,9 @@ class EventNotReplayable(ApplicationError):
 
 
 def webhook_event_receive(*, body: bytes, headers: dict[str, str]) -> tuple[WebhookEvent, ReceiveOutcome]:
-    """Store a signed body (committed), then queue its processing; a body that is not JSON is marked failed."""
+    """Store a signed body (committed), then wake a drain; a body that is not JSON is marked failed."""
     event, created = webhook_event_record(body=body, headers=headers)
-    # Parsed here only to answer 400 at once; the task parses the stored bytes again.
+    # Parsed here only to answer 400 at once; the drain parses the stored bytes again.
     not_json = _json_error(body)
     if not_json:
         if created:

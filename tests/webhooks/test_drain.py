@@ -131,3 +131,18 @@ def test_a_webhook_wakes_no_second_drainer_while_one_is_on_its_way(post_webhook,
     assert cache.get(flag) is None
     post_webhook(_status_body(message.wamid, "delivered", wa_ids[0], 1772000000))
     assert not WebhookEvent.objects.filter(state=State.PENDING).exists()
+
+
+@pytest.mark.parametrize(("drains", "taken_by_the_first"), [(1, 6), (2, 2)])
+def test_a_backlog_wakes_a_second_drain(settings, tmp_path, drains, taken_by_the_first):
+    """A full batch means a backlog: it wakes the next drain slot (here it runs at once, in this process)."""
+    # given: a shared cache, and 6 events for batches of 2
+    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
+                                   "LOCATION": str(tmp_path)}}
+    settings.WEBHOOK_DRAINS = drains
+    _backlog(1, people=3)
+    # when
+    taken = webhook_events_drain(batch_size=2)
+    # then: with a second slot, the first drain applied its own batch and the second drain the rest
+    assert taken == taken_by_the_first
+    assert WebhookEvent.objects.filter(state=State.PROCESSED).count() == 6
