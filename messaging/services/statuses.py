@@ -274,11 +274,14 @@ def _apply_locked(work: list[tuple[int, OutboundMessage, StatusItem]]) -> dict[i
     stored_receipts = [receipt for receipt in dirty_receipts.values() if receipt.pk is not None]
     MessageReceipt.objects.bulk_create([receipt for receipt in dirty_receipts.values() if receipt.pk is None])
     bulk_update_rows(stored_receipts, fields=_RECEIPT_FIELDS)
-    if touched:
-        for message, _fields, _change in touched.values():
-            message.updated_at = now
-        fields = sorted(set().union(*(fields for _m, fields, _c in touched.values())) | {"updated_at"})
-        bulk_update_rows([message for message, _f, _c in touched.values()], fields=fields)
+    # Each message writes only the fields its items changed: a count the re-keying just wrote (a new link between a
+    # phone and a BSUID, in _participants_of) must not be overwritten with the value read before it.
+    alike: dict[tuple[str, ...], list[OutboundMessage]] = {}
+    for message, fields, _change in touched.values():
+        message.updated_at = now
+        alike.setdefault(tuple(sorted(fields | {"updated_at"})), []).append(message)
+    for fields, messages in alike.items():
+        bulk_update_rows(messages, fields=fields)
     for message, _fields, change in touched.values():
         _notify_type(message, change)
     return results
