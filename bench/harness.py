@@ -37,6 +37,26 @@ def wait_for(predicate, *, timeout: float, interval: float = 0.1, what: str = "c
     raise TimeoutError(f"{what} not met within {timeout} s")
 
 
+def database_prepare() -> None:
+    """Create the database of DATABASE_URL if with_services.sh just started an empty server, and migrate it."""
+    import psycopg
+
+    base, name = os.environ["DATABASE_URL"].rsplit("/", 1)
+    with psycopg.connect(f"{base}/postgres", autocommit=True) as conn:
+        if not conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone():
+            conn.execute(f'CREATE DATABASE "{name}"')
+    subprocess.run([sys.executable, "manage.py", "migrate", "--noinput", "-v", "0"], cwd=ROOT, check=True,
+                   timeout=600)
+
+
+def report_write(text: str, output: str) -> None:
+    """Print a benchmark's Markdown report and append it to `output` when one is given."""
+    print(text)
+    if output:
+        with open(output, "a") as f:
+            f.write(text)
+
+
 def services_env() -> dict[str, str]:
     """Return the environment with_services.sh exported; fail clearly outside it."""
     missing = [name for name in ("DATABASE_URL", "CELERY_BROKER_URL", "GROUPDESK_PG_CTL") if not os.environ.get(name)]

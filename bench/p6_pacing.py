@@ -38,7 +38,7 @@ django.setup()
 
 from django.conf import settings  # noqa: E402
 
-from bench.harness import Deployment, free_port, services_env, wait_for  # noqa: E402
+from bench.harness import Deployment, database_prepare, free_port, report_write, services_env, wait_for  # noqa: E402
 
 SANDBOX_PHONE = "106540352242922"
 
@@ -73,18 +73,6 @@ def app_group(group_id: str, wa_id: str):
                                  participant_count=1)
     Participant.objects.create(group=group, wa_id=wa_id, name="Bench")
     return group
-
-
-def database_prepare() -> None:
-    """Create the database if with_services.sh just started an empty server, and migrate it."""
-    import psycopg
-
-    base, name = os.environ["DATABASE_URL"].rsplit("/", 1)
-    with psycopg.connect(f"{base}/postgres", autocommit=True) as conn:
-        if not conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone():
-            conn.execute(f'CREATE DATABASE "{name}"')
-    subprocess.run([sys.executable, "manage.py", "migrate", "--noinput", "-v", "0"], cwd=ROOT, check=True,
-                   timeout=600)
 
 
 def one_run(env: dict, base: str, token: str, messages: int, rate: float, concurrency: int) -> dict:
@@ -157,11 +145,7 @@ def main() -> None:
     finally:
         sandbox.terminate()
         sandbox.wait(timeout=20)
-    text = report(rows, rate, args)
-    print(text)
-    if args.output:
-        with open(args.output, "a") as f:
-            f.write(text)
+    report_write(report(rows, rate, args), args.output)
 
 
 def _ok(url: str) -> bool:

@@ -9,16 +9,8 @@ PY=${PYTHON:-.venv/bin/python}
 export DEBUG=false SECRET_KEY=${SECRET_KEY:-bench-only-insecure-secret-key}
 export WHATSAPP_ACCESS_TOKEN=${WHATSAPP_ACCESS_TOKEN:-bench-token} WHATSAPP_APP_SECRET=${WHATSAPP_APP_SECRET:-bench-secret}
 export WHATSAPP_VERIFY_TOKEN=${WHATSAPP_VERIFY_TOKEN:-bench-verify}
-# with_services.sh starts an empty cluster: create the database named in DATABASE_URL first.
-"$PY" - <<'PY'
-import os, psycopg
-url = os.environ["DATABASE_URL"]
-base, name = url.rsplit("/", 1)
-with psycopg.connect(f"{base}/postgres", autocommit=True) as conn:
-    if not conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone():
-        conn.execute(f'CREATE DATABASE "{name}"')
-PY
-"$PY" manage.py migrate --noinput >/dev/null
+# with_services.sh starts an empty cluster: create the database named in DATABASE_URL, then migrate.
+"$PY" -c 'from bench.harness import database_prepare; database_prepare()'
 "$PY" bench/seed.py --messages "${BENCH_MESSAGES:-100000}" --statuses-per-message "${BENCH_STATUSES:-10}"
 "$PY" bench/admin_pages.py --requests "${BENCH_REQUESTS:-20}" --runs "${BENCH_RUNS:-3}" --note "${BENCH_NOTE:-}" \
   --output "${BENCH_OUTPUT:-docs/benchmarks.md}"

@@ -9,15 +9,8 @@ export DEBUG=false SECRET_KEY=${SECRET_KEY:-bench-only-insecure-secret-key}
 export WHATSAPP_ACCESS_TOKEN=${WHATSAPP_ACCESS_TOKEN:-bench-token} WHATSAPP_APP_SECRET=${WHATSAPP_APP_SECRET:-bench-secret}
 export WHATSAPP_VERIFY_TOKEN=${WHATSAPP_VERIFY_TOKEN:-bench-verify}
 command -v wrk >/dev/null || { echo "bench: needs wrk (apt-get install wrk)" >&2; exit 2; }
-"$PY" - <<'PY'
-import os, psycopg
-url = os.environ["DATABASE_URL"]
-base, name = url.rsplit("/", 1)
-with psycopg.connect(f"{base}/postgres", autocommit=True) as conn:
-    if not conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone():
-        conn.execute(f'CREATE DATABASE "{name}"')
-PY
-"$PY" manage.py migrate --noinput >/dev/null
+# with_services.sh starts an empty cluster: create the database named in DATABASE_URL, then migrate.
+"$PY" -c 'from bench.harness import database_prepare; database_prepare()'
 "$PY" bench/seed.py --messages "${BENCH_MESSAGES:-1000000}" --statuses-per-message "${BENCH_STATUSES:-10}"
 only=${BENCH_ONLY:-p8 p1 p2 p3 p6}
 webhook_parts=$(echo "$only" | tr ' ' '\n' | grep -v '^p6$' | tr '\n' ' ' || true)

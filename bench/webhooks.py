@@ -45,7 +45,7 @@ from django.test import Client  # noqa: E402
 from django.test.utils import CaptureQueriesContext  # noqa: E402
 from django.utils import timezone  # noqa: E402
 
-from bench.harness import Deployment, services_env, wait_for  # noqa: E402
+from bench.harness import Deployment, report_write, services_env, wait_for  # noqa: E402
 
 WEBHOOK = "/webhooks/whatsapp/"
 TS = itertools.count(1_771_400_000)  # Unique timestamps make every body unique (identical bodies are redeliveries).
@@ -610,11 +610,7 @@ def main() -> None:
     finally:
         dep.stop()
     results["load_after"] = os.getloadavg()
-    text = report(results, args, dep)
-    print(text)
-    if args.output:
-        with open(args.output, "a") as f:
-            f.write(text)
+    report_write(report(results, args, dep), args.output)
 
 
 def _stop_worker_only(self: Deployment) -> None:

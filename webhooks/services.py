@@ -62,7 +62,7 @@ def webhook_event_receive(*, body: bytes, headers: dict[str, str]) -> tuple[Webh
     not_json = _json_error(body)
     if not_json:
         if created:
-            _finish(event, state=State.FAILED, error=not_json)
+            _finish_not_json(event, error=not_json)
         return event, ReceiveOutcome.NOT_JSON
     if created:
         _wake_drainer()
@@ -316,10 +316,10 @@ def _claim(*, claimant: str, limit: int, ids: list[int] | None = None) -> list[W
     return events
 
 
-def _finish(event: WebhookEvent, *, state: str, error: str) -> WebhookEvent:
-    """Record the outcome of an event nobody processes (a body that is not JSON)."""
+def _finish_not_json(event: WebhookEvent, *, error: str) -> WebhookEvent:
+    """Mark an event failed whose body is not JSON: nothing in it can be processed."""
     run = _EventRun(event)
-    run.not_json = error if state == State.FAILED else ""
+    run.not_json = error
     return _finish_runs([run])[0]
 
 

@@ -168,29 +168,35 @@ def test_concurrent_workers_never_share_a_slot(settings):
     assert sorted(round(w, 6) for w in waits) == [round(n * 0.1, 6) for n in range(40)]
 
 
-@pytest.mark.integration
-def test_redis_slots_are_never_shared_by_worker_processes():
-    # given: four separate processes on one Redis, as the Celery workers of two instances are
+def _waits_of_four_processes(*args) -> tuple[list[int], list[float]]:
+    """Run tests.messaging.pace_child in four spawned processes (as four Celery workers); return exit codes and waits.
+
+    Spawned, not forked: a fork of this multi-threaded process (live server, worker pipes) can hang.
+    """
     import multiprocessing
 
     from tests.messaging.pace_child import pace_in_a_process
 
     context = multiprocessing.get_context("spawn")
     results = context.Queue()
-    key = f"phone:processes-{os.getpid()}"
-    processes = [
-        context.Process(target=pace_in_a_process, args=(results, 10, connection.settings_dict["NAME"], "redis", key,
-                                                         os.environ["CELERY_BROKER_URL"]))
-        for _ in range(4)
-    ]
-    # when
+    processes = [context.Process(target=pace_in_a_process, args=(results, 10, connection.settings_dict["NAME"], *args))
+                 for _ in range(4)]
     for process in processes:
         process.start()
     waits = [wait for _ in processes for wait in results.get(timeout=120)]
     for process in processes:
         process.join(timeout=30)
+    return [process.exitcode for process in processes], waits
+
+
+@pytest.mark.integration
+def test_redis_slots_are_never_shared_by_worker_processes():
+    # given: four separate processes on one Redis, as the Celery workers of two instances are
+    key = f"phone:processes-{os.getpid()}"
+    # when
+    exit_codes, waits = _waits_of_four_processes("redis", key, os.environ["CELERY_BROKER_URL"])
     # then: forty distinct slots, 0.1 s apart
-    assert [process.exitcode for process in processes] == [0, 0, 0, 0]
+    assert exit_codes == [0, 0, 0, 0]
     assert sorted(round(w, 6) for w in waits) == [round(n * 0.1, 6) for n in range(40)]
 
 
@@ -210,22 +216,9 @@ def test_redis_backend_spaces_slots(settings):
 @pytest.mark.skipif(connection.vendor == "sqlite", reason="concurrent row locks need PostgreSQL")
 def test_worker_processes_never_share_a_slot(settings):
     # given: four separate processes, as four Celery workers would be
-    import multiprocessing
-
-    from tests.messaging.pace_child import pace_in_a_process
-
     settings.MESSAGE_PACING_BACKEND = "database"
-    # Spawned, not forked: a fork of this multi-threaded process (live server, worker pipes) can hang.
-    context = multiprocessing.get_context("spawn")
-    results = context.Queue()
-    database_name = connection.settings_dict["NAME"]
-    processes = [context.Process(target=pace_in_a_process, args=(results, 10, database_name)) for _ in range(4)]
     # when
-    for process in processes:
-        process.start()
-    waits = [wait for _ in processes for wait in results.get(timeout=120)]
-    for process in processes:
-        process.join(timeout=30)
+    exit_codes, waits = _waits_of_four_processes()
     # then
-    assert [process.exitcode for process in processes] == [0, 0, 0, 0]
+    assert exit_codes == [0, 0, 0, 0]
     assert sorted(round(w, 6) for w in waits) == [round(n * 0.1, 6) for n in range(40)]
