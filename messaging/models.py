@@ -30,15 +30,20 @@ class OutboundMessage(TimeStamped):
         TEMPLATE = "template", "Template"
         PIN = "pin", "Pin or unpin"  # Sent by the pins service through the same pipeline, never composed.
 
-    group = models.ForeignKey(Group, on_delete=models.PROTECT, related_name="outbound_messages")
+    # Indexed by (created_at, status, group) below: a second index on created_at alone would only cost writes.
+    created_at = models.DateTimeField(auto_now_add=True)
+    # Indexed by (group, -created_at) below: a second index on group alone would only cost writes.
+    group = models.ForeignKey(Group, on_delete=models.PROTECT, related_name="outbound_messages", db_index=False)
     type = models.CharField(max_length=20, choices=Type.choices)
     # Meta's type object exactly as sent, e.g. {"body": "...", "preview_url": false} for text.
     content = models.JSONField(default=dict)
-    status = models.CharField(max_length=10, choices=Status.choices, default=Status.QUEUED, db_index=True)
-    wamid = models.CharField(max_length=255, unique=True, null=True, blank=True)
+    # Indexed by (status, ...) below. Every index is written by each change of status, so none is redundant here:
+    # unique fields are constraints in Meta, because `unique=True` on a CharField adds a LIKE index on PostgreSQL.
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.QUEUED)
+    wamid = models.CharField(max_length=255, null=True, blank=True)
     error = models.JSONField(null=True, blank=True, help_text="{code, title, message, details, href}")
     # The error's code as text (Meta's number or ours, e.g. "outcome_unknown"), for filtering.
-    error_code = models.CharField(max_length=32, blank=True, db_index=True)
+    error_code = models.CharField(max_length=32, blank=True)
     recipient_count = models.PositiveSmallIntegerField(default=0, help_text="Active participants when sent.")
     delivered_count = models.PositiveSmallIntegerField(default=0)
     read_count = models.PositiveSmallIntegerField(default=0)
@@ -71,8 +76,10 @@ class OutboundMessage(TimeStamped):
             models.Index(fields=["status", "accepted_at"], name="outbound_status_accepted_idx"),
             # The dashboard's per-number counts read only these columns: an index-only scan of a period.
             models.Index(fields=["created_at", "status", "group"], name="outbound_created_status_idx"),
+            models.Index(fields=["error_code"], name="outbound_error_code_idx"),
         ]
         constraints = [
+            models.UniqueConstraint(fields=["wamid"], name="outbound_message_unique_wamid"),
             models.UniqueConstraint(
                 fields=["created_by", "idempotency_key"],
                 condition=Q(idempotency_key__isnull=False),
@@ -92,7 +99,10 @@ class OutboundMessage(TimeStamped):
 class MessageStatusChange(models.Model):
     """One event in a message's history: ours (queued, sending, retries) or one Meta status item."""
 
-    message = models.ForeignKey(OutboundMessage, on_delete=models.CASCADE, related_name="status_changes")
+    # Indexed by the (message, event_key) constraint below.
+    message = models.ForeignKey(
+        OutboundMessage, on_delete=models.CASCADE, related_name="status_changes", db_index=False
+    )
     status = models.CharField(max_length=20, help_text="The event: a Meta status or one of our steps.")
     from_status = models.CharField(max_length=10, blank=True)
     to_status = models.CharField(max_length=10, blank=True)
@@ -127,7 +137,8 @@ class MessageStatusChange(models.Model):
 class MessageReceipt(TimeStamped):
     """Delivery and read times of one message for one participant; each only ever set once, earliest wins."""
 
-    message = models.ForeignKey(OutboundMessage, on_delete=models.CASCADE, related_name="receipts")
+    # Indexed by the (message, participant_key) constraint below.
+    message = models.ForeignKey(OutboundMessage, on_delete=models.CASCADE, related_name="receipts", db_index=False)
     participant_key = models.CharField(max_length=200)
     participant = models.ForeignKey(Participant, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
     participant_wa_id = models.CharField(max_length=32, blank=True)

@@ -14,8 +14,9 @@ class WebhookEvent(models.Model):
 
     received_at = models.DateTimeField(db_index=True)
     body = models.BinaryField(help_text="The exact bytes Meta signed.")
-    # Unique so an identical redelivery is recognised instead of stored twice.
-    sha256 = models.CharField(max_length=64, unique=True)
+    # Unique (a constraint in Meta, so PostgreSQL gets no LIKE index too) so an identical redelivery is recognised
+    # instead of stored twice.
+    sha256 = models.CharField(max_length=64)
     headers = models.JSONField(default=dict, blank=True)
     deliveries = models.PositiveIntegerField(default=1, help_text="How many times Meta delivered this body.")
     state = models.CharField(max_length=10, choices=State.choices, default=State.PENDING)
@@ -38,6 +39,9 @@ class WebhookEvent(models.Model):
         permissions = [("reprocess_webhookevent", "Can reprocess webhook events")]
         indexes = [
             models.Index(fields=["state", "received_at"]),
+        ]
+        constraints = [
+            models.UniqueConstraint(fields=["sha256"], name="webhook_event_unique_sha256"),
         ]
 
     def __str__(self) -> str:
