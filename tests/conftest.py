@@ -43,10 +43,14 @@ def celery_eager_unless_integration(request):
 
 @pytest.fixture(autouse=True)
 def clear_cache():
-    """Start each test with empty throttle counters (the cache outlives the test's transaction)."""
+    """Start each test with empty throttle counters (the cache outlives the test's transaction), and with a
+    process that has not seen a drain's wake flag yet."""
     from django.core.cache import cache
 
+    from webhooks.services import _wake_flag_seen_at
+
     cache.clear()
+    _wake_flag_seen_at.clear()
     yield
 
 

@@ -43,6 +43,11 @@ DRAIN_MAX_SECONDS = 60.0  # Then the drain hands over to a fresh task: below CEL
 # The flag (one per drain slot) says "a drainer is on its way": while set, nobody publishes another for the slot.
 WAKE_FLAG = "webhooks:drain-wake"
 WAKE_FLAG_SECONDS = 30  # A drainer that died without clearing it delays the next one this long at most.
+# A process that saw the flag set trusts it this long without asking Redis again (a burst of webhooks asks once
+# per process and period, not once per request). A drainer waits as long between clearing the flag and its last
+# look, so an event stored by a process that skipped the check is still claimed (see webhook_events_drain).
+WAKE_FLAG_TRUST_SECONDS = 0.05
+_wake_flag_seen_at: dict[int, float] = {}  # slot -> time.monotonic() just before this process saw the flag set
 
 
 class ReceiveOutcome(Enum):
@@ -114,8 +119,11 @@ def webhook_events_drain(
             events = _claim(claimant=claimant, limit=batch_size)
             if not events:
                 # Let the next webhook wake a drainer, then look once more: an event stored just before that
-                # webhook saw our flag is committed by now, so it is either claimed here or wakes someone.
-                _wake_flag_clear(slot)
+                # webhook saw our flag is committed by now, so it is either claimed here or wakes someone. A
+                # process that saw the flag less than WAKE_FLAG_TRUST_SECONDS ago stores without looking: wait
+                # that long, so its events are committed before the last look too.
+                if _wake_flag_clear(slot):
+                    time.sleep(WAKE_FLAG_TRUST_SECONDS)
                 events = _claim(claimant=claimant, limit=batch_size)
                 if not events:
                     return processed
@@ -326,7 +334,14 @@ def _finish_not_json(event: WebhookEvent, *, error: str) -> WebhookEvent:
 def _wake_drainer(slot: int = 0) -> None:
     """Make sure a drainer will look at the pending events: publish a drain task unless one is on its way."""
     if _wake_flag_shared():
-        if not cache.add(f"{WAKE_FLAG}:{slot}", 1, timeout=WAKE_FLAG_SECONDS):
+        # Taken before asking: the drainer that clears the flag later waits WAKE_FLAG_TRUST_SECONDS from then.
+        now = time.monotonic()
+        seen_at = _wake_flag_seen_at.get(slot)
+        if seen_at is not None and now - seen_at < WAKE_FLAG_TRUST_SECONDS:
+            return
+        woken = cache.add(f"{WAKE_FLAG}:{slot}", 1, timeout=WAKE_FLAG_SECONDS)
+        _wake_flag_seen_at[slot] = now  # Set now, by us or by whoever woke the drainer on its way.
+        if not woken:
             return
     elif slot:
         return  # Without a shared cache every webhook publishes its own drain already.
@@ -344,12 +359,15 @@ def _publish_drain(slot: int = 0) -> None:
         logger.exception("webhook drain not queued; the sweep will retry")
 
 
-def _wake_flag_clear(slot: int) -> None:
-    if _wake_flag_shared():
-        try:
-            cache.delete(f"{WAKE_FLAG}:{slot}")
-        except Exception:  # The flag only saves publishes; a cache outage must not stop a drain.
-            logger.warning("webhook wake flag not cleared", exc_info=True)
+def _wake_flag_clear(slot: int) -> bool:
+    """Clear the slot's flag; False when there is no shared flag."""
+    if not _wake_flag_shared():
+        return False
+    try:
+        cache.delete(f"{WAKE_FLAG}:{slot}")
+    except Exception:  # The flag only saves publishes; a cache outage must not stop a drain.
+        logger.warning("webhook wake flag not cleared", exc_info=True)
+    return True
 
 
 def _wake_flag_shared() -> bool:

@@ -109,11 +109,15 @@ def test_events_held_by_another_worker_are_left_to_it():
     assert (held.state, held.claimed_by) == (State.PENDING, "other-task")
 
 
-def test_a_webhook_wakes_no_second_drainer_while_one_is_on_its_way(post_webhook, settings, tmp_path):
+def test_a_webhook_wakes_no_second_drainer_while_one_is_on_its_way(post_webhook, settings, tmp_path, monkeypatch):
     """With a cache every process shares, the flag saves a publish per webhook; the drainer clears it."""
-    # given: a shared cache (a directory here; Redis in production) and a drainer already woken
+    # given: a shared cache (a directory here; Redis in production) and a drainer already woken; every webhook
+    # asks the cache (the brief trust in a flag seen is the next test's)
     settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
                                    "LOCATION": str(tmp_path)}}
+    from webhooks import services
+
+    monkeypatch.setattr(services, "WAKE_FLAG_TRUST_SECONDS", 0)
     from django.core.cache import cache
 
     from webhooks.services import WAKE_FLAG
@@ -130,6 +134,75 @@ def test_a_webhook_wakes_no_second_drainer_while_one_is_on_its_way(post_webhook,
     assert waiting == 1
     assert cache.get(flag) is None
     post_webhook(_status_body(message.wamid, "delivered", wa_ids[0], 1772000000))
+    assert not WebhookEvent.objects.filter(state=State.PENDING).exists()
+
+
+def test_a_burst_asks_the_shared_flag_once_and_the_drainer_still_claims_what_it_stored(
+    post_webhook, settings, tmp_path, monkeypatch
+):
+    """A process that saw the flag set trusts it briefly; the drainer's last look waits for what it stored."""
+    # given: a shared cache and a drainer on its way (its flag set), seen by this process's first webhook
+    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
+                                   "LOCATION": str(tmp_path)}}
+    from django.core.cache import cache
+
+    from webhooks import services
+    from webhooks.services import WAKE_FLAG
+
+    flag = f"{WAKE_FLAG}:0"
+    [(message, wa_ids)] = _backlog(1, people=2)
+    webhook_events_drain()
+    cache.add(flag, 1)
+    post_webhook(_status_body(message.wamid, "read", wa_ids[0], 1772000100))
+    # when: the drainer (another process) clears the flag and finds nothing, and while it waits before its last
+    # look, this process stores a second webhook without asking the cache again
+    cache.delete(flag)
+    stored_while_waiting = []
+
+    def a_webhook_arrives(seconds):
+        assert seconds == services.WAKE_FLAG_TRUST_SECONDS
+        if not stored_while_waiting:  # The first wait only; the drainer waits again before it ends.
+            post_webhook(_status_body(message.wamid, "read", wa_ids[1], 1772000101))
+            stored_while_waiting.append(cache.get(flag))
+
+    monkeypatch.setattr(services.time, "sleep", a_webhook_arrives)
+    monkeypatch.setattr(services, "_claim", _claims_nothing_first(services._claim))
+    processed = webhook_events_drain()
+    # then: that webhook set no flag (it trusted the one it saw), and the drainer's last look applied both events
+    assert stored_while_waiting == [None]
+    assert processed == 2
+    assert not WebhookEvent.objects.filter(state=State.PENDING).exists()
+
+
+def _claims_nothing_first(claim):
+    """The drainer's first look happens before the first webhook's event is visible to it (it raced the commit)."""
+    calls = []
+
+    def first_empty(**kwargs):
+        calls.append(kwargs)
+        return [] if len(calls) == 1 else claim(**kwargs)
+
+    return first_empty
+
+
+def test_a_webhook_asks_the_flag_again_once_its_trust_runs_out(post_webhook, settings, tmp_path, monkeypatch):
+    # given: this process saw the flag set, and the drainer cleared it in another process
+    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
+                                   "LOCATION": str(tmp_path)}}
+    from django.core.cache import cache
+
+    from webhooks import services
+    from webhooks.services import WAKE_FLAG
+
+    [(message, wa_ids)] = _backlog(1, people=2)
+    webhook_events_drain()
+    cache.add(f"{WAKE_FLAG}:0", 1)
+    post_webhook(_status_body(message.wamid, "read", wa_ids[0], 1772000100))
+    cache.delete(f"{WAKE_FLAG}:0")
+    # when: the next webhook comes after the trust ran out
+    monkeypatch.setattr(services, "WAKE_FLAG_TRUST_SECONDS", 0)
+    post_webhook(_status_body(message.wamid, "read", wa_ids[1], 1772000101))
+    # then: it asked, set the flag and woke a drainer (here at once, in-process), which applied both
     assert not WebhookEvent.objects.filter(state=State.PENDING).exists()
 
 
