@@ -1,4 +1,4 @@
-"""Bulk writes faster than the ORM's where the batch path needs them."""
+"""Bulk writes faster than the ORM's where the batch path needs them (the webhook drain's status batches)."""
 
 from collections.abc import Sequence
 
@@ -36,3 +36,27 @@ def bulk_update_rows(objs: Sequence[models.Model], fields: Sequence[str]) -> Non
                 f"WHERE t.{quote(meta.pk.column)} = v.{quote(meta.pk.column)}"
             )
             cursor.execute(sql, params)
+
+
+def bulk_insert_rows(objs: Sequence[models.Model]) -> None:
+    """Insert new objects (all of one model) without reading back their primary keys.
+
+    Django's bulk_create on PostgreSQL costs about twice the Python time of a COPY of the same rows, and the batch
+    path never needs the new keys. Elsewhere (SQLite) it is Django's bulk_create.
+    """
+    if not objs:
+        return
+    model = type(objs[0])
+    if connection.vendor != "postgresql":
+        model.objects.bulk_create(objs)
+        return
+    fields = [field for field in model._meta.concrete_fields if not field.primary_key]
+    quote = connection.ops.quote_name
+    columns = ", ".join(quote(field.column) for field in fields)
+    # wrap_database_errors: the raw cursor's errors become Django's (IntegrityError, OperationalError), as the ORM's.
+    with connection.cursor() as cursor, connection.wrap_database_errors, cursor.cursor.copy(
+        f"COPY {quote(model._meta.db_table)} ({columns}) FROM STDIN"  # Names from the model's meta only.
+    ) as copy:
+        for obj in objs:
+            # pre_save fills auto_now(_add) times as an INSERT would; get_db_prep_save adapts JSON and times.
+            copy.write_row([field.get_db_prep_save(field.pre_save(obj, True), connection) for field in fields])

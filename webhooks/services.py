@@ -146,11 +146,12 @@ def _process_claimed(events: list[WebhookEvent]) -> list[WebhookEvent]:
     runs = [_EventRun(event) for event in events]
     batches: dict[ItemHandler, list[tuple[_EventRun, EnvelopeItem]]] = {}
     for run in runs:
-        body = bytes(run.event.body)
-        if not_json := _json_error(body):
-            run.not_json = not_json
+        try:
+            envelope = json.loads(bytes(run.event.body))
+        except ValueError as exc:  # UnicodeDecodeError is a ValueError too.
+            run.not_json = _not_json(exc)
             continue
-        for envelope_item in iter_items(json.loads(body), event_id=run.event.pk):
+        for envelope_item in iter_items(envelope, event_id=run.event.pk):
             ctx = envelope_item.context
             if ctx.field:
                 run.fields.add(ctx.field)
@@ -295,8 +296,12 @@ def _json_error(body: bytes) -> str:
     try:
         json.loads(body)
     except ValueError as exc:  # UnicodeDecodeError is a ValueError too.
-        return f"The body is not JSON: {exc}"
+        return _not_json(exc)
     return ""
+
+
+def _not_json(exc: ValueError) -> str:
+    return f"The body is not JSON: {exc}"
 
 
 def _claim(*, claimant: str, limit: int, ids: list[int] | None = None) -> list[WebhookEvent]:

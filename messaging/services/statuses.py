@@ -7,7 +7,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from config.bulk import bulk_update_rows
+from config.bulk import bulk_insert_rows, bulk_update_rows
 from groups.models import Group, Participant, Source
 from groups.selectors import lock_groups
 from groups.services.common import normalize_wa_id
@@ -267,12 +267,12 @@ def _apply_locked(work: list[tuple[int, OutboundMessage, StatusItem]]) -> dict[i
                                 webhook_event_id=item.webhook_event_id, webhook_item=item.webhook_item)
 
     now = timezone.now()
-    MessageStatusChange.objects.bulk_create(new_changes)
+    bulk_insert_rows(new_changes)
     bulk_update_rows(list(improved.values()), fields=_SAID_FIELDS)
     for receipt in dirty_receipts.values():
         receipt.updated_at = now
     stored_receipts = [receipt for receipt in dirty_receipts.values() if receipt.pk is not None]
-    MessageReceipt.objects.bulk_create([receipt for receipt in dirty_receipts.values() if receipt.pk is None])
+    bulk_insert_rows([receipt for receipt in dirty_receipts.values() if receipt.pk is None])
     bulk_update_rows(stored_receipts, fields=_RECEIPT_FIELDS)
     # Each message writes only the fields its items changed: a count the re-keying just wrote (a new link between a
     # phone and a BSUID, in _participants_of) must not be overwritten with the value read before it.
@@ -303,9 +303,13 @@ def _participants_of(work: list[tuple[int, OutboundMessage, StatusItem]]) -> dic
     if not naming:
         return {}
     people: dict[int, list[Participant]] = {}
-    # Only the identity: every participant of every group in the batch is read, most of them only to be matched.
-    people_of_groups = Participant.objects.filter(group_id__in={message.group_id for _i, message, _e in naming})
-    for participant in people_of_groups.only(*_IDENTITY):
+    # Only the rows that share a phone or a BSUID with an item, and only their identity: _known_participant compares
+    # nothing else, and most members of the batch's groups are named by no item.
+    wa_ids = {normalize_wa_id(event.participant_wa_id) for _i, _m, event in naming} - {None, ""}
+    user_ids = {event.participant_user_id for _i, _m, event in naming} - {None, ""}
+    named = Participant.objects.filter(Q(wa_id__in=wa_ids) | Q(user_id__in=user_ids),
+                                       group_id__in={message.group_id for _i, message, _e in naming})
+    for participant in named.only(*_IDENTITY):
         people.setdefault(participant.group_id, []).append(participant)
     for _index, message, event in naming:
         wa_id, user_id = normalize_wa_id(event.participant_wa_id), event.participant_user_id
