@@ -3,10 +3,8 @@
 import pytest
 from django.db import connection
 
-pytestmark = [
-    pytest.mark.django_db,
-    pytest.mark.skipif(connection.vendor == "sqlite", reason="PostgreSQL's indexes (SQLite adds no LIKE index)"),
-]
+# PostgreSQL's indexes (SQLite adds no LIKE index): run by `make test-services`.
+pytestmark = [pytest.mark.django_db, pytest.mark.integration]
 
 # Written on every webhook (an INSERT, a claim and an outcome) or every status (history, receipts, the message).
 WRITE_PATH_TABLES = ["webhooks_webhookevent", "messaging_messagestatuschange", "messaging_messagereceipt",

@@ -64,7 +64,7 @@ def webhook_event_receive(*, body: bytes, headers: dict[str, str]) -> tuple[Webh
     """Store a signed body (committed), then wake a drain; a body that is not JSON is marked failed."""
     event, created = webhook_event_record(body=body, headers=headers)
     # Parsed here only to answer 400 at once; the drain parses the stored bytes again.
-    not_json = _json_error(body)
+    _payload, not_json = _parse(body)
     if not_json:
         if created:
             _finish_not_json(event, error=not_json)
@@ -146,10 +146,8 @@ def _process_claimed(events: list[WebhookEvent]) -> list[WebhookEvent]:
     runs = [_EventRun(event) for event in events]
     batches: dict[ItemHandler, list[tuple[_EventRun, EnvelopeItem]]] = {}
     for run in runs:
-        try:
-            envelope = json.loads(bytes(run.event.body))
-        except ValueError as exc:  # UnicodeDecodeError is a ValueError too.
-            run.not_json = _not_json(exc)
+        envelope, run.not_json = _parse(bytes(run.event.body))
+        if run.not_json:
             continue
         for envelope_item in iter_items(envelope, event_id=run.event.pk):
             ctx = envelope_item.context
@@ -291,17 +289,12 @@ def webhook_events_delete_old(*, older_than_days: int | None = None, now: dateti
     return deleted
 
 
-def _json_error(body: bytes) -> str:
-    """Return why `body` is not JSON, or "" when it is."""
+def _parse(body: bytes) -> tuple[Any, str]:
+    """Return the JSON in `body` and "", or None and why it is not JSON."""
     try:
-        json.loads(body)
+        return json.loads(body), ""
     except ValueError as exc:  # UnicodeDecodeError is a ValueError too.
-        return _not_json(exc)
-    return ""
-
-
-def _not_json(exc: ValueError) -> str:
-    return f"The body is not JSON: {exc}"
+        return None, f"The body is not JSON: {exc}"
 
 
 def _claim(*, claimant: str, limit: int, ids: list[int] | None = None) -> list[WebhookEvent]:

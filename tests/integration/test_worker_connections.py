@@ -7,9 +7,10 @@ from django.db import connection
 from config.celery import _close_old_connections, app
 from messaging.tasks import message_send_task
 
+# On PostgreSQL (`make test-services`): SQLite's in-memory test database is never closed.
 pytestmark = [
+    pytest.mark.integration,
     pytest.mark.django_db(transaction=True),  # Outside a test transaction, as a worker runs its tasks.
-    pytest.mark.skipif(connection.vendor == "sqlite", reason="SQLite's in-memory test database is never closed"),
 ]
 
 
