@@ -1,15 +1,56 @@
 """Bulk writes faster than the ORM's where the batch path needs them (the webhook drain's status batches)."""
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from datetime import datetime
+from operator import attrgetter
+from typing import Any
 
 from django.db import connection, models
 
+# Types Django's get_db_prep_save passes to the driver unchanged, per field type (a datetime only when aware).
+_PASSED_AS_IS: dict[str, type] = {
+    "AutoField": int, "BigAutoField": int, "BigIntegerField": int, "IntegerField": int, "PositiveIntegerField": int,
+    "PositiveSmallIntegerField": int, "SmallIntegerField": int, "BooleanField": bool, "CharField": str,
+    "TextField": str, "DateTimeField": datetime,
+}
+
+
+def _db_value(field: models.Field) -> Callable[[Any], Any]:
+    """Return how a value of `field` goes to PostgreSQL: what get_db_prep_save would give, with less work per value.
+
+    Django's get_db_prep_save goes through several layers per value (about 5 µs each, the largest Python cost of a
+    status batch's writes) and, for the values the batch path writes, returns them unchanged or wraps JSON. Those
+    two cases are taken directly; any other value (a naive datetime, an expression, a str for an integer) still
+    goes through Django.
+    """
+    prep = field.get_db_prep_save
+    if isinstance(field, models.JSONField):
+        adapt = connection.ops.adapt_json_value
+        return lambda value: value if value is None else prep(value, connection) if hasattr(
+            value, "as_sql") else adapt(value, field.encoder)
+    target = field.target_field if field.is_relation else field
+    as_is = _PASSED_AS_IS.get(target.get_internal_type())
+    if as_is is datetime:
+        return lambda value: value if value is None or (
+            type(value) is datetime and value.tzinfo is not None) else prep(value, connection)
+    if as_is is not None:
+        return lambda value: value if value is None or type(value) is as_is else prep(value, connection)
+    return lambda value: prep(value, connection)
+
+
+def _inserted(field: models.Field) -> Callable[[models.Model], Any]:
+    """Return how to read a field's value from an object about to be inserted (auto_now times filled as save does)."""
+    if getattr(field, "auto_now", False) or getattr(field, "auto_now_add", False):
+        return lambda obj: field.pre_save(obj, True)
+    return attrgetter(field.attname)
+
 
 def bulk_update_rows(objs: Sequence[models.Model], fields: Sequence[str]) -> None:
-    """Write `fields` of every object (all of one model) in one statement per 500 rows.
+    """Write `fields` of every object (all of one model) in one statement per 1,000 rows.
 
     Django's bulk_update builds a CASE WHEN per row and field, which costs more Python time than the whole
-    status batch; on PostgreSQL this is one `UPDATE … FROM (VALUES …)` instead. Elsewhere (SQLite, the
+    status batch; on PostgreSQL this is one `UPDATE … FROM unnest(…)` instead, with one array parameter per
+    column (so the driver has a handful of parameters to bind, not one per row and field). Elsewhere (SQLite, the
     embedded default) it is Django's bulk_update.
     """
     if not objs:
@@ -20,22 +61,22 @@ def bulk_update_rows(objs: Sequence[models.Model], fields: Sequence[str]) -> Non
         return
     meta = model._meta
     columns = [meta.pk, *(meta.get_field(name) for name in fields)]
-    row = "(" + ", ".join(f"%s::{field.cast_db_type(connection)}" for field in columns) + ")"
+    # The attributes as they are, as Django's bulk_update writes them (auto_now is not applied).
+    readers = [(attrgetter(field.attname), _db_value(field)) for field in columns]
     quote = connection.ops.quote_name
+    arrays = ", ".join(f"%s::{field.cast_db_type(connection)}[]" for field in columns)
     assignments = ", ".join(f"{quote(field.column)} = v.{quote(field.column)}" for field in columns[1:])
     names = ", ".join(quote(field.column) for field in columns)
+    # Only quoted names and types from the model's meta are formatted in; every value is a parameter.
+    sql = (
+        f"UPDATE {quote(meta.db_table)} AS t SET {assignments} "  # noqa: S608
+        f"FROM unnest({arrays}) AS v ({names}) "
+        f"WHERE t.{quote(meta.pk.column)} = v.{quote(meta.pk.column)}"
+    )
     with connection.cursor() as cursor:
-        for start in range(0, len(objs), 500):
-            chunk = objs[start:start + 500]
-            params = [field.get_db_prep_save(getattr(obj, field.attname), connection)
-                      for obj in chunk for field in columns]
-            # Only quoted names from the model's meta are formatted in; every value is a parameter.
-            sql = (
-                f"UPDATE {quote(meta.db_table)} AS t SET {assignments} "  # noqa: S608
-                f"FROM (VALUES {', '.join([row] * len(chunk))}) AS v ({names}) "
-                f"WHERE t.{quote(meta.pk.column)} = v.{quote(meta.pk.column)}"
-            )
-            cursor.execute(sql, params)
+        for start in range(0, len(objs), 1000):
+            chunk = objs[start:start + 1000]
+            cursor.execute(sql, [[db_value(read(obj)) for obj in chunk] for read, db_value in readers])
 
 
 def bulk_insert_rows(objs: Sequence[models.Model]) -> None:
@@ -51,6 +92,7 @@ def bulk_insert_rows(objs: Sequence[models.Model]) -> None:
         model.objects.bulk_create(objs)
         return
     fields = [field for field in model._meta.concrete_fields if not field.primary_key]
+    readers = [(_inserted(field), _db_value(field)) for field in fields]
     quote = connection.ops.quote_name
     columns = ", ".join(quote(field.column) for field in fields)
     # wrap_database_errors: the raw cursor's errors become Django's (IntegrityError, OperationalError), as the ORM's.
@@ -58,5 +100,4 @@ def bulk_insert_rows(objs: Sequence[models.Model]) -> None:
         f"COPY {quote(model._meta.db_table)} ({columns}) FROM STDIN"  # Names from the model's meta only.
     ) as copy:
         for obj in objs:
-            # pre_save fills auto_now(_add) times as an INSERT would; get_db_prep_save adapts JSON and times.
-            copy.write_row([field.get_db_prep_save(field.pre_save(obj, True), connection) for field in fields])
+            copy.write_row([db_value(read(obj)) for read, db_value in readers])
