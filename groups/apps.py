@@ -16,6 +16,8 @@ class GroupsConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
+        import config.lookups  # noqa: F401  Registers `field__any` (the drain's batch statements use it).
+
         # After migrate (start-up in `make run` and deployments); webhooks and the API also register it
         # lazily, for processes started against an already-migrated database with a new setting.
         post_migrate.connect(_register_configured_phone_number, sender=self, dispatch_uid="groups-register-number")

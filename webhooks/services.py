@@ -218,7 +218,7 @@ def _finish_runs(runs: list["_EventRun"]) -> list[WebhookEvent]:
     for changes, events in alike.values():
         changes = {**changes, "claimed_by": "", "updated_at": now,
                    "processed_at": None if changes["claimed_until"] else now}
-        WebhookEvent.objects.filter(pk__in=[event.pk for event in events]).update(**changes)
+        WebhookEvent.objects.filter(pk__any=[event.pk for event in events]).update(**changes)
         for event in events:
             for name, value in changes.items():
                 setattr(event, name, value)
@@ -314,7 +314,7 @@ def _claim(*, claimant: str, limit: int, ids: list[int] | None = None) -> list[W
         # What processing reads; the rest is written by _finish_runs (or read on demand).
         events = list(pending.order_by("received_at", "pk").only("pk", "body", "received_at", "attempts")[:limit])
         if events:
-            WebhookEvent.objects.filter(pk__in=[event.pk for event in events]).update(
+            WebhookEvent.objects.filter(pk__any=[event.pk for event in events]).update(
                 claimed_until=now + CLAIM_LEASE, claimed_by=claimant, attempts=F("attempts") + 1
             )
     for event in events:

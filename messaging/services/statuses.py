@@ -120,14 +120,14 @@ def message_statuses_apply(items: list[StatusItem]) -> list[MessageStatusChange 
     results: list[MessageStatusChange | UnmatchedStatus | None] = [None] * len(items)
     wamids = {item.event.wamid for item in items}
     known = {wamid: (pk, group_id) for wamid, pk, group_id in
-             OutboundMessage.objects.filter(wamid__in=wamids).values_list("wamid", "pk", "group_id")}
+             OutboundMessage.objects.filter(wamid__any=wamids).values_list("wamid", "pk", "group_id")}
     batch = [(index, known[item.event.wamid][0]) for index, item in enumerate(items) if item.event.wamid in known]
     if batch:
         with transaction.atomic():
-            list(lock_groups().filter(pk__in={group_id for _pk, group_id in known.values()}).values_list("pk"))
+            list(lock_groups().filter(pk__any={group_id for _pk, group_id in known.values()}).values_list("pk"))
             ids = {pk for _index, pk in batch}
             # The group is read only on rare paths (a new participant, a timeline entry); the content never.
-            locked = lock_outbound_messages().defer("content").filter(pk__in=ids)
+            locked = lock_outbound_messages().defer("content").filter(pk__any=ids)
             messages = {message.pk: message for message in locked}
             work = [(index, messages[pk], items[index]) for index, pk in batch]
             results_of_batch = _apply_locked(work)
@@ -307,8 +307,8 @@ def _participants_of(work: list[tuple[int, OutboundMessage, StatusItem]]) -> dic
     # nothing else, and most members of the batch's groups are named by no item.
     wa_ids = {normalize_wa_id(event.participant_wa_id) for _i, _m, event in naming} - {None, ""}
     user_ids = {event.participant_user_id for _i, _m, event in naming} - {None, ""}
-    named = Participant.objects.filter(Q(wa_id__in=wa_ids) | Q(user_id__in=user_ids),
-                                       group_id__in={message.group_id for _i, message, _e in naming})
+    named = Participant.objects.filter(Q(wa_id__any=wa_ids) | Q(user_id__any=user_ids),
+                                       group_id__any={message.group_id for _i, message, _e in naming})
     for participant in named.only(*_IDENTITY):
         people.setdefault(participant.group_id, []).append(participant)
     for _index, message, event in naming:
@@ -360,11 +360,11 @@ def _history_of(
             with_receipts.add(message.pk)
     message_ids = {message.pk for _i, message, _item in work}
     # What ranking two items of one event needs; an improved row is written from what the item said.
-    recorded = MessageStatusChange.objects.filter(message_id__in=message_ids, event_key__in=keys).only(
+    recorded = MessageStatusChange.objects.filter(message_id__any=message_ids, event_key__any=keys).only(
         "pk", "message_id", "event_key", "status", "source", "timestamp", "participant_wa_id", "participant_user_id")
     changes = {(change.message_id, change.event_key): change for change in recorded}
     receipts: dict[int, dict[str, MessageReceipt]] = {}
-    for receipt in MessageReceipt.objects.filter(message_id__in=with_receipts):
+    for receipt in MessageReceipt.objects.filter(message_id__any=with_receipts):
         receipts.setdefault(receipt.message_id, {})[receipt.participant_key] = receipt
     return changes, receipts
 
