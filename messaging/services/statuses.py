@@ -2,6 +2,7 @@
 
 import logging
 from dataclasses import dataclass
+from typing import NamedTuple
 
 from django.db import IntegrityError, transaction
 from django.db.models import Q
@@ -189,7 +190,7 @@ def _apply_locked(work: list[tuple[int, OutboundMessage, StatusItem]]) -> dict[i
         # Keyed by the person (phone when known, else BSUID), not by how this item names them; re-keyed when a
         # later item links a phone and a BSUID (participant_rows_rekey).
         key = participant_key(wa_id=participant.wa_id, user_id=participant.user_id) if participant else ""
-        status = MetaStatus(event.status) if event.status in MetaStatus._value2member_map_ else MetaStatus.UNKNOWN
+        status = MetaStatus._value2member_map_.get(event.status, MetaStatus.UNKNOWN)  # MetaStatus(...) costs 10x
         error = event.errors[0] if event.errors else None
         from_status = message.status
         candidate = from_status
@@ -213,9 +214,11 @@ def _apply_locked(work: list[tuple[int, OutboundMessage, StatusItem]]) -> dict[i
         event_key = f"{event.status}|{key}"
         change = changes.get((message.pk, event_key))
         if change is None:
+            # Keys rather than objects: assigning related objects costs more than the rest of the row.
             change = MessageStatusChange(
-                message=message, status=event.status, from_status=from_status, to_status=to_status,
-                participant_key=key, participant=participant, source=Source.WEBHOOK, event_key=event_key, **said,
+                message_id=message.pk, status=event.status, from_status=from_status, to_status=to_status,
+                participant_key=key, participant_id=participant.pk if participant else None, source=Source.WEBHOOK,
+                event_key=event_key, **said,
             )
             changes[(message.pk, event_key)] = change
             new_changes.append(change)
@@ -256,7 +259,7 @@ def _apply_locked(work: list[tuple[int, OutboundMessage, StatusItem]]) -> dict[i
                 fields.add("read_at")
             if key:
                 of_message = receipts.setdefault(message.pk, {})
-                receipt = of_message.get(key) or MessageReceipt(message=message, participant_key=key)
+                receipt = of_message.get(key) or MessageReceipt(message_id=message.pk, participant_key=key)
                 of_message[key] = receipt
                 _receipt_apply(receipt, participant=participant, event=event, status=status)
                 dirty_receipts[(message.pk, key)] = receipt
@@ -292,7 +295,20 @@ _SAID_FIELDS = ["participant_wa_id", "participant_user_id", "timestamp", "error"
 _RECEIPT_FIELDS = ["delivered_at", "read_at", "participant", "participant_wa_id", "participant_user_id", "updated_at"]
 
 
-def _participants_of(work: list[tuple[int, OutboundMessage, StatusItem]]) -> dict[int, Participant]:
+class _Person(NamedTuple):
+    """A participant's identity, as a status batch needs it (read as tuples: most batches name hundreds)."""
+
+    pk: int
+    group_id: int
+    wa_id: str | None
+    user_id: str | None
+
+    @classmethod
+    def of(cls, participant: Participant) -> "_Person":
+        return cls(participant.pk, participant.group_id, participant.wa_id, participant.user_id)
+
+
+def _participants_of(work: list[tuple[int, OutboundMessage, StatusItem]]) -> dict[int, _Person]:
     """Return the participant each per-participant item names, creating, linking or merging rows as needed.
 
     Most items name someone already known by exactly this identity: found in one read per batch. The others go
@@ -302,32 +318,30 @@ def _participants_of(work: list[tuple[int, OutboundMessage, StatusItem]]) -> dic
     naming = [(index, message, item.event) for index, message, item in work if item.event.participant_key]
     if not naming:
         return {}
-    people: dict[int, list[Participant]] = {}
+    people: dict[int, list[_Person]] = {}
     # Only the rows that share a phone or a BSUID with an item, and only their identity: _known_participant compares
     # nothing else, and most members of the batch's groups are named by no item.
     wa_ids = {normalize_wa_id(event.participant_wa_id) for _i, _m, event in naming} - {None, ""}
     user_ids = {event.participant_user_id for _i, _m, event in naming} - {None, ""}
     named = Participant.objects.filter(Q(wa_id__any=wa_ids) | Q(user_id__any=user_ids),
                                        group_id__any={message.group_id for _i, message, _e in naming})
-    for participant in named.only(*_IDENTITY):
-        people.setdefault(participant.group_id, []).append(participant)
+    for person in map(_Person._make, named.values_list(*_Person._fields)):
+        people.setdefault(person.group_id, []).append(person)
     for _index, message, event in naming:
         wa_id, user_id = normalize_wa_id(event.participant_wa_id), event.participant_user_id
         if _known_participant(people.get(message.group_id, []), wa_id=wa_id, user_id=user_id) is None:
             participant_get_or_create(group=message.group, wa_id=wa_id, user_id=user_id)
-            people[message.group_id] = list(Participant.objects.filter(group_id=message.group_id).only(*_IDENTITY))
+            rows = Participant.objects.filter(group_id=message.group_id).values_list(*_Person._fields)
+            people[message.group_id] = list(map(_Person._make, rows))
     found = {}
     for index, message, event in naming:
         wa_id, user_id = normalize_wa_id(event.participant_wa_id), event.participant_user_id
         found[index] = _known_participant(people.get(message.group_id, []), wa_id=wa_id, user_id=user_id) or \
-            participant_get_or_create(group=message.group, wa_id=wa_id, user_id=user_id)[0]
+            _Person.of(participant_get_or_create(group=message.group, wa_id=wa_id, user_id=user_id)[0])
     return found
 
 
-_IDENTITY = ("pk", "group_id", "wa_id", "user_id")
-
-
-def _known_participant(people: list[Participant], *, wa_id: str | None, user_id: str | None) -> Participant | None:
+def _known_participant(people: list[_Person], *, wa_id: str | None, user_id: str | None) -> _Person | None:
     """Return whom participant_get_or_create would return with nothing to create, link or merge; else None."""
     by_phone = next((p for p in people if p.wa_id == wa_id), None) if wa_id else None
     by_bsuid = next((p for p in people if p.user_id == user_id), None) if user_id else None
@@ -347,7 +361,7 @@ def _known_participant(people: list[Participant], *, wa_id: str | None, user_id:
 
 
 def _history_of(
-    work: list[tuple[int, OutboundMessage, StatusItem]], participants: dict[int, Participant]
+    work: list[tuple[int, OutboundMessage, StatusItem]], participants: dict[int, _Person]
 ) -> tuple[dict[tuple[int, str], MessageStatusChange], dict[int, dict[str, MessageReceipt]]]:
     """Read what is recorded of these items' events, and every receipt of their messages with a per-person status."""
     keys = set()
@@ -364,19 +378,23 @@ def _history_of(
         "pk", "message_id", "event_key", "status", "source", "timestamp", "participant_wa_id", "participant_user_id")
     changes = {(change.message_id, change.event_key): change for change in recorded}
     receipts: dict[int, dict[str, MessageReceipt]] = {}
-    for receipt in MessageReceipt.objects.filter(message_id__any=with_receipts):
+    # What counting and writing a receipt needs (its own times are written, never read).
+    stored = MessageReceipt.objects.filter(message_id__any=with_receipts).only(
+        "pk", "message_id", "participant_key", "delivered_at", "read_at", "participant_id", "participant_wa_id",
+        "participant_user_id")
+    for receipt in stored:
         receipts.setdefault(receipt.message_id, {})[receipt.participant_key] = receipt
     return changes, receipts
 
 
 def _receipt_apply(
-    receipt: MessageReceipt, *, participant: Participant, event: StatusEvent, status: MetaStatus
+    receipt: MessageReceipt, *, participant: _Person, event: StatusEvent, status: MetaStatus
 ) -> None:
     receipt.delivered_at = _earliest(receipt.delivered_at, event.timestamp)
     if status == MetaStatus.READ:
         receipt.read_at = _earliest(receipt.read_at, event.timestamp)
     # The receipt is the person's: it names them as the participant row does (kept so by the re-keying).
-    receipt.participant = participant
+    receipt.participant_id = participant.pk
     receipt.participant_wa_id = participant.wa_id or ""
     receipt.participant_user_id = participant.user_id or ""
 

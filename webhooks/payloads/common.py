@@ -99,8 +99,8 @@ E = TypeVar("E", bound=enum.Enum)
 def parse_enum(enum_type: type[E], value: Any, *, context: str) -> E:
     """Return the member for `value`, or `UNKNOWN` (logged) for a value Meta added later."""
     try:
-        return enum_type(value)
-    except ValueError:
+        return enum_type._value2member_map_[value]  # What enum_type(value) finds, for a tenth of its cost.
+    except (KeyError, TypeError):  # TypeError: an unhashable value (a list or an object).
         logger.warning("webhook: unknown %s value", context, extra={"value": str(value)[:64]})
         return enum_type["UNKNOWN"]
 
