@@ -1,4 +1,4 @@
-"""The drain's claim reads its first events from an index in claim order: no sort of the whole backlog (issue 9)."""
+"""The drain's claim: its first events read in index order, its rows rewritten in place (issue 9, P3)."""
 
 import json
 
@@ -34,3 +34,22 @@ def test_a_claim_reads_pending_events_in_order_without_sorting_them():
 
     assert "Index Scan" in nodes
     assert not {"Sort", "Incremental Sort"} & set(nodes), nodes
+
+
+def test_a_claim_rewrites_its_events_in_place():
+    """Pages of events keep room for their claimed versions: a claim then writes no index entry (a HOT update)."""
+    for number in range(60):
+        webhook_event_record(body=json.dumps({"object": "whatsapp_business_account", "n": number}).encode(),
+                             headers={})
+
+    def hot_updates() -> int:
+        with connection.cursor() as cursor:  # This transaction's own counts (the test runs in one).
+            cursor.execute("SELECT pg_stat_get_xact_tuples_hot_updated('webhooks_webhookevent'::regclass)")
+            return cursor.fetchone()[0]
+
+    before = hot_updates()
+    drained = webhook_events_drain(batch_size=60)
+
+    assert drained == 60
+    # The claims; recording each outcome changes `state`, which an index holds, so that one cannot be in place.
+    assert hot_updates() - before == 60
