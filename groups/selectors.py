@@ -7,9 +7,10 @@ from django.db.models import Count, Q, QuerySet
 from groups.models import Group, GroupEvent, GroupOperation, JoinRequest, Participant, PhoneNumber
 
 
-def lock_groups() -> QuerySet[Group]:
-    """Return groups locked FOR UPDATE in pk order (lock order: Group first, always)."""
-    return Group.objects.select_for_update(of=("self",)).order_by("pk")
+def lock_groups(*, skip_locked: bool = False) -> QuerySet[Group]:
+    """Return groups locked FOR UPDATE in pk order (lock order: Group first, always); with `skip_locked`, only those
+    no other transaction holds."""
+    return Group.objects.select_for_update(of=("self",), skip_locked=skip_locked).order_by("pk")
 
 
 def lock_group_operations() -> QuerySet[GroupOperation]:

@@ -113,31 +113,49 @@ def message_status_apply(
 def message_statuses_apply(items: list[StatusItem]) -> list[MessageStatusChange | UnmatchedStatus | None]:
     """Apply many status items as if one by one in this order (so, as in any order), with a few statements in all.
 
-    The items of known wamids share one transaction: each group and message is locked once (in pk order), history,
-    receipts and messages are read and written in bulk. An item whose wamid is not known (resolved by our callback
-    data, or kept for later) runs alone in its own transaction. Returns, per item, the history row it wrote or
+    The items of known wamids share one transaction (two when another transaction holds some of their groups): each
+    group and message is locked once (in pk order), history, receipts and messages are read and written in bulk. An
+    item whose wamid is not known (resolved by our callback data, or kept for later) runs alone in its own
+    transaction. Returns, per item, the history row it wrote or
     improved, the kept unmatched status, or None for a duplicate.
     """
     results: list[MessageStatusChange | UnmatchedStatus | None] = [None] * len(items)
     wamids = {item.event.wamid for item in items}
     known = {wamid: (pk, group_id) for wamid, pk, group_id in
              OutboundMessage.objects.filter(wamid__any=wamids).values_list("wamid", "pk", "group_id")}
-    batch = [(index, known[item.event.wamid][0]) for index, item in enumerate(items) if item.event.wamid in known]
-    if batch:
-        with transaction.atomic():
-            list(lock_groups().filter(pk__any={group_id for _pk, group_id in known.values()}).values_list("pk"))
-            ids = {pk for _index, pk in batch}
-            # The group is read only on rare paths (a new participant, a timeline entry); the content never.
-            locked = lock_outbound_messages().defer("content").filter(pk__any=ids)
-            messages = {message.pk: message for message in locked}
-            work = [(index, messages[pk], items[index]) for index, pk in batch]
-            results_of_batch = _apply_locked(work)
-        for index, _pk in batch:
-            results[index] = results_of_batch[index]
+    batch = [(index, *known[item.event.wamid]) for index, item in enumerate(items) if item.event.wamid in known]
+    # First the groups no other transaction holds, then (waiting for them) the rest: two drains' batches often share a
+    # group or two (the statuses of one message straddle them), and neither then waits for the other's whole batch.
+    left = _apply_known(items, batch, results, skip_locked=True)
+    _apply_known(items, left, results, skip_locked=False)
     for index, item in enumerate(items):
         if item.event.wamid not in known:
             results[index] = _apply_unknown_wamid(item)
     return results
+
+
+def _apply_known(
+    items: list[StatusItem], batch: list[tuple[int, int, int]], results: list, *, skip_locked: bool
+) -> list[tuple[int, int, int]]:
+    """Apply, in one transaction, the items of `batch` (index, message pk, group pk) whose groups it locks.
+
+    Each group and message is locked once, in pk order, and history, receipts and messages are read and written in
+    bulk. With `skip_locked`, groups another transaction holds are left: returns their items.
+    """
+    if not batch:
+        return []
+    with transaction.atomic():
+        groups = {group_id for _index, _pk, group_id in batch}
+        taken = set(lock_groups(skip_locked=skip_locked).filter(pk__any=groups).values_list("pk", flat=True))
+        now = [entry for entry in batch if entry[2] in taken or not skip_locked]
+        if now:
+            # The group is read only on rare paths (a new participant, a timeline entry); the content never.
+            locked = lock_outbound_messages().defer("content").filter(pk__any={pk for _index, pk, _group in now})
+            messages = {message.pk: message for message in locked}
+            results_of_now = _apply_locked([(index, messages[pk], items[index]) for index, pk, _group in now])
+            for index, change in results_of_now.items():
+                results[index] = change
+    return [entry for entry in batch if entry[2] not in taken] if skip_locked else []
 
 
 def _apply_unknown_wamid(item: StatusItem) -> MessageStatusChange | UnmatchedStatus | None:
