@@ -1,10 +1,13 @@
 """Webhook events: record first, then process each item once, replay and clean up."""
 
+import gc
 import hashlib
 import json
 import logging
 import time
 import traceback as tb
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from enum import Enum
@@ -129,12 +132,30 @@ def webhook_events_drain(
                     return processed
             if len(events) == batch_size and slot + 1 < settings.WEBHOOK_DRAINS:
                 _wake_drainer(slot + 1)
-            processed += len(_process_claimed(events))
+            with _collector_paused():
+                processed += len(_process_claimed(events))
             if time.monotonic() - started > max_seconds:
                 _publish_drain(slot)
                 return processed
     finally:
         _wake_flag_clear(slot)
+
+
+@contextmanager
+def _collector_paused() -> Iterator[None]:
+    """Pause Python's cyclic garbage collector while a batch is applied, and resume it after (as it was).
+
+    A batch keeps thousands of objects alive until it ends (the rows it read, the rows it writes), and each of the
+    collector's passes, triggered every few hundred allocations, walks them all again: about a fifth of a drain's
+    Python time. Reference counting still frees what the batch drops; the collector runs on once it is resumed.
+    """
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
 
 
 def _process_claimed(events: list[WebhookEvent]) -> list[WebhookEvent]:
