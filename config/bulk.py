@@ -26,16 +26,22 @@ def _db_value(field: models.Field) -> Callable[[Any], Any]:
     prep = field.get_db_prep_save
     if isinstance(field, models.JSONField):
         adapt = connection.ops.adapt_json_value
-        return lambda value: value if value is None else prep(value, connection) if hasattr(
-            value, "as_sql") else adapt(value, field.encoder)
+
+        def json_value(value: Any) -> Any:
+            if value is None or hasattr(value, "as_sql"):
+                return prep(value, connection)  # SQL NULL, or an expression.
+            return adapt(value, field.encoder)
+
+        return json_value
     target = field.target_field if field.is_relation else field
     as_is = _PASSED_AS_IS.get(target.get_internal_type())
-    if as_is is datetime:
-        return lambda value: value if value is None or (
-            type(value) is datetime and value.tzinfo is not None) else prep(value, connection)
-    if as_is is not None:
-        return lambda value: value if value is None or type(value) is as_is else prep(value, connection)
-    return lambda value: prep(value, connection)
+
+    def value_of(value: Any) -> Any:
+        if value is None or (type(value) is as_is and (as_is is not datetime or value.tzinfo is not None)):
+            return value
+        return prep(value, connection)
+
+    return value_of
 
 
 def _inserted(field: models.Field) -> Callable[[models.Model], Any]:

@@ -116,14 +116,14 @@ def message_statuses_apply(items: list[StatusItem]) -> list[MessageStatusChange 
     The items of known wamids share one transaction (two when another transaction holds some of their groups): each
     group and message is locked once (in pk order), history, receipts and messages are read and written in bulk. An
     item whose wamid is not known (resolved by our callback data, or kept for later) runs alone in its own
-    transaction. Returns, per item, the history row it wrote or
-    improved, the kept unmatched status, or None for a duplicate.
+    transaction. Returns, per item, the history row it wrote or improved, the kept unmatched status, or None for a
+    duplicate.
     """
     results: list[MessageStatusChange | UnmatchedStatus | None] = [None] * len(items)
     wamids = {item.event.wamid for item in items}
     known = {wamid: (pk, group_id) for wamid, pk, group_id in
              OutboundMessage.objects.filter(wamid__any=wamids).values_list("wamid", "pk", "group_id")}
-    batch = [(index, *known[item.event.wamid]) for index, item in enumerate(items) if item.event.wamid in known]
+    batch = [_Known(index, *known[item.event.wamid]) for index, item in enumerate(items) if item.event.wamid in known]
     # First the groups no other transaction holds, then (waiting for them) the rest: two drains' batches often share a
     # group or two (the statuses of one message straddle them), and neither then waits for the other's whole batch.
     left = _apply_known(items, batch, results, skip_locked=True)
@@ -134,28 +134,35 @@ def message_statuses_apply(items: list[StatusItem]) -> list[MessageStatusChange 
     return results
 
 
-def _apply_known(
-    items: list[StatusItem], batch: list[tuple[int, int, int]], results: list, *, skip_locked: bool
-) -> list[tuple[int, int, int]]:
-    """Apply, in one transaction, the items of `batch` (index, message pk, group pk) whose groups it locks.
+class _Known(NamedTuple):
+    """An item whose wamid names a message: its place in the batch, the message and the message's group."""
+
+    index: int
+    message_id: int
+    group_id: int
+
+
+def _apply_known(items: list[StatusItem], batch: list[_Known], results: list, *, skip_locked: bool) -> list[_Known]:
+    """Apply, in one transaction, the items of `batch` whose groups it locks; return the others.
 
     Each group and message is locked once, in pk order, and history, receipts and messages are read and written in
-    bulk. With `skip_locked`, groups another transaction holds are left: returns their items.
+    bulk. With `skip_locked`, groups another transaction holds are left (and their items returned); without it, the
+    lock waits for every group.
     """
     if not batch:
         return []
     with transaction.atomic():
-        groups = {group_id for _index, _pk, group_id in batch}
+        groups = {entry.group_id for entry in batch}
         taken = set(lock_groups(skip_locked=skip_locked).filter(pk__any=groups).values_list("pk", flat=True))
-        now = [entry for entry in batch if entry[2] in taken or not skip_locked]
+        now = [entry for entry in batch if entry.group_id in taken]
         if now:
             # The group is read only on rare paths (a new participant, a timeline entry); the content never.
-            locked = lock_outbound_messages().defer("content").filter(pk__any={pk for _index, pk, _group in now})
+            locked = lock_outbound_messages().defer("content").filter(pk__any={entry.message_id for entry in now})
             messages = {message.pk: message for message in locked}
-            results_of_now = _apply_locked([(index, messages[pk], items[index]) for index, pk, _group in now])
-            for index, change in results_of_now.items():
+            work = [(entry.index, messages[entry.message_id], items[entry.index]) for entry in now]
+            for index, change in _apply_locked(work).items():
                 results[index] = change
-    return [entry for entry in batch if entry[2] not in taken] if skip_locked else []
+    return [entry for entry in batch if entry.group_id not in taken]
 
 
 def _apply_unknown_wamid(item: StatusItem) -> MessageStatusChange | UnmatchedStatus | None:
