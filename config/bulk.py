@@ -1,7 +1,8 @@
-"""Bulk writes faster than the ORM's where the batch path needs them (the webhook drain's status batches)."""
+"""Writes faster than the ORM's where a hot path needs them: the drain's status batches, the webhook's one row."""
 
 from collections.abc import Callable, Sequence
 from datetime import datetime
+from functools import cache
 from operator import attrgetter
 from typing import Any
 
@@ -107,3 +108,44 @@ def bulk_insert_rows(objs: Sequence[models.Model]) -> None:
     ) as copy:
         for obj in objs:
             copy.write_row([db_value(read(obj)) for read, db_value in readers])
+
+
+def insert_row(obj: models.Model, *, fields: Sequence[str] | None = None) -> None:
+    """Insert one new object and set its primary key, as `obj.save(force_insert=True)` does, with less Python time.
+
+    The webhook endpoint stores one row per request, and the ORM's save (signals, the INSERT compiled for every
+    call, each value through several layers) was the largest part of that request's Python time. On PostgreSQL
+    this is one INSERT … RETURNING, its text built once, every value a parameter. `fields` names the columns to
+    write (default: every concrete field); the others must have a `db_default` equal to their `default`, so the
+    row is the one save() would store. Elsewhere (SQLite) it is save(). No model signal is sent: use it only for
+    models nothing listens to.
+    """
+    if connection.vendor != "postgresql":
+        obj.save(force_insert=True)
+        return
+    sql, readers = _insert_statement(type(obj), None if fields is None else tuple(fields))
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [db_value(read(obj)) for read, db_value in readers])
+        obj.pk = cursor.fetchone()[0]
+    obj._state.adding = False  # As after save(): the object is now a stored row.
+    obj._state.db = connection.alias
+
+
+@cache
+def _insert_statement(
+    model: type[models.Model], names: tuple[str, ...] | None
+) -> tuple[str, list[tuple[Callable, Callable]]]:
+    """Return the INSERT of one `model` row and how to read each of its values from an object."""
+    meta = model._meta
+    if names is None:
+        fields = [field for field in meta.concrete_fields if not field.primary_key]
+    else:
+        fields = [meta.get_field(name) for name in names]
+    quote = connection.ops.quote_name
+    columns = ", ".join(quote(field.column) for field in fields)
+    placeholders = ", ".join(["%s"] * len(fields))
+    sql = (
+        f"INSERT INTO {quote(meta.db_table)} ({columns}) VALUES ({placeholders}) "  # noqa: S608  Names from meta.
+        f"RETURNING {quote(meta.pk.column)}"
+    )
+    return sql, [(_inserted(field), _db_value(field)) for field in fields]

@@ -12,25 +12,31 @@ class WebhookEvent(models.Model):
         FAILED = "failed", "Failed"
         IGNORED = "ignored", "Ignored (no handler)"
 
+    # Every column the webhook's INSERT does not write (webhooks.services.RECORDED_FIELDS) has a db_default equal to
+    # its default: the row is the one save() would store.
     received_at = models.DateTimeField(db_index=True)
     body = models.BinaryField(help_text="The exact bytes Meta signed.")
     # Unique (a constraint in Meta, so PostgreSQL gets no LIKE index too) so an identical redelivery is recognised
     # instead of stored twice.
     sha256 = models.CharField(max_length=64)
     headers = models.JSONField(default=dict, blank=True)
-    deliveries = models.PositiveIntegerField(default=1, help_text="How many times Meta delivered this body.")
-    state = models.CharField(max_length=10, choices=State.choices, default=State.PENDING)
-    fields = models.JSONField(default=list, blank=True, help_text="The change fields in the body.")
-    attempts = models.PositiveIntegerField(default=0, help_text="How many times processing ran.")
+    deliveries = models.PositiveIntegerField(
+        default=1, db_default=1, help_text="How many times Meta delivered this body."
+    )
+    state = models.CharField(max_length=10, choices=State.choices, default=State.PENDING, db_default=State.PENDING)
+    fields = models.JSONField(default=list, db_default=[], blank=True, help_text="The change fields in the body.")
+    attempts = models.PositiveIntegerField(default=0, db_default=0, help_text="How many times processing ran.")
     # While set and in the future, one worker owns the event; an expired claim can be taken over.
     claimed_until = models.DateTimeField(null=True, blank=True)
     # The task holding the claim: its own retry (after a database outage) may take it back at once.
-    claimed_by = models.CharField(max_length=64, blank=True)
+    claimed_by = models.CharField(max_length=64, blank=True, db_default="")
     processed_at = models.DateTimeField(null=True, blank=True)
-    item_counts = models.JSONField(default=dict, blank=True, help_text="Items per outcome.")
-    item_failures = models.JSONField(default=list, blank=True, help_text="Each item that failed or was ignored.")
-    error = models.TextField(blank=True)
-    traceback = models.TextField(blank=True)
+    item_counts = models.JSONField(default=dict, db_default={}, blank=True, help_text="Items per outcome.")
+    item_failures = models.JSONField(
+        default=list, db_default=[], blank=True, help_text="Each item that failed or was ignored."
+    )
+    error = models.TextField(blank=True, db_default="")
+    traceback = models.TextField(blank=True, db_default="")
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 

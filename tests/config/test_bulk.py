@@ -5,7 +5,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from django.utils import timezone
 
-from config.bulk import bulk_insert_rows, bulk_update_rows
+from config.bulk import bulk_insert_rows, bulk_update_rows, insert_row
 from messaging.models import MessageReceipt, MessageStatusChange
 from tests.groups.factories import ParticipantFactory
 from tests.messaging.factories import OutboundMessageFactory
@@ -48,6 +48,26 @@ def test_inserted_rows_match_what_save_stores():
     assert [_stored(change) for change in saved] == expected
     created = MessageStatusChange.objects.filter(message=message).values_list("created_at", flat=True)
     assert all(at >= before for at in created)  # auto_now_add filled, as save() does
+
+
+def test_one_inserted_row_is_the_one_save_stores_and_the_object_knows_its_key():
+    message = OutboundMessageFactory()
+    said = {"timestamp": AT, "error": {"code": 131_000, "title": "Quote ' and ünïcode"}, "detail": {"list": [1, None]},
+            "participant_wa_id": "447700900001", "webhook_event_id": 2**40}
+    saved = _change(message, 1, **said)
+    saved.save()
+    expected = _stored(saved)
+    saved.delete()
+
+    inserted = _change(message, 1, **said)
+    insert_row(inserted)
+
+    assert _stored(inserted) == expected
+    assert MessageStatusChange.objects.get(event_key=inserted.event_key).pk == inserted.pk
+    inserted.detail = {"changed": True}
+    inserted.save()  # The object is a stored row now: this updates it.
+    assert list(MessageStatusChange.objects.filter(message=message).values_list("detail", flat=True)) == [
+        {"changed": True}]
 
 
 def test_a_naive_time_is_made_aware_as_the_orm_would():

@@ -11,6 +11,7 @@ from django.test import override_settings
 
 from tests.spec import sign, webhook_body, webhook_names
 from webhooks.models import WebhookEvent
+from webhooks.services import webhook_event_record
 
 ROOT = Path(__file__).resolve().parents[2]
 URL = "/webhooks/whatsapp/"
@@ -165,6 +166,26 @@ def test_an_identical_redelivery_is_one_event(post_webhook):
     event = WebhookEvent.objects.get()
     assert event.deliveries == 2
     assert event.attempts == 1
+
+
+@pytest.mark.django_db
+def test_a_recorded_event_is_the_row_save_would_store():
+    # given: the endpoint's INSERT writes a few columns; the database's defaults must give the rest as save() does
+    headers = {"X-Hub-Signature-256": "sha256=ab", "User-Agent": "facebookexternalua", "Content-Type": ""}
+    recorded, created = webhook_event_record(body=b'{"a": 1}', headers=headers)
+    saved = WebhookEvent(received_at=recorded.received_at, body=b'{"b": 2}', sha256="0" * 64, headers=recorded.headers)
+    saved.save()
+
+    def row(pk: int) -> dict:
+        values = WebhookEvent.objects.filter(pk=pk).values().get()
+        own = {"id", "body", "sha256", "created_at", "updated_at"}
+        return {name: value for name, value in values.items() if name not in own}
+
+    # then
+    assert created
+    assert row(recorded.pk) == row(saved.pk)
+    assert row(recorded.pk)["headers"] == {"X-Hub-Signature-256": "sha256=ab", "User-Agent": "facebookexternalua"}
+    assert WebhookEvent.objects.get(pk=recorded.pk).created_at >= recorded.received_at
 
 
 @pytest.mark.django_db
