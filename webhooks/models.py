@@ -13,7 +13,8 @@ class WebhookEvent(models.Model):
         IGNORED = "ignored", "Ignored (no handler)"
 
     # Every column the webhook's INSERT does not write (webhooks.services.RECORDED_FIELDS) has a db_default equal to
-    # its default: the row is the one save() would store.
+    # its default: the row is the one save() would store. Both are spelled out: a db_default alone would give new
+    # objects in Python a placeholder instead of the value.
     received_at = models.DateTimeField(db_index=True)
     body = models.BinaryField(help_text="The exact bytes Meta signed.")
     # Unique (a constraint in Meta, so PostgreSQL gets no LIKE index too) so an identical redelivery is recognised
@@ -29,14 +30,14 @@ class WebhookEvent(models.Model):
     # While set and in the future, one worker owns the event; an expired claim can be taken over.
     claimed_until = models.DateTimeField(null=True, blank=True)
     # The task holding the claim: its own retry (after a database outage) may take it back at once.
-    claimed_by = models.CharField(max_length=64, blank=True, db_default="")
+    claimed_by = models.CharField(max_length=64, blank=True, default="", db_default="")
     processed_at = models.DateTimeField(null=True, blank=True)
     item_counts = models.JSONField(default=dict, db_default={}, blank=True, help_text="Items per outcome.")
     item_failures = models.JSONField(
         default=list, db_default=[], blank=True, help_text="Each item that failed or was ignored."
     )
-    error = models.TextField(blank=True, db_default="")
-    traceback = models.TextField(blank=True, db_default="")
+    error = models.TextField(blank=True, default="", db_default="")
+    traceback = models.TextField(blank=True, default="", db_default="")
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 

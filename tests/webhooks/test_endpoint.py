@@ -186,6 +186,11 @@ def test_a_recorded_event_is_the_row_save_would_store():
     assert row(recorded.pk) == row(saved.pk)
     assert row(recorded.pk)["headers"] == {"X-Hub-Signature-256": "sha256=ab", "User-Agent": "facebookexternalua"}
     assert WebhookEvent.objects.get(pk=recorded.pk).created_at >= recorded.received_at
+    # The object returned holds what was stored, as after save().
+    stored = WebhookEvent.objects.get(pk=recorded.pk)
+    for field in WebhookEvent._meta.concrete_fields:
+        if field.name != "body":
+            assert getattr(recorded, field.attname) == getattr(stored, field.attname), field.name
 
 
 @pytest.mark.django_db
