@@ -158,7 +158,8 @@ class MessageRetryApi(GenericAPIView):
         request=None,
         responses={202: MessageOutputSerializer, 400: ERRORS[400], 409: ERRORS[409]},
         description="Only for a failed message: 202 with a new queued message whose `retry_of` is this id. "
-                    "The failure stays in this message's history.",
+                    "The failure stays in this message's history. A failure is retried once: asked again, this "
+                    "answers 202 with the retry already made and sends nothing more.",
     )
     def post(self, request, pk: int):
         retry = services.message_retry(message=_message(pk), created_by=request.user, source=Source.API)

@@ -369,26 +369,32 @@ def messages_requeue_stale(*, now=None, limit: int = 500) -> int:
 def message_retry(*, message: OutboundMessage, created_by=None, source: str = Source.API) -> OutboundMessage:
     """Queue a new message with the failed one's content and `retry_of`; the failure stays in its history.
 
+    A failure is retried once: asked again (a double click, two requests at once), this returns the retry
+    already queued and sends nothing more. A failed retry is retried in turn.
     Raises MessageNotRetryable unless the message failed, and what message_create raises.
     """
-    if message.status != MessageStatus.FAILED:
-        raise MessageNotRetryable(
-            f"Only failed messages can be retried; this one is {message.get_status_display().lower()}.",
-            extra={"status": message.status},
-        )
     message_type = message_type_get(message.type, composing=False)
     if not message_type.composable:
         raise MessageNotRetryable(f"A {message.type} message is retried by its own service, not here.")
-    retry = message_create(
-        group=message.group,
-        type=message.type,
-        content=message.content,
-        created_by=created_by,
-        source=source,
-        retry_of=message,
-    )
     with transaction.atomic():
+        lock_groups().filter(pk=message.group_id).first()  # Lock order: Group → OutboundMessage.
         original = lock_outbound_message(pk=message.pk)
+        if original.status != MessageStatus.FAILED:
+            raise MessageNotRetryable(
+                f"Only failed messages can be retried; this one is {original.get_status_display().lower()}.",
+                extra={"status": original.status},
+            )
+        earlier = original.retries.order_by("pk").first()
+        if earlier is not None:
+            return earlier
+        retry = message_create(
+            group=original.group,
+            type=original.type,
+            content=original.content,
+            created_by=created_by,
+            source=source,
+            retry_of=original,
+        )
         message_transition(
             original, to=MessageStatus.FAILED, event="retried", source=source, detail={"retry_id": retry.pk}
         )

@@ -180,6 +180,31 @@ def test_retry_only_for_failed(admin_api, group, graph):
     assert refused.status_code == 409
 
 
+def test_a_failure_is_retried_once_however_often_retry_is_asked(admin_api, group):
+    # given
+    failed = OutboundMessageFactory(group=group, status="failed", error_code="131020")
+    # when: a double click
+    first = admin_api.post(f"/api/v1/messages/{failed.pk}/retry/")
+    second = admin_api.post(f"/api/v1/messages/{failed.pk}/retry/")
+    # then: both answered with the one retry
+    assert (first.status_code, second.status_code) == (202, 202)
+    assert second.json()["id"] == first.json()["id"]
+    assert list(OutboundMessage.objects.filter(retry_of=failed).values_list("pk", flat=True)) == [first.json()["id"]]
+    assert failed.status_changes.filter(detail__retry_id=first.json()["id"]).count() == 1
+
+
+def test_a_failed_retry_is_retried_in_turn(admin_api, group):
+    # given
+    failed = OutboundMessageFactory(group=group, status="failed", error_code="131020")
+    retry = OutboundMessageFactory(group=group, status="failed", error_code="131020", retry_of=failed)
+    # when
+    again = admin_api.post(f"/api/v1/messages/{retry.pk}/retry/")
+    # then
+    assert again.status_code == 202
+    assert again.json()["retry_of"] == retry.pk
+    assert again.json()["id"] not in {failed.pk, retry.pk}
+
+
 def test_inbound_messages_list_with_group_filter(admin_api, group, post_webhook):
     # given
     post_webhook(webhook_body("messages.inbound_unsupported"))
