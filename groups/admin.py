@@ -314,7 +314,7 @@ class ParticipantAdmin(admin.ModelAdmin):
     search_fields = ("wa_id", "user_id", "name", "group__subject")
     actions = ["remove_participants"]
     readonly_fields = ("group", "wa_id", "user_id", "parent_user_id", "username", "name", "state", "joined_at",
-                       "left_at", "state_changed_at")
+                       "left_at", "state_changed_at", "profile_seen_at")
 
     def has_add_permission(self, request):
         return False

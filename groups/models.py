@@ -111,6 +111,9 @@ class Participant(TimeStamped):
     parent_user_id = models.CharField(max_length=160, blank=True)
     username = models.CharField(max_length=128, blank=True)
     name = models.CharField(max_length=256, blank=True)
+    # Meta's time of the item that last set parent_user_id, username and name: an older item arriving later only
+    # fills what is still empty, so a renamed person keeps the newer name in any arrival order.
+    profile_seen_at = models.DateTimeField(null=True, blank=True)
     state = models.CharField(max_length=10, choices=State.choices, default=State.ACTIVE, db_index=True)
     joined_at = models.DateTimeField(null=True, blank=True)
     left_at = models.DateTimeField(null=True, blank=True)

@@ -19,6 +19,8 @@ from groups.services.common import (
 
 ParticipantState = Participant.State
 
+# What a person tells about themselves; the newest item that gives it wins (see Participant.profile_seen_at).
+PROFILE_FIELDS = ("parent_user_id", "username", "name")
 # Sent when a participant's wa_id/user_id changes, or when rows found to be one person are merged into it
 # (kwargs `participant`, with its new identity, and `merged_ids`, rows about to be deleted). Apps holding rows
 # keyed by a person's identity (messaging's receipts and status history) re-key them; groups imports none of them.
@@ -43,9 +45,10 @@ def _resolve(*, group: Group, wa_id: str | None, user_id: str | None) -> Partici
 def _merge(*, keep: Participant, other: Participant) -> Participant:
     """Fold `other` (known by BSUID only) into `keep` (by phone only), as if one row had seen both histories."""
     keep.user_id = other.user_id
-    for name in ("parent_user_id", "username", "name"):
-        if not getattr(keep, name):
-            setattr(keep, name, getattr(other, name))
+    newer, older = (other, keep) if _profile_newer(other, than=keep) else (keep, other)
+    for name in PROFILE_FIELDS:
+        setattr(keep, name, getattr(newer, name) or getattr(older, name))
+    keep.profile_seen_at = newer.profile_seen_at or older.profile_seen_at
     # State, its time and left_at come from the newest membership event; joined_at is the latest join.
     if other.state_changed_at is not None and (
         keep.state_changed_at is None or other.state_changed_at > keep.state_changed_at
@@ -60,8 +63,19 @@ def _merge(*, keep: Participant, other: Participant) -> Participant:
     return keep
 
 
-def _fill_identity(participant: Participant, *, ref: ParticipantRef, wa_id: str | None, user_id: str | None) -> None:
-    """Add what a newer payload tells about the person (a BSUID, a username) without losing what we had."""
+def _profile_newer(participant: Participant, *, than: Participant) -> bool:
+    seen, other_seen = participant.profile_seen_at, than.profile_seen_at
+    return seen is not None and (other_seen is None or seen > other_seen)
+
+
+def _fill_identity(
+    participant: Participant, *, ref: ParticipantRef, wa_id: str | None, user_id: str | None, at: datetime | None
+) -> None:
+    """Add what a newer payload tells about the person (a BSUID, a username) without losing what we had.
+
+    Profile fields (a name, a username) follow the newest item that gave them: an item older than the stored
+    profile, or of unknown time (`at` None), only fills what is empty.
+    """
     changed = []
     group = participant.group
     if wa_id and not participant.wa_id and not group.participants.filter(wa_id=wa_id).exists():
@@ -70,15 +84,29 @@ def _fill_identity(participant: Participant, *, ref: ParticipantRef, wa_id: str 
     if user_id and not participant.user_id and not group.participants.filter(user_id=user_id).exists():
         participant.user_id = user_id
         changed.append("user_id")
-    for name in ("parent_user_id", "username", "name"):
-        value = getattr(ref, name)
-        if value and getattr(participant, name) != value:
-            setattr(participant, name, value[: Participant._meta.get_field(name).max_length])
+    profile = _profile_of(ref)
+    newest = at is not None and is_newer(at, participant.profile_seen_at)
+    for name, value in profile.items():
+        current = getattr(participant, name)
+        if current != value and (newest or not current):
+            setattr(participant, name, value)
             changed.append(name)
+    if profile and newest and participant.profile_seen_at != at:
+        participant.profile_seen_at = at
+        changed.append("profile_seen_at")
     if changed:
         participant.save(update_fields=[*changed, "updated_at"])
     if {"wa_id", "user_id"} & set(changed):
         participant_identity_changed.send(sender=Participant, participant=participant, merged_ids=[])
+
+
+def _profile_of(ref: ParticipantRef) -> dict[str, str]:
+    """Return the profile fields `ref` gives (non-empty), cut to their columns' lengths."""
+    return {
+        name: value[: Participant._meta.get_field(name).max_length]
+        for name in PROFILE_FIELDS
+        if (value := getattr(ref, name))
+    }
 
 
 def participant_get_or_create(
@@ -89,12 +117,14 @@ def participant_get_or_create(
     parent_user_id: str | None = None,
     username: str | None = None,
     name: str | None = None,
+    at: datetime | None = None,
 ) -> tuple[Participant, bool]:
     """Return the group's participant known by `wa_id` and/or `user_id`, creating one if new.
 
     Meant for callers that see a person act in the group (an inbound message, a delivery to them): a new row is
     active, with no state time, so any membership webhook still applies over it, whenever it arrives. In a group
     already deleted, it starts removed as of the deletion, as the deletion would have left it.
+    `at` is Meta's time of the item that named them: it orders the profile (name, username) between items.
     Raises ValueError without an identity. The caller holds the group's lock.
     """
     wa_id = normalize_wa_id(wa_id)
@@ -103,16 +133,16 @@ def participant_get_or_create(
     ref = ParticipantRef(wa_id=wa_id, user_id=user_id, parent_user_id=parent_user_id, username=username, name=name)
     participant = _resolve(group=group, wa_id=wa_id, user_id=user_id)
     if participant is not None:
-        _fill_identity(participant, ref=ref, wa_id=wa_id, user_id=user_id)
+        _fill_identity(participant, ref=ref, wa_id=wa_id, user_id=user_id, at=at)
         return participant, False
     deleted_at = group.lifecycle_changed_at if group.state == Group.State.DELETED else None
+    profile = _profile_of(ref)
     participant = Participant.objects.create(
         group=group,
         wa_id=wa_id,
         user_id=user_id,
-        parent_user_id=parent_user_id or "",
-        username=username or "",
-        name=name or "",
+        **profile,
+        profile_seen_at=at if profile else None,
         state=ParticipantState.REMOVED if deleted_at else ParticipantState.ACTIVE,
         left_at=deleted_at,
         state_changed_at=deleted_at,
@@ -144,13 +174,12 @@ def participant_state_apply(
     participant = _resolve(group=group, wa_id=wa_id, user_id=user_id)
     if participant is None:
         # A leave may arrive before its join: the row starts in whatever state the first event says.
-        participant = Participant(group=group, wa_id=wa_id, user_id=user_id, state=state)
+        profile = _profile_of(ref)
+        participant = Participant(group=group, wa_id=wa_id, user_id=user_id, state=state, **profile,
+                                  profile_seen_at=at if profile else None)
         participant.save()
     else:
-        _fill_identity(participant, ref=ref, wa_id=wa_id, user_id=user_id)
-    for name in ("parent_user_id", "username", "name"):
-        if getattr(ref, name) and not getattr(participant, name):
-            setattr(participant, name, getattr(ref, name))
+        _fill_identity(participant, ref=ref, wa_id=wa_id, user_id=user_id, at=at)
     applied = is_newer(at, participant.state_changed_at)
     if applied:
         participant.state = state

@@ -150,6 +150,23 @@ def test_participant_get_or_create_finds_by_wa_id_or_bsuid_and_links_them():
     assert group.participant_count == 1
 
 
+@pytest.mark.parametrize("phone_profile_newer", [False, True])
+def test_two_rows_of_one_person_merge_keeping_the_newer_profile(phone_profile_newer):
+    # given: one row by phone, one by BSUID, each named by an item of its own time
+    group = GroupFactory()
+    older, newer = datetime(2026, 3, 1, 12, 0, tzinfo=UTC), datetime(2026, 3, 1, 12, 5, tzinfo=UTC)
+    participant_get_or_create(group=group, wa_id="447700900123", name="Phone name", username="by.phone",
+                              at=newer if phone_profile_newer else older)
+    participant_get_or_create(group=group, user_id="GB.48810273365190042771", name="BSUID name",
+                              at=older if phone_profile_newer else newer)
+    # when: an item names both
+    merged, _ = participant_get_or_create(group=group, wa_id="447700900123", user_id="GB.48810273365190042771")
+    # then: one row, the newer name; a field only the older row had is kept
+    assert group.participants.count() == 1
+    expected = "Phone name" if phone_profile_newer else "BSUID name"
+    assert (merged.name, merged.username, merged.profile_seen_at) == (expected, "by.phone", newer)
+
+
 def test_configured_phone_number_is_registered_after_migrate(settings):
     # given
     settings.WHATSAPP_PHONE_NUMBER_ID = SPEC_PHONE_NUMBER_ID

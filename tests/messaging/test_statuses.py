@@ -265,6 +265,30 @@ def test_inbound_text(group):
     assert inbound.timestamp == datetime.fromtimestamp(1771322300, tz=UTC)
 
 
+def _inbound_from_maya(*, wamid: str, name: str, timestamp: int, username: str | None = None) -> bytes:
+    body = json.loads(webhook_body("messages.inbound_text"))
+    value = body["entry"][0]["changes"][0]["value"]
+    value["contacts"][0]["profile"] = {"name": name, **({"username": username} if username else {})}
+    value["messages"][0].update(id=wamid, timestamp=str(timestamp))
+    return json.dumps(body).encode()
+
+
+@pytest.mark.parametrize("order", [(0, 1), (1, 0)], ids=["in order", "newer first"])
+def test_a_renamed_sender_keeps_the_newer_name_in_any_arrival_order(group, post_webhook, order):
+    # given: Maya writes as "Maya P." and, a minute later, renamed, as "Maya Patel-Reyes" with a username
+    bodies = [_inbound_from_maya(wamid="wamid.old", name="Maya P.", timestamp=1771322300, username="maya.p"),
+              _inbound_from_maya(wamid="wamid.new", name="Maya Patel-Reyes", timestamp=1771322360)]
+    # when
+    for index in order:
+        assert post_webhook(bodies[index]).status_code == 200
+    # then: the newer name; the username only the older item gave is kept
+    participant = group.participants.get(wa_id=MAYA)
+    assert (participant.name, participant.username) == ("Maya Patel-Reyes", "maya.p")
+    assert participant.profile_seen_at == datetime.fromtimestamp(1771322360, tz=UTC)
+    assert list(InboundMessage.objects.order_by("wamid").values_list("contact_name", flat=True)) == [
+        "Maya Patel-Reyes", "Maya P."]  # Each message keeps the name it was sent under.
+
+
 def test_inbound_image_keeps_media_metadata(group):
     _dispatch("messages.inbound_image")
     inbound = InboundMessage.objects.get()
