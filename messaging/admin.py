@@ -32,6 +32,7 @@ from messaging.content import COMPOSABLE_TYPES, content_validate
 from messaging.errors import error_explain
 from messaging.exceptions import ContentInvalid
 from messaging.models import AccountError, InboundMessage, OutboundMessage, UnmatchedStatus
+from messaging.selectors import message_audience_without_receipt, message_receipt_list
 from messaging.services import message_create, message_retry
 
 MEDIA_TYPES = ("image", "video", "audio", "document")
@@ -179,13 +180,10 @@ class OutboundMessageAdmin(ReadOnlyAdmin):
 
     @admin.display(description="Receipts")
     def receipt_matrix(self, message: OutboundMessage) -> str:
-        receipts = list(message.receipts.select_related("participant"))
-        known = {r.participant_id for r in receipts if r.participant_id}
         rows = [
-            (str(r.participant or r), r.delivered_at or "-", r.read_at or "-") for r in receipts
-        ] + [
-            (str(p), "-", "-") for p in message.group.participants.filter(state="active").exclude(pk__in=known)
-        ]
+            (str(r.participant or r), r.delivered_at or "-", r.read_at or "-")
+            for r in message_receipt_list(message=message)
+        ] + [(str(p), "-", "-") for p in message_audience_without_receipt(message=message)]
         if not rows:
             return "No participant yet."
         return format_html(

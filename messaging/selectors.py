@@ -93,6 +93,22 @@ def message_receipt_list(*, message: OutboundMessage) -> QuerySet[MessageReceipt
     return message.receipts.select_related("participant").order_by("participant_key")
 
 
+def message_audience_without_receipt(*, message: OutboundMessage) -> QuerySet[Participant]:
+    """Return the participants the message went to who have no receipt: in the group when Meta accepted it.
+
+    Before it is accepted, the group's active participants. Someone who joined after it was accepted never got it;
+    someone who left after still did (and may still have no receipt).
+    """
+    with_receipt = message.receipts.filter(participant__isnull=False).values("participant_id")
+    participants = message.group.participants.exclude(pk__in=with_receipt).order_by("pk")
+    if message.accepted_at is None:
+        return participants.filter(state=Participant.State.ACTIVE)
+    sent = message.accepted_at
+    return participants.filter(Q(joined_at__isnull=True) | Q(joined_at__lte=sent)).filter(
+        Q(left_at__isnull=True) | Q(left_at__gt=sent)
+    )
+
+
 def message_ids_outcome_unknown(*, started_before: datetime, limit: int) -> list[int]:
     """Return ids of messages still `sending` since before `started_before`, oldest first."""
     return list(

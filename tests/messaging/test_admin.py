@@ -1,5 +1,7 @@
 """The admin: compose with preview, the group action, the messages list, the message page, retries."""
 
+from datetime import UTC, datetime, timedelta
+
 import pytest
 from django.contrib import admin
 
@@ -127,6 +129,26 @@ def test_message_page_shows_receipt_matrix_history_and_error_meaning(logged_in, 
     assert "Maya Patel" in page and "Oliver Grant" in page  # Oliver has no receipt yet: still a row.
     assert 'class="status-history"' in page and "read" in page
     assert "What to do" in failed_page and "twice" in failed_page
+
+
+def test_the_receipt_matrix_lists_whom_the_message_went_to(logged_in):
+    # given: a message Meta accepted at noon; people who joined and left around it, none with a receipt yet
+    noon = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
+    group = GroupFactory()
+    message = OutboundMessageFactory(group=group, accepted=True, accepted_at=noon)
+    member = ParticipantFactory(group=group, name="Member since before", joined_at=noon - timedelta(days=1))
+    left_after = ParticipantFactory(group=group, name="Left after it", state="left",
+                                    joined_at=noon - timedelta(days=1), left_at=noon + timedelta(hours=1))
+    joined_after = ParticipantFactory(group=group, name="Joined after it", joined_at=noon + timedelta(hours=1))
+    left_before = ParticipantFactory(group=group, name="Left before it", state="left",
+                                     joined_at=noon - timedelta(days=2), left_at=noon - timedelta(days=1))
+    # when
+    page = logged_in.get(f"/admin/messaging/outboundmessage/{message.pk}/change/").content.decode()
+    # then
+    matrix = page[page.index('class="receipt-matrix"'):]
+    matrix = matrix[:matrix.index("</table>")]
+    assert member.name in matrix and left_after.name in matrix
+    assert joined_after.name not in matrix and left_before.name not in matrix
 
 
 def test_retry_action_creates_a_new_message(logged_in, group):
