@@ -221,11 +221,15 @@ class OutboundMessageAdmin(ReadOnlyAdmin):
         retried = 0
         for message in queryset.select_related("group"):
             try:
-                message_retry(message=message, created_by=request.user, source=Source.ADMIN)
+                retry, created = message_retry(message=message, created_by=request.user, source=Source.ADMIN)
             except ApplicationError as exc:
                 self.message_user(request, f"{message}: {exc.message}", messages.ERROR)
             else:
-                retried += 1
+                if created:
+                    retried += 1
+                else:
+                    self.message_user(request, f"{message}: already retried as message {retry.pk}; nothing new "
+                                               "was sent.", messages.WARNING)
         if retried:
             self.message_user(request, f"Queued {retried} retr{'y' if retried == 1 else 'ies'}.", messages.SUCCESS)
 

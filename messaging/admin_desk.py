@@ -301,11 +301,11 @@ def _bulk_retry(model_admin, request: HttpRequest, *, code: str, hours: int) -> 
     retried = 0
     for message in candidates:
         try:
-            message_retry(message=message, created_by=request.user, source=Source.ADMIN)
+            _retry, created = message_retry(message=message, created_by=request.user, source=Source.ADMIN)
         except ApplicationError as exc:
             model_admin.message_user(request, f"{message}: {exc.message}", messages.ERROR)
         else:
-            retried += 1
+            retried += created
     model_admin.message_user(request, f"Queued {retried} retr{'y' if retried == 1 else 'ies'} of code {code}.",
                              messages.SUCCESS)
     return HttpResponseRedirect(f"{reverse('admin:messaging_failures')}?hours={hours}")

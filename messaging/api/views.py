@@ -162,7 +162,7 @@ class MessageRetryApi(GenericAPIView):
                     "answers 202 with the retry already made and sends nothing more.",
     )
     def post(self, request, pk: int):
-        retry = services.message_retry(message=_message(pk), created_by=request.user, source=Source.API)
+        retry, _created = services.message_retry(message=_message(pk), created_by=request.user, source=Source.API)
         return Response(MessageOutputSerializer(retry).data, status=status.HTTP_202_ACCEPTED)
 
 

@@ -366,12 +366,14 @@ def messages_requeue_stale(*, now=None, limit: int = 500) -> int:
     return len(message_ids)
 
 
-def message_retry(*, message: OutboundMessage, created_by=None, source: str = Source.API) -> OutboundMessage:
-    """Queue a new message with the failed one's content and `retry_of`; the failure stays in its history.
+def message_retry(
+    *, message: OutboundMessage, created_by=None, source: str = Source.API
+) -> tuple[OutboundMessage, bool]:
+    """Queue a new message with the failed one's content and `retry_of`; return it and whether it is new.
 
-    A failure is retried once: asked again (a double click, two requests at once), this returns the retry
-    already queued and sends nothing more. A failed retry is retried in turn.
-    Raises MessageNotRetryable unless the message failed, and what message_create raises.
+    The failure stays in the message's history. A failure is retried once: asked again (a double click, two
+    requests at once), this returns the retry already made, with False, and sends nothing more. A failed retry
+    is retried in turn. Raises MessageNotRetryable unless the message failed, and what message_create raises.
     """
     message_type = message_type_get(message.type, composing=False)
     if not message_type.composable:
@@ -386,7 +388,7 @@ def message_retry(*, message: OutboundMessage, created_by=None, source: str = So
             )
         earlier = original.retries.order_by("pk").first()
         if earlier is not None:
-            return earlier
+            return earlier, False
         retry = message_create(
             group=original.group,
             type=original.type,
@@ -400,4 +402,4 @@ def message_retry(*, message: OutboundMessage, created_by=None, source: str = So
         )
         audit_record(actor=created_by, action=Action.MESSAGE_RETRY, target=original, source=source,
                      detail={"retry_id": retry.pk})
-    return retry
+    return retry, True

@@ -162,6 +162,20 @@ def test_retry_action_creates_a_new_message(logged_in, group):
     assert OutboundMessage.objects.get(retry_of=failed).status == "queued"
 
 
+def test_retrying_twice_from_the_admin_says_the_second_time_that_nothing_new_was_sent(logged_in, group):
+    # given
+    failed = OutboundMessageFactory(group=group, status="failed", error_code="131020")
+    action = {"action": "retry_failed", "_selected_action": [failed.pk]}
+    # when: a double click
+    first = logged_in.post("/admin/messaging/outboundmessage/", action, follow=True)
+    second = logged_in.post("/admin/messaging/outboundmessage/", action, follow=True)
+    # then
+    retry = OutboundMessage.objects.get(retry_of=failed)
+    assert [str(m) for m in first.context["messages"]] == ["Queued 1 retry."]
+    assert [str(m) for m in second.context["messages"]] == [
+        f"{failed}: already retried as message {retry.pk}; nothing new was sent."]
+
+
 def test_inbound_account_error_and_unmatched_pages(logged_in, group, post_webhook):
     post_webhook(webhook_body("messages.inbound_unsupported"))
     post_webhook(webhook_body("messages.errors_rate_limit"))

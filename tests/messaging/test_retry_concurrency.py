@@ -30,7 +30,7 @@ def test_two_retries_asked_at_once_queue_one_message():
 
     def retry() -> None:
         try:
-            answers.append(message_retry(message=OutboundMessage.objects.get(pk=failed.pk)).pk)
+            answers.append(message_retry(message=OutboundMessage.objects.get(pk=failed.pk))[0].pk)
         finally:
             connection.close()
 

@@ -299,9 +299,10 @@ def test_message_retry_creates_a_new_message_and_keeps_the_failure(graph, group,
     message_send(message_id=failed.pk)
     failed.refresh_from_db()
     # when
-    retry = message_retry(message=failed, created_by=staff_user)
+    retry, created = message_retry(message=failed, created_by=staff_user)
     # then
     failed.refresh_from_db()
+    assert created
     assert retry.retry_of == failed
     assert retry.status == Status.QUEUED
     assert retry.content == failed.content
