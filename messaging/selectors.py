@@ -103,9 +103,9 @@ def message_audience_without_receipt(*, message: OutboundMessage) -> QuerySet[Pa
     participants = message.group.participants.exclude(pk__in=with_receipt).order_by("pk")
     if message.accepted_at is None:
         return participants.filter(state=Participant.State.ACTIVE)
-    sent = message.accepted_at
-    return participants.filter(Q(joined_at__isnull=True) | Q(joined_at__lte=sent)).filter(
-        Q(left_at__isnull=True) | Q(left_at__gt=sent)
+    accepted = message.accepted_at
+    return participants.filter(Q(joined_at__isnull=True) | Q(joined_at__lte=accepted)).filter(
+        Q(left_at__isnull=True) | Q(left_at__gt=accepted)
     )
 
 

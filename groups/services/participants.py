@@ -109,6 +109,12 @@ def _profile_of(ref: ParticipantRef) -> dict[str, str]:
     }
 
 
+def _new_row_profile(ref: ParticipantRef, *, at: datetime | None) -> dict:
+    """Return a new row's profile fields from `ref`, seen at `at` when it gives any."""
+    profile = _profile_of(ref)
+    return {**profile, "profile_seen_at": at if profile else None}
+
+
 def participant_get_or_create(
     *,
     group: Group,
@@ -136,13 +142,11 @@ def participant_get_or_create(
         _fill_identity(participant, ref=ref, wa_id=wa_id, user_id=user_id, at=at)
         return participant, False
     deleted_at = group.lifecycle_changed_at if group.state == Group.State.DELETED else None
-    profile = _profile_of(ref)
     participant = Participant.objects.create(
         group=group,
         wa_id=wa_id,
         user_id=user_id,
-        **profile,
-        profile_seen_at=at if profile else None,
+        **_new_row_profile(ref, at=at),
         state=ParticipantState.REMOVED if deleted_at else ParticipantState.ACTIVE,
         left_at=deleted_at,
         state_changed_at=deleted_at,
@@ -174,9 +178,8 @@ def participant_state_apply(
     participant = _resolve(group=group, wa_id=wa_id, user_id=user_id)
     if participant is None:
         # A leave may arrive before its join: the row starts in whatever state the first event says.
-        profile = _profile_of(ref)
-        participant = Participant(group=group, wa_id=wa_id, user_id=user_id, state=state, **profile,
-                                  profile_seen_at=at if profile else None)
+        participant = Participant(group=group, wa_id=wa_id, user_id=user_id, state=state,
+                                  **_new_row_profile(ref, at=at))
         participant.save()
     else:
         _fill_identity(participant, ref=ref, wa_id=wa_id, user_id=user_id, at=at)

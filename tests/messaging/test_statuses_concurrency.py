@@ -5,13 +5,13 @@ import time
 from datetime import UTC, datetime
 
 import pytest
-from django.db import connection, transaction
+from django.db import connection
 
-from groups.selectors import lock_groups
 from messaging.events import StatusEvent
 from messaging.models import OutboundMessage
 from messaging.services import StatusItem, message_statuses_apply
 from tests.messaging.factories import GroupFactory, OutboundMessageFactory, ParticipantFactory
+from tests.messaging.group_lock import group_lock_held
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.integration]
 
@@ -34,16 +34,6 @@ def test_a_batch_applies_the_groups_it_can_take_without_waiting_for_one_another_
         wa_id = ParticipantFactory(group=group).wa_id
         made.append((OutboundMessageFactory(group=group, accepted=True, status="sent"), wa_id))
     (held, held_wa_id), (free, free_wa_id) = made
-    holding, release = threading.Event(), threading.Event()
-
-    def hold_first_group() -> None:
-        try:
-            with transaction.atomic():
-                list(lock_groups().filter(pk=held.group_id))
-                holding.set()
-                release.wait(timeout=20)
-        finally:
-            connection.close()
 
     def apply_batch() -> None:
         try:
@@ -51,22 +41,18 @@ def test_a_batch_applies_the_groups_it_can_take_without_waiting_for_one_another_
         finally:
             connection.close()
 
-    holder = threading.Thread(target=hold_first_group)
-    holder.start()
-    assert holding.wait(timeout=10)
     batch = threading.Thread(target=apply_batch)
-    # when: one batch names both messages
-    batch.start()
     try:
-        # then: the free group's status is applied and committed while the other stays held ...
-        deadline = time.monotonic() + 10
-        while _status(free) != "delivered" and time.monotonic() < deadline:
-            time.sleep(0.05)
-        assert _status(free) == "delivered"
-        assert _status(held) == "sent"
+        with group_lock_held(held.group_id):
+            # when: one batch names both messages
+            batch.start()
+            # then: the free group's status is applied and committed while the other stays held ...
+            deadline = time.monotonic() + 10
+            while _status(free) != "delivered" and time.monotonic() < deadline:
+                time.sleep(0.05)
+            assert _status(free) == "delivered"
+            assert _status(held) == "sent"
     finally:
-        release.set()
-        holder.join(timeout=20)
         batch.join(timeout=20)
     # ... and the held group's once it is free
     assert _status(held) == "delivered"
