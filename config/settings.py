@@ -49,6 +49,7 @@ INSTALLED_APPS = [
     "axes",
     "django_filters",
     "drf_spectacular",
+    "drf_spectacular_sidecar",
     "groups",
     "messaging",
     "webhooks",
@@ -220,6 +221,10 @@ SPECTACULAR_SETTINGS = {
         "rest_framework.permissions.AllowAny" if DEBUG else "rest_framework.permissions.IsAuthenticated"
     ],
     "SCHEMA_PATH_PREFIX": r"/api/v1",
+    # Swagger UI from the installed package (drf-spectacular-sidecar), never a CDN: /api/docs/ works offline.
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
