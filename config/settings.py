@@ -402,5 +402,9 @@ LOGGING = {
         "urllib3": {"level": "WARNING"},
         # One line per successful task drowns everything else; failures are still logged.
         "celery.app.trace": {"level": "WARNING"},
+        # runserver's request lines (one per static file too) follow LOG_LEVEL: `make run` shows only 4xx/5xx.
+        "django.server": {"handlers": ["console"], "level": LOG_LEVEL, "propagate": False},
+        # With no broker (tasks run in-process) kombu's "No hostname was supplied" is expected, not a warning.
+        "kombu.connection": {"level": "ERROR" if CELERY_TASK_ALWAYS_EAGER else "WARNING"},
     },
 }
