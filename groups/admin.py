@@ -190,12 +190,13 @@ class GroupAdmin(admin.ModelAdmin):
     readonly_fields = ("group_id", "state", "suspended", "invite_link", "participant_count", "last_error_text",
                        "created_by", "created_at", "updated_at", "last_synced_at", "timeline")
 
-    @admin.display(description="suspension", ordering="suspended")
+    @admin.display(description="suspension", ordering="suspended", empty_value="")
     def suspension(self, obj: Group) -> str:
         # Only the exception is marked: a red cross on every healthy group read as an error.
         if not obj.suspended:
             return ""
-        return format_html('<img src="{}" alt=""> Suspended', static("admin/img/icon-alert.svg"))
+        return format_html('<span style="white-space: nowrap"><img src="{}" alt=""> Suspended</span>',
+                           static("admin/img/icon-alert.svg"))
 
     @admin.display(description="participants")
     def participants(self, obj: Group) -> str:

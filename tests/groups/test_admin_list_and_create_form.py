@@ -53,5 +53,6 @@ def test_the_group_list_marks_only_suspended_groups(desk):
     # then: no red cross on the healthy group, a mark on the suspended one
     healthy = next(row for row in rows if "Healthy parcels" in row)
     held = next(row for row in rows if "Held billing" in row)
+    assert '<td class="field-suspension"></td>' in healthy  # Not even the empty-value dash.
     assert "icon-no.svg" not in healthy and "Suspended" not in healthy
     assert "Suspended" in held
