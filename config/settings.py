@@ -49,6 +49,7 @@ INSTALLED_APPS = [
     "axes",
     "django_filters",
     "drf_spectacular",
+    "core",
     "groups",
     "messaging",
     "webhooks",

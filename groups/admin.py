@@ -12,18 +12,10 @@ from django.utils.safestring import mark_safe
 
 from config.admin import ReadOnlyAdmin
 from config.exceptions import ApplicationError
+from core.models import AuditEntry, Source
 from groups import services
 from groups.cloud_api import CloudAPIError, describe_error
-from groups.models import (
-    AuditEntry,
-    Group,
-    GroupEvent,
-    GroupOperation,
-    JoinRequest,
-    Participant,
-    PhoneNumber,
-    Source,
-)
+from groups.models import Group, GroupEvent, GroupOperation, JoinRequest, Participant, PhoneNumber
 
 TIMELINE_LIMIT = 200  # The group page shows the newest events; the full timeline is one link away.
 

@@ -17,7 +17,8 @@ from django.utils.text import smart_split, unescape_string_literal
 from config.admin import ReadOnlyAdmin
 from config.exceptions import ApplicationError
 from config.paginator import EstimatedCountPaginator
-from groups.models import Group, Source
+from core.models import Source
+from groups.models import Group
 from messaging.admin_desk import (
     CreatedByFilter,
     CreatedRangeFilter,

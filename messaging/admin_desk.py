@@ -21,8 +21,9 @@ from django.utils.html import format_html
 from django.utils.http import urlencode
 
 from config.exceptions import ApplicationError
+from core.models import Source
 from groups.cloud_api import error_catalog
-from groups.models import PhoneNumber, Source
+from groups.models import PhoneNumber
 from messaging.errors import OWN_CODES, error_explain
 from messaging.selectors import failed_messages_by_code, failed_messages_for_retry, message_error_codes
 from messaging.services import message_retry

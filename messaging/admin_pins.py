@@ -17,7 +17,8 @@ from django.utils.timesince import timeuntil
 
 from config.admin import ReadOnlyAdmin
 from config.exceptions import ApplicationError
-from groups.models import Group, Source
+from core.models import Source
+from groups.models import Group
 from messaging.models import OutboundMessage, Pin
 from messaging.selectors_pins import CURRENT_STATES, pin_to_be_replaced
 from messaging.services.pins import pin_create, pin_unpin

@@ -1,6 +1,5 @@
 """Every write of the groups app. Other apps import from here (`from groups.services import ...`)."""
 
-from groups.services.audit import audit_record
 from groups.services.common import (
     ParticipantRef,
     WebhookOrigin,
@@ -51,7 +50,6 @@ __all__ = [
     "ParticipantRef",
     "SettingOutcome",
     "WebhookOrigin",
-    "audit_record",
     "error_dict",
     "group_assert_accepts_changes",
     "group_create",

@@ -12,11 +12,12 @@ from django.db import transaction
 from django.utils import timezone
 from PIL import Image, UnidentifiedImageError
 
+from core.audit import audit_record
+from core.models import Source
 from groups.cloud_api import CloudAPIClient, CloudAPIError, RetryClass, get_cloud_api_client
 from groups.exceptions import GroupInputInvalid
-from groups.models import Group, GroupOperation, PhoneNumber, Source
+from groups.models import Group, GroupAuditAction, GroupOperation, PhoneNumber
 from groups.selectors import lock_group_operations, lock_groups
-from groups.services.audit import Action, audit_record
 from groups.services.common import (
     BSUID_RE,
     PHONE_RE,
@@ -155,7 +156,7 @@ def group_create(
             group=group, kind=Kind.CREATE, requested=requested, requested_by=actor_or_none(actor), source=source
         )
         group_event_record(group=group, type=EventType.CREATE_REQUESTED, source=source, actor=actor, detail=requested)
-        audit_record(actor=actor, action=Action.GROUP_CREATE, target=group, detail=requested, source=source)
+        audit_record(actor=actor, action=GroupAuditAction.GROUP_CREATE, target=group, detail=requested, source=source)
         _enqueue(operation)
     return group
 
@@ -175,7 +176,7 @@ def group_delete(*, group: Group, actor=None, source: str = Source.API, reason: 
         )
         group_event_record(group=group, type=EventType.DELETE_REQUESTED, source=source, actor=actor,
                            detail={"reason": reason} if reason else None)
-        audit_record(actor=actor, action=Action.GROUP_DELETE, target=group, reason=reason, source=source)
+        audit_record(actor=actor, action=GroupAuditAction.GROUP_DELETE, target=group, reason=reason, source=source)
         _enqueue(operation)
     return group
 
@@ -201,7 +202,8 @@ def group_settings_update(
         )
         group_event_record(group=group, type=EventType.SETTINGS_REQUESTED, source=source, actor=actor,
                            detail=requested)
-        audit_record(actor=actor, action=Action.GROUP_SETTINGS_UPDATE, target=group, detail=requested, source=source)
+        audit_record(actor=actor, action=GroupAuditAction.GROUP_SETTINGS_UPDATE, target=group, detail=requested,
+                     source=source)
         _enqueue(operation)
     return operation
 
@@ -222,7 +224,8 @@ def group_picture_update(*, group: Group, data: bytes, actor=None, source: str =
         )
         group_event_record(group=group, type=EventType.SETTINGS_REQUESTED, source=source, actor=actor,
                            detail=requested)
-        audit_record(actor=actor, action=Action.GROUP_PICTURE_UPDATE, target=group, detail=requested, source=source)
+        audit_record(actor=actor, action=GroupAuditAction.GROUP_PICTURE_UPDATE, target=group, detail=requested,
+                     source=source)
         _enqueue(operation)
     return operation
 
@@ -244,7 +247,7 @@ def group_participants_remove(
         )
         group_event_record(group=group, type=EventType.REMOVE_REQUESTED, source=source, actor=actor,
                            detail={"participants": users, **({"reason": reason} if reason else {})})
-        audit_record(actor=actor, action=Action.PARTICIPANTS_REMOVE, target=group, reason=reason,
+        audit_record(actor=actor, action=GroupAuditAction.PARTICIPANTS_REMOVE, target=group, reason=reason,
                      detail={"participants": users}, source=source)
         _enqueue(operation)
     return operation

@@ -12,8 +12,9 @@ from datetime import datetime
 from django.db.models import Q
 from django.utils import timezone
 
+from core.models import Source
 from groups.exceptions import CreateNotMatched, GroupUnknown, OperationNotMatched
-from groups.models import Group, GroupOperation, JoinRequest, Participant, Source
+from groups.models import Group, GroupOperation, JoinRequest, Participant
 from groups.selectors import lock_group_operations, lock_groups
 from groups.services.common import (
     EventType,

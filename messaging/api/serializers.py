@@ -7,20 +7,9 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from config.api import FastOutputMixin, datetime_iso
+from core.api.serializers import ErrorSerializer
 from messaging.content import CAPTION_MAX_LENGTH, COMPOSABLE_TYPES, TEXT_BODY_MAX_LENGTH
 from messaging.models import InboundMessage, MessageReceipt, MessageStatusChange, OutboundMessage
-
-
-class ErrorSerializer(serializers.Serializer):
-    class Meta:
-        ref_name = "MessageError"
-
-    code = serializers.JSONField(help_text="Meta's error code (an integer), or ours, e.g. `outcome_unknown`.")
-    title = serializers.CharField()
-    message = serializers.CharField()
-    details = serializers.CharField()
-    href = serializers.CharField(required=False)
-
 
 # --- Meta's type objects, for the schema (the content registry validates them) -----------------
 

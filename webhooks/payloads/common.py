@@ -6,6 +6,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, TypeVar
 
+from core.meta_errors import MetaError
+
 logger = logging.getLogger(__name__)
 
 
@@ -52,40 +54,6 @@ def optional_str(item: dict, key: str) -> str | None:
         return None
     value = str(value).strip()
     return value or None
-
-
-@dataclass(frozen=True)
-class MetaError:
-    """One error object from a webhook (`{code, title, message, error_data: {details}, href}`)."""
-
-    code: int | None
-    title: str = ""
-    message: str = ""
-    details: str = ""
-    href: str = ""
-
-    @classmethod
-    def from_raw(cls, raw: Any) -> "MetaError":
-        if not isinstance(raw, dict):
-            return cls(code=None, message=str(raw))
-        error_data = raw.get("error_data") if isinstance(raw.get("error_data"), dict) else {}
-        return cls(
-            code=parse_int(raw.get("code")),
-            title=str(raw.get("title") or ""),
-            message=str(raw.get("message") or ""),
-            details=str(error_data.get("details") or ""),
-            href=str(raw.get("href") or ""),
-        )
-
-    def as_dict(self) -> dict[str, Any]:
-        """Return the error as CONTRACT's `{code, title, message, details, href}`."""
-        return {
-            "code": self.code,
-            "title": self.title,
-            "message": self.message,
-            "details": self.details,
-            "href": self.href,
-        }
 
 
 def parse_errors(raw: Any) -> list[MetaError]:
