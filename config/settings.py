@@ -53,6 +53,7 @@ INSTALLED_APPS = [
     "groups",
     "messaging",
     "webhooks",
+    "desk",
 ]
 
 MIDDLEWARE = [

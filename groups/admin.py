@@ -1,4 +1,7 @@
-"""The support desk for groups: lists, timelines and actions that call the groups services."""
+"""The groups admin: lists, timelines and actions that call the groups services (and the audit log's screen).
+
+Its screens are registered, and given what the apps above add to them (send a message, pins), by `desk.admin`.
+"""
 
 from django import forms
 from django.contrib import admin, messages
@@ -12,39 +15,38 @@ from django.utils.safestring import mark_safe
 
 from config.admin import ReadOnlyAdmin
 from config.exceptions import ApplicationError
-from core.models import AuditEntry, Source
+from core.meta_errors import MetaError
+from core.models import Source
 from groups import services
 from groups.cloud_api import CloudAPIError, describe_error
-from groups.models import Group, GroupEvent, GroupOperation, JoinRequest, Participant, PhoneNumber
+from groups.models import Group, GroupEvent, GroupOperation, JoinRequest, Participant
 
 TIMELINE_LIMIT = 200  # The group page shows the newest events; the full timeline is one link away.
 
 
 def meta_error_text(error: dict | CloudAPIError | None) -> str:
     """Return a Meta error as staff read it: the code, its plain-language meaning and what to do."""
-    if error is None:
+    meta_error = MetaError.from_value(error)
+    if meta_error is None:
         return ""
-    if isinstance(error, CloudAPIError):
-        code, details = error.meta_code, error.details or error.message
-    else:
-        code, details = error.get("code"), error.get("details") or error.get("message") or ""
-    if code is None:
-        return details or "Unknown error"
-    description = describe_error(code)
-    return f"Meta error {code} ({description.title}): {description.meaning} {description.action} {details}".strip()
+    if meta_error.code is None:
+        return meta_error.text or "Unknown error"
+    description = describe_error(meta_error.code)
+    return (f"Meta error {meta_error.code} ({description.title}): {description.meaning} {description.action} "
+            f"{meta_error.text}").strip()
 
 
 def meta_error_html(error: dict | None) -> str:
     """Return meta_error_text with a link to the code's entry in the error catalog (the messages admin)."""
     text = meta_error_text(error)
-    code = (error or {}).get("code")
-    if not text or code in (None, ""):
+    meta_error = MetaError.from_value(error)
+    if not text or meta_error is None or meta_error.code_text == "":
         return text
     try:
         url = reverse("admin:messaging_error_catalog")
     except NoReverseMatch:  # The messages admin is not installed.
         return text
-    return format_html('{} <a href="{}#code-{}">All error codes</a>', text, url, code)
+    return format_html('{} <a href="{}#code-{}">All error codes</a>', text, url, meta_error.code_text)
 
 
 def report_error(admin_obj: admin.ModelAdmin, request: HttpRequest, obj, exc: ApplicationError) -> None:
@@ -84,7 +86,6 @@ def confirm(admin_obj, request, queryset, *, action: str, title: str, warning: s
     return TemplateResponse(request, "admin/groups/confirm_action.html", context)
 
 
-@admin.register(PhoneNumber)
 class PhoneNumberAdmin(admin.ModelAdmin):
     list_display = ("__str__", "phone_number_id", "waba_id", "throughput_per_second", "created_at")
     search_fields = ("phone_number_id", "display_phone_number", "label")
@@ -170,7 +171,6 @@ class GroupForm(forms.ModelForm):
         fields = ("phone_number", "subject", "description", "join_approval_mode")
 
 
-@admin.register(Group)
 class GroupAdmin(admin.ModelAdmin):
     form = GroupForm
     list_display = ("subject", "state", "suspended", "participants", "phone_number", "created_at")
@@ -198,9 +198,6 @@ class GroupAdmin(admin.ModelAdmin):
 
     def has_reset_invite_link_permission(self, request) -> bool:
         return request.user.has_perm("groups.reset_invite_link")
-
-    def has_send_message_permission(self, request) -> bool:
-        return request.user.has_perm("messaging.add_outboundmessage")
 
     def get_inlines(self, request, obj):
         return [] if obj is None else self.inlines
@@ -299,7 +296,6 @@ class GroupAdmin(admin.ModelAdmin):
         return None
 
 
-@admin.register(Participant)
 class ParticipantAdmin(admin.ModelAdmin):
     list_display = ("__str__", "group", "state", "joined_at", "left_at")
     list_filter = ("state",)
@@ -342,7 +338,6 @@ class ParticipantAdmin(admin.ModelAdmin):
         return None
 
 
-@admin.register(JoinRequest)
 class JoinRequestAdmin(admin.ModelAdmin):
     list_display = ("__str__", "join_request_id", "group", "state", "requested_at")
     list_filter = ("state",)
@@ -396,7 +391,6 @@ class JoinRequestAdmin(admin.ModelAdmin):
         return None
 
 
-@admin.register(GroupOperation)
 class GroupOperationAdmin(ReadOnlyAdmin):
     list_display = ("__str__", "group", "kind", "state", "request_id", "created_at", "completed_at")
     list_filter = ("kind", "state")
@@ -408,7 +402,6 @@ class GroupOperationAdmin(ReadOnlyAdmin):
     def errors_explained(self, obj: GroupOperation) -> str:
         return format_html_join(mark_safe("<br>"), "{}", ((meta_error_html(e),) for e in obj.errors or [])) or "-"
 
-@admin.register(GroupEvent)
 class GroupEventAdmin(ReadOnlyAdmin):
     list_display = ("occurred_at", "group", "type", "who", "source")
     list_filter = ("type", "source")
@@ -418,46 +411,3 @@ class GroupEventAdmin(ReadOnlyAdmin):
     @admin.display(description="who")
     def who(self, event: GroupEvent) -> str:
         return event_who(event)
-
-class ActorFilter(admin.SimpleListFilter):
-    """Filter by the staff users who have audit entries (not every user of the site)."""
-
-    title = "actor"
-    parameter_name = "actor"
-
-    def lookups(self, request, model_admin):
-        return list(AuditEntry.objects.order_by("actor_username").values_list("actor_username", "actor_username")
-                    .distinct())
-
-    def queryset(self, request, queryset):
-        return queryset.filter(actor_username=self.value()) if self.value() else queryset
-
-
-@admin.register(AuditEntry)
-class AuditEntryAdmin(ReadOnlyAdmin):
-    """The audit log: read-only, newest first; who, what, when, why and on what."""
-
-    list_display = ("created_at", "actor_username", "action", "target_link", "reason", "source")
-    list_filter = (ActorFilter, "action", "source", "created_at")
-    date_hierarchy = "created_at"
-    search_fields = ("actor_username", "target_repr", "reason", "=target_id")
-    list_select_related = ("target_type",)
-    fields = ("created_at", "actor", "actor_username", "action", "source", "target_link", "group", "reason",
-              "detail")
-    readonly_fields = fields
-    show_full_result_count = False
-
-    @admin.display(description="target")
-    def target_link(self, entry: AuditEntry) -> str:
-        if entry.target_type is None:
-            return "-"
-        try:
-            url = reverse(f"admin:{entry.target_type.app_label}_{entry.target_type.model}_change",
-                          args=[entry.target_id])
-        except NoReverseMatch:
-            return entry.target_repr
-        return format_html('<a href="{}">{}</a>', url, entry.target_repr or f"#{entry.target_id}")
-
-    def get_actions(self, request):
-        return {}  # The log is history: nothing to act on, not even delete_selected.
-

@@ -38,7 +38,6 @@ class ChangeFieldFilter(admin.SimpleListFilter):
         return queryset
 
 
-@admin.register(WebhookEvent)
 class WebhookEventAdmin(ReadOnlyAdmin):
     list_display = ("id", "received_at", "field_list", "state", "item_summary", "attempts", "deliveries", "short_error")
     list_filter = ("state", ChangeFieldFilter, "received_at")

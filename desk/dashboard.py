@@ -1,8 +1,8 @@
 """The support desk dashboard (issue 8): messages, failures, groups and webhook health on one admin page.
 
-It lives in `webhooks` because it spans every app and imports flow webhooks → messaging → groups → config:
-this is the one app allowed to read them all. Each number comes from a selector of the app that owns
-the data; every query is date-bounded or index-only, so the page stays fast at a million messages.
+It lives in `desk`, the top app, because it spans every app: the one layer allowed to read them all. Each number
+comes from a selector of the app that owns the data; every query is date-bounded or index-only, so the page stays
+fast at a million messages.
 """
 
 from datetime import datetime, timedelta
@@ -15,11 +15,11 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import urlencode
 
+from desk.charts import Series, horizontal_bars, stacked_bars
 from groups.models import Group
 from groups.selectors import groups_by_state, phone_number_list
 from messaging.errors import error_explain
 from messaging.selectors import failures_over_time, message_counts_by_phone_number, messages_stuck
-from webhooks.charts import Series, horizontal_bars, stacked_bars
 from webhooks.registry import handled_fields
 from webhooks.selectors import signature_rejections, webhook_failed_count, webhook_last_event_per_field
 
