@@ -9,12 +9,13 @@ from django.contrib.admin import helpers
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponseRedirect
 from django.template.response import TemplateResponse
-from django.urls import NoReverseMatch, reverse
+from django.urls import reverse
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import mark_safe
 
 from config.admin import ReadOnlyAdmin
 from config.exceptions import ApplicationError
+from core.admin_links import admin_link
 from core.meta_errors import MetaError
 from core.models import Source
 from groups import services
@@ -42,9 +43,8 @@ def meta_error_html(error: dict | None) -> str:
     meta_error = MetaError.from_value(error)
     if not text or meta_error is None or meta_error.code_text == "":
         return text
-    try:
-        url = reverse("admin:messaging_error_catalog")
-    except NoReverseMatch:  # The messages admin is not installed.
+    url = admin_link("error_catalog")
+    if url is None:  # No installed app serves the catalog.
         return text
     return format_html('{} <a href="{}#code-{}">All error codes</a>', text, url, meta_error.code_text)
 
@@ -131,9 +131,8 @@ def event_who(event: GroupEvent) -> str:
     if event.actor_id:
         return event.actor.get_username()
     if event.source == Source.WEBHOOK and event.webhook_event_id:
-        try:
-            url = reverse("admin:webhooks_webhookevent_change", args=[event.webhook_event_id])
-        except NoReverseMatch:
+        url = admin_link("webhook_event", event.webhook_event_id)
+        if url is None:
             return f"Webhook #{event.webhook_event_id}"
         return format_html('<a href="{}">Webhook #{}</a>', url, event.webhook_event_id)
     return event.get_source_display()

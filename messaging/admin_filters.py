@@ -5,11 +5,11 @@ from datetime import datetime, time, timedelta
 from django.contrib import admin
 from django.contrib.admin import ListFilter
 from django.contrib.auth import get_user_model
-from django.urls import reverse
 from django.utils import timezone
 from django.utils.dateparse import parse_date
 from django.utils.html import format_html
 
+from core.admin_links import admin_link
 from groups.models import PhoneNumber
 from messaging.errors import error_explain
 from messaging.selectors import message_error_codes
@@ -136,5 +136,7 @@ def error_code_link(code: str) -> str:
     """Return the code linked to its entry on the error catalog page, or "" without a code."""
     if not code:
         return ""
-    return format_html('<a href="{}#code-{}" title="What it means">{}</a>', reverse("admin:messaging_error_catalog"),
-                       code, code)
+    url = admin_link("error_catalog")
+    if url is None:
+        return code
+    return format_html('<a href="{}#code-{}" title="What it means">{}</a>', url, code, code)

@@ -4,7 +4,7 @@ from rest_framework import serializers
 
 
 class ErrorSerializer(serializers.Serializer):
-    """A stored Meta error (or one of ours), as `core.meta_errors.MetaError.as_dict()` writes it."""
+    """An error kept on a group, operation or message: Meta's code and words, or one of Groupdesk's own codes."""
 
     code = serializers.JSONField(
         allow_null=True, help_text="Meta's error code (an integer), or ours, e.g. `outcome_unknown`; null if none."

@@ -25,7 +25,7 @@ from groups.api.serializers import (
 )
 from groups.exceptions import GroupInputInvalid
 from groups.models import Group, GroupEvent, JoinRequest, Participant, PhoneNumber
-from groups.services.operations import PICTURE_MAX_BYTES
+from groups.services.operation_inputs import PICTURE_MAX_BYTES
 
 ERRORS = {
     400: OpenApiResponse(description="Invalid input: `extra.fields` names each offending field."),

@@ -6,6 +6,7 @@ follows redirects, and turns any failure into a typed `CloudAPIError` (see error
 
 from __future__ import annotations
 
+import functools
 import logging
 from typing import Any
 
@@ -309,24 +310,6 @@ class CloudAPIClient:
             payload["biz_opaque_callback_data"] = biz_opaque_callback_data
         return self._post_message(phone_number_id, payload)
 
-    def pin_message(self, *, phone_number_id: str, group_id: str, message_id: str, expiration_days: int) -> str:
-        """Pin a group message for 1-30 days and return the wamid of the pin action.
-
-        https://developers.facebook.com/documentation/business-messaging/whatsapp/groups/groups-messaging
-        """
-        if isinstance(expiration_days, bool) or not isinstance(expiration_days, int):
-            raise TypeError("expiration_days must be an int")  # Meta types it integer (spec §4.16).
-        pin = {"type": "pin", "message_id": message_id, "expiration_days": expiration_days}
-        return self._post_message(phone_number_id, _pin_payload(group_id, pin))
-
-    def unpin_message(self, *, phone_number_id: str, group_id: str, message_id: str) -> str:
-        """Unpin a group message and return the wamid of the unpin action.
-
-        https://developers.facebook.com/documentation/business-messaging/whatsapp/groups/groups-messaging
-        """
-        pin = {"type": "unpin", "message_id": message_id}
-        return self._post_message(phone_number_id, _pin_payload(group_id, pin))
-
     # --- Transport -----------------------------------------------------------------------------
 
     def _post_message(self, phone_number_id: str, payload: dict) -> str:
@@ -431,8 +414,12 @@ def _dropped_after_sending(exc: requests.ConnectionError) -> bool:
 
 
 def get_cloud_api_client() -> CloudAPIClient:
-    """Return a client built from the current settings (read at call time, so tests can override them)."""
-    return CloudAPIClient(
+    """Return the process's client for the current settings (read at call time, so tests can override them).
+
+    One client per distinct settings, so every call of a process reuses one session and its open connections
+    to Meta (TLS set-up is most of a short call's time); in production the settings never change.
+    """
+    return _client_for(
         base_url=settings.WHATSAPP_API_BASE_URL,
         api_version=settings.WHATSAPP_API_VERSION,
         access_token=settings.WHATSAPP_ACCESS_TOKEN,
@@ -441,14 +428,11 @@ def get_cloud_api_client() -> CloudAPIClient:
     )
 
 
-def _pin_payload(group_id: str, pin: dict) -> dict:
-    return {
-        "messaging_product": MESSAGING_PRODUCT,
-        "recipient_type": "group",
-        "to": group_id,
-        "type": "pin",
-        "pin": pin,
-    }
+@functools.lru_cache(maxsize=8)  # Settings values seen by one process: one in production, a few in tests.
+def _client_for(**values) -> CloudAPIClient:
+    return CloudAPIClient(**values)
+
+
 
 
 def _without_none(values: dict) -> dict:

@@ -18,8 +18,8 @@ from groups.services.common import (
     group_participant_count_refresh,
     identity_from_input,
 )
+from groups.services.operations import operation_finish
 from groups.services.participants import participant_state_apply
-from groups.services.webhook_apply import operation_finish
 
 logger = logging.getLogger(__name__)
 

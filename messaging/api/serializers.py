@@ -54,16 +54,6 @@ class TemplateField(serializers.JSONField):
     pass
 
 
-CONTENT_FIELDS = {
-    "text": TextField,
-    "image": MediaField,
-    "video": MediaField,
-    "audio": MediaField,
-    "document": MediaField,
-    "template": TemplateField,
-}
-
-
 class MessageCreateInputSerializer(serializers.Serializer):
     """`{group, type, <type>: {...}}`; the content object is checked by the content registry."""
 
@@ -109,7 +99,6 @@ class MessageOutputSerializer(serializers.Serializer):
     read_at = serializers.DateTimeField(allow_null=True)
     failed_at = serializers.DateTimeField(allow_null=True)
 
-    CONTENT_KEYS = ("text", "image", "video", "audio", "document", "template")
     DATE_FIELDS = ("created_at", "accepted_at", "sent_at", "delivered_at", "read_at", "failed_at")
 
     def to_representation(self, message: OutboundMessage) -> dict:

@@ -23,16 +23,6 @@ def parse_timestamp(value: Any, *, key: str = "timestamp") -> datetime:
         raise PayloadError(f"{key}: expected Unix seconds, got {value!r}") from exc
 
 
-def parse_int(value: Any, *, default: int | None = None) -> int | None:
-    """Return an int from an int or a quoted int ("131000"); `default` when absent or not a number."""
-    if value is None or isinstance(value, bool):
-        return default
-    try:
-        return int(str(value).strip())
-    except ValueError:
-        return default
-
-
 def parse_bool(value: Any) -> bool:
     """Return a bool from true/false or their quoted forms ("true")."""
     if isinstance(value, str):
