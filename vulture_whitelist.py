@@ -5,7 +5,9 @@ pyproject.toml's [tool.vulture] ignore_names instead. The `_.name` lines stand f
 """
 
 # Referenced by dotted path from config/settings.py (excluded from the scan: every setting is read by Django):
-# REST_FRAMEWORK, LOGGING, AXES_CLIENT_IP_CALLABLE, SPECTACULAR_SETTINGS hooks and CACHES.
+# REST_FRAMEWORK, LOGGING, AXES_CLIENT_IP_CALLABLE, SPECTACULAR_SETTINGS hooks and CACHES; or called there.
+spectacular_settings
+beat_schedule
 Metadata
 api_exception_handler
 JsonFormatter

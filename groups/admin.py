@@ -1,89 +1,22 @@
-"""The groups admin: lists, timelines and actions that call the groups services (and the audit log's screen).
+"""The groups admin: lists, the group page and actions that call the groups services.
 
 Its screens are registered, and given what the apps above add to them (send a message, pins), by `desk.admin`.
 """
 
 from django import forms
 from django.contrib import admin, messages
-from django.contrib.admin import helpers
 from django.db.models import QuerySet
-from django.http import HttpRequest, HttpResponseRedirect
-from django.template.response import TemplateResponse
-from django.urls import reverse
-from django.utils.html import format_html, format_html_join
+from django.http import HttpResponseRedirect
+from django.utils.html import format_html_join
 from django.utils.safestring import mark_safe
 
 from config.admin import ReadOnlyAdmin
 from config.exceptions import ApplicationError
-from core.admin_links import admin_link
-from core.meta_errors import MetaError
 from core.models import Source
 from groups import services
-from groups.cloud_api import CloudAPIError, describe_error
+from groups.admin_confirm import Confirmed, confirm, meta_error_html, meta_error_text, report_error
+from groups.admin_timeline import event_who, group_timeline_html
 from groups.models import Group, GroupEvent, GroupOperation, JoinRequest, Participant
-
-TIMELINE_LIMIT = 200  # The group page shows the newest events; the full timeline is one link away.
-
-
-def meta_error_text(error: dict | CloudAPIError | None) -> str:
-    """Return a Meta error as staff read it: the code, its plain-language meaning and what to do."""
-    meta_error = MetaError.from_value(error)
-    if meta_error is None:
-        return ""
-    if meta_error.code is None:
-        return meta_error.text or "Unknown error"
-    description = describe_error(meta_error.code)
-    return (f"Meta error {meta_error.code} ({description.title}): {description.meaning} {description.action} "
-            f"{meta_error.text}").strip()
-
-
-def meta_error_html(error: dict | None) -> str:
-    """Return meta_error_text with a link to the code's entry in the error catalog (the messages admin)."""
-    text = meta_error_text(error)
-    meta_error = MetaError.from_value(error)
-    if not text or meta_error is None or meta_error.code_text == "":
-        return text
-    url = admin_link("error_catalog")
-    if url is None:  # No installed app serves the catalog.
-        return text
-    return format_html('{} <a href="{}#code-{}">All error codes</a>', text, url, meta_error.code_text)
-
-
-def report_error(admin_obj: admin.ModelAdmin, request: HttpRequest, obj, exc: ApplicationError) -> None:
-    text = meta_error_text(exc) if isinstance(exc, CloudAPIError) else exc.message
-    admin_obj.message_user(request, f"{obj}: {text}", messages.ERROR)
-
-
-class Confirmed(str):
-    """The reason given on a confirmation page (possibly empty): the action may go ahead."""
-
-
-def confirm(admin_obj, request, queryset, *, action: str, title: str, warning: str, extra: str = "",
-            reason: str = "optional"):
-    """Render the two-step confirmation page (as delete_selected does) asking a reason.
-
-    Returns the page, or a `Confirmed` reason once confirmed; `reason` is "required" or "optional".
-    """
-    given = (request.POST.get("reason") or "").strip()
-    reason_error = ""
-    if request.POST.get("post") == "yes":
-        if given or reason != "required":
-            return Confirmed(given)
-        reason_error = "Give a reason: it is written to the audit log."
-    context = {
-        "reason_required": reason == "required",
-        "reason": given,
-        "reason_error": reason_error,
-        **admin_obj.admin_site.each_context(request),
-        "title": title,
-        "warning": warning,
-        "extra": extra,
-        "objects": list(queryset),
-        "action": action,
-        "opts": admin_obj.model._meta,
-        "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
-    }
-    return TemplateResponse(request, "admin/groups/confirm_action.html", context)
 
 
 class PhoneNumberAdmin(admin.ModelAdmin):
@@ -124,44 +57,6 @@ class GroupOperationInline(ReadOnlyInline):
     @admin.display(description="errors")
     def error_text(self, obj: GroupOperation) -> str:
         return format_html_join("; ", "{}", ((meta_error_html(e),) for e in obj.errors or []))
-
-
-def event_who(event: GroupEvent) -> str:
-    """Return who is behind a timeline event: the staff user, else the webhook (linked) or the background task."""
-    if event.actor_id:
-        return event.actor.get_username()
-    if event.source == Source.WEBHOOK and event.webhook_event_id:
-        url = admin_link("webhook_event", event.webhook_event_id)
-        if url is None:
-            return f"Webhook #{event.webhook_event_id}"
-        return format_html('<a href="{}">Webhook #{}</a>', url, event.webhook_event_id)
-    return event.get_source_display()
-
-
-def _detail_text(detail: dict) -> str:
-    return ", ".join(f"{key}: {value}" for key, value in (detail or {}).items() if value not in (None, "", [], {}))
-
-
-def group_timeline_html(group: Group, *, limit: int = TIMELINE_LIMIT) -> str:
-    """Return the group's timeline, oldest first, as one table (the newest `limit` events)."""
-    newest = list(group.events.select_related("actor").order_by("-occurred_at", "-pk")[:limit])
-    if not newest:
-        return "No events yet."
-    rows = [
-        (event.occurred_at, event.type, event.get_type_display(), event_who(event), _detail_text(event.detail))
-        for event in reversed(newest)
-    ]
-    more = ""
-    if len(newest) == limit:
-        url = reverse("admin:groups_groupevent_changelist") + f"?group__id__exact={group.pk}"
-        more = format_html('<p><a href="{}">Older events…</a></p>', url)
-    return format_html(
-        '{}<table class="group-timeline"><thead><tr><th>When</th><th>What</th><th>Who</th><th>Detail</th></tr>'
-        "</thead><tbody>{}</tbody></table>",
-        more,
-        format_html_join("", '<tr class="event-{}"><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>',
-                         [(t, at, label, who, detail) for at, t, label, who, detail in rows]),
-    )
 
 
 class GroupForm(forms.ModelForm):

@@ -4,6 +4,7 @@ from typing import Any
 
 from django.utils import timezone
 
+from core.meta_errors import MetaError
 from groups.models import GroupEvent
 from groups.services.common import WebhookOrigin, group_event_record
 from messaging.content import MESSAGE_TYPES
@@ -52,7 +53,7 @@ def message_transition(
     fields = ["status", "updated_at", *(update_fields or [])]
     if error is not None and to == MessageStatus.FAILED:
         message.error = error
-        message.error_code = "" if error.get("code") is None else str(error["code"])
+        message.error_code = MetaError.from_value(error).code_text
         fields += ["error", "error_code"]
     if (name := TIMESTAMP_FIELD.get(to)) and getattr(message, name) is None:
         setattr(message, name, timezone.now())

@@ -1,6 +1,7 @@
 """The Graph API client against Meta's request and response samples (spec §4), mocked at the HTTP layer."""
 
 import io
+import threading
 from datetime import UTC, datetime
 from http.client import RemoteDisconnected
 
@@ -102,16 +103,26 @@ def test_get_cloud_api_client_reads_settings_at_call_time(graph, settings):
 
 def test_get_cloud_api_client_is_one_client_per_process_until_settings_change(settings):
     # given: the client of the current settings
-    token = settings.WHATSAPP_ACCESS_TOKEN
     first = get_cloud_api_client()
     # when / then: asked again, the same client (and session, with its open connections) comes back
     assert get_cloud_api_client() is first
-    # when / then: a changed setting gives a client of its own; the old settings find the old client again
+    # when / then: a changed setting takes effect at once, with a client of its own, kept in turn
     settings.WHATSAPP_ACCESS_TOKEN = "rotated-token-9876543210"
     rotated = get_cloud_api_client()
     assert rotated is not first
-    settings.WHATSAPP_ACCESS_TOKEN = token
-    assert get_cloud_api_client() is first
+    assert get_cloud_api_client() is rotated
+
+
+def test_get_cloud_api_client_gives_each_thread_its_own_session():
+    # given: a requests session is not thread-safe
+    mine = get_cloud_api_client()
+    theirs = []
+    # when
+    thread = threading.Thread(target=lambda: theirs.append(get_cloud_api_client()))
+    thread.start()
+    thread.join()
+    # then
+    assert theirs[0] is not mine
 
 
 def test_client_does_not_follow_a_redirect(graph, client):
