@@ -58,8 +58,12 @@ bench-admin: $(STAMP)
 bench: $(STAMP)
 	bash tests/with_services.sh bash bench/run_webhooks.sh
 
+# Style (ruff), the layering of docs/architecture.md (import-linter, .importlinter) and dead code (vulture at 60 %
+# confidence, pyproject.toml [tool.vulture] and vulture_whitelist.py).
 lint: $(STAMP)
 	$(BIN)/ruff check .
+	$(BIN)/lint-imports
+	$(BIN)/vulture
 
 # pip-audit over requirements.txt; fails on any advisory, and (exit 2) when PyPI's data is unreachable.
 audit: $(STAMP)

@@ -9,8 +9,10 @@ from datetime import timedelta
 from pathlib import Path
 
 import environ
-from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
+
+from config.beat import beat_schedule
+from config.schema import spectacular_settings
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -50,9 +52,11 @@ INSTALLED_APPS = [
     "django_filters",
     "drf_spectacular",
     "drf_spectacular_sidecar",
+    "core",
     "groups",
     "messaging",
     "webhooks",
+    "desk",
 ]
 
 MIDDLEWARE = [
@@ -208,37 +212,7 @@ REST_FRAMEWORK = {
     },
 }
 
-SPECTACULAR_SETTINGS = {
-    "TITLE": "Groupdesk API",
-    "DESCRIPTION": (
-        "Run WhatsApp groups through Meta's Groups API: groups, participants, join requests, "
-        "messages with their per-participant statuses, pins, inbound messages and webhook events. "
-        "Authenticate with `Authorization: Token <key>`. Errors are "
-        '`{"code", "message", "extra": {"fields": {<field>: [<why>]}}}`.'
-    ),
-    "VERSION": "1.0.0",
-    "SERVE_INCLUDE_SCHEMA": False,
-    # In production the schema and docs are for signed-in users (a token or the admin session) only.
-    "SERVE_PERMISSIONS": [
-        "rest_framework.permissions.AllowAny" if DEBUG else "rest_framework.permissions.IsAuthenticated"
-    ],
-    "SCHEMA_PATH_PREFIX": r"/api/v1",
-    # Swagger UI from the installed package (drf-spectacular-sidecar), never a CDN: /api/docs/ works offline.
-    "SWAGGER_UI_DIST": "SIDECAR",
-    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
-    "REDOC_DIST": "SIDECAR",
-    "COMPONENT_SPLIT_REQUEST": True,
-    "POSTPROCESSING_HOOKS": [
-        "drf_spectacular.hooks.postprocess_schema_enums",
-        "config.schema.add_error_responses",
-    ],
-    "ENUM_NAME_OVERRIDES": {
-        "GroupStateEnum": "groups.models.Group.State",
-        "ParticipantStateEnum": "groups.models.Participant.State",
-        "JoinRequestStateEnum": "groups.models.JoinRequest.State",
-        "WebhookEventStateEnum": "webhooks.models.WebhookEvent.State",
-    },
-}
+SPECTACULAR_SETTINGS = spectacular_settings(debug=DEBUG)
 
 # --- Celery -----------------------------------------------------------------
 
@@ -273,37 +247,6 @@ CELERY_TASK_ROUTES = {
     "groups.tasks.*": {"queue": "outbound"},
     "messaging.tasks.*": {"queue": "outbound"},
 }
-CELERY_BEAT_SCHEDULE = {
-    "webhooks-sweep-pending": {
-        "task": "webhooks.tasks.webhook_events_sweep_pending_task",
-        "schedule": timedelta(minutes=1),
-    },
-    "groups-settle-stale-operations": {
-        "task": "groups.tasks.group_operations_settle_stale_task",
-        "schedule": timedelta(minutes=max(1, env.int("GROUP_OPERATION_STALE_MINUTES", default=10) // 2)),
-    },
-    "webhooks-delete-old": {
-        "task": "webhooks.tasks.webhook_events_delete_old_task",
-        "schedule": crontab(minute=17, hour=3),
-    },
-    "messages-fail-outcome-unknown": {
-        "task": "messaging.tasks.messages_fail_outcome_unknown_task",
-        "schedule": timedelta(minutes=1),
-    },
-    "messages-requeue-stale": {
-        "task": "messaging.tasks.messages_requeue_stale_task",
-        "schedule": timedelta(minutes=1),
-    },
-    "messages-apply-unmatched-statuses": {
-        "task": "messaging.tasks.unmatched_statuses_apply_known_task",
-        "schedule": timedelta(minutes=1),
-    },
-    "pins-expire-due": {
-        "task": "messaging.tasks.pins_expire_due_task",
-        "schedule": timedelta(minutes=1),  # Pins expire by the day; a minute late is invisible.
-    },
-}
-
 # --- WhatsApp Cloud API -------------------------------------------------------
 
 WHATSAPP_SANDBOX = env.bool("WHATSAPP_SANDBOX", default=False)
@@ -367,6 +310,9 @@ MESSAGE_PACING_REDIS_URL = env.str("MESSAGE_PACING_REDIS_URL", default="") or en
 
 # A group operation whose webhook has not come after this many minutes is settled by a sync from Meta.
 GROUP_OPERATION_STALE_MINUTES = env.int("GROUP_OPERATION_STALE_MINUTES", default=10)
+
+# Periodic tasks (Celery beat, or `manage.py run_periodic_tasks` in the embedded default).
+CELERY_BEAT_SCHEDULE = beat_schedule(group_operation_stale_minutes=GROUP_OPERATION_STALE_MINUTES)
 
 # --- Webhooks -----------------------------------------------------------------
 

@@ -112,7 +112,7 @@ def test_at_warning_level_runserver_logs_no_line_per_successful_request():
 @pytest.mark.django_db
 def test_ctrl_c_stops_the_periodic_tasks_without_a_traceback(monkeypatch):
     # given: Ctrl-C arrives while the loop waits for the next round
-    from groups.management.commands import run_periodic_tasks
+    from core.management.commands import run_periodic_tasks
 
     def interrupted(seconds: float) -> None:
         raise KeyboardInterrupt
