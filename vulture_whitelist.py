@@ -78,3 +78,13 @@ partial
 # webhooks.services.webhook_event_process (tests drive one event through it).
 _.wait_idle
 webhook_event_process
+
+# Django templates: the desk's template tags (desk/templatetags/desk.py) and what the workspace's templates read
+# (templates/desk/workspace/): the bubbles' not-read list and pin button, the pins' time left and excerpt.
+when
+short_id
+desk_assets
+not_read
+pinnable
+_.time_left
+_.excerpt
