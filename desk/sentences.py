@@ -117,7 +117,8 @@ SENTENCES: dict[str, Sentence] = {
     "delete_requested": lambda e, who, p: f"{who} asked Meta to delete the group",
     "deleted": lambda e, who, p: "The group was deleted",
     "delete_failed": lambda e, who, p: f"Meta could not delete the group: {_first_error(e.detail.get('errors'))}",
-    "participant_joined": lambda e, who, p: f"{_person(e.detail, p)} joined",
+    "participant_joined": lambda e, who, p: f"{_person(e.detail, p)} joined"
+    + (" after approval" if e.detail.get("via_join_request") else ""),
     "participant_left": lambda e, who, p: f"{_person(e.detail, p)} left",
     "participant_removed": lambda e, who, p: f"{_person(e.detail, p)} was removed",
     "remove_requested": lambda e, who, p: f"{who} asked Meta to remove {p.names(e.detail.get('participants', []))}",
@@ -157,13 +158,20 @@ SENTENCES: dict[str, Sentence] = {
 }
 
 
+# Meta's own `reason` on joins and join requests (spec §6.3), as opposed to the reason staff give.
+META_REASONS = {"invite_link": " through the invite link", "admin_approval": " (an admin approves each request)"}
+
+
 def event_sentence(event: GroupEvent, people: People) -> str:
     """Return one timeline entry as a sentence, with the reason given and whether it was applied."""
     who = actor_name(event.actor, event.source)
     detail = event.detail or {}
     sentence = SENTENCES.get(event.type, lambda e, w, p: f"{e.get_type_display()}")(event, who, people)
-    if detail.get("reason"):
-        sentence += f", because {_quoted(detail['reason'])}"
+    reason = detail.get("reason")
+    if reason and event.source == Source.WEBHOOK:
+        sentence += META_REASONS.get(reason, f" ({reason})")
+    elif reason:
+        sentence += f", because {_quoted(reason)}"
     if detail.get("applied") is False:
         sentence += " (older than what was already known, so nothing changed)"
     return sentence + "."

@@ -159,7 +159,7 @@ def test_operations_and_timeline_read_as_sentences(desk, group, superuser):
                                   "13105550000": {"removed": False, "errors": [{"code": 131212, "title": "x"}]}}},
     )
     GroupEvent.objects.create(group=group, type="participant_joined", source="webhook", occurred_at=timezone.now(),
-                              detail={"wa_id": "447700900123", "user_id": None})
+                              detail={"wa_id": "447700900123", "user_id": None, "reason": "invite_link"})
     GroupEvent.objects.create(group=group, type="remove_failed", source="webhook", occurred_at=timezone.now(),
                               detail={"failed": {"13105550000": {"removed": False, "errors": [{"code": 131212}]}},
                                       "errors": [], "operation": 1})
@@ -168,7 +168,7 @@ def test_operations_and_timeline_read_as_sentences(desk, group, superuser):
     assert "Alice Moreau removed 2 people (Maya Patel and +13105550000): 1 removed, 1 failed (+13105550000: " \
            "Meta error 131212" in timeline
     assert 'title="REQ-5f0c2e1d9a8b7c6d5e4f3a2b1c0d"' in timeline
-    assert "Oliver Grant joined." in timeline
+    assert "Oliver Grant joined through the invite link." in timeline
     assert "Meta could not remove +13105550000 (Meta error 131212" in timeline
     assert_nothing_raw(html)
 
