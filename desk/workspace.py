@@ -31,7 +31,7 @@ REGIONS = ("header", "conversation", "members", "timeline")
 
 def group_for(model_admin: admin.ModelAdmin, request: HttpRequest, object_id) -> Group:
     """Return the group the user may see, or raise Http404 / PermissionDenied as the admin's own pages do."""
-    group = get_object_or_404(Group.objects.select_related("phone_number"), pk=object_id)
+    group = get_object_or_404(Group.objects.select_related("phone_number", "created_by"), pk=object_id)
     if not model_admin.has_view_or_change_permission(request, group):
         raise PermissionDenied
     return group
