@@ -15,6 +15,6 @@ class MessagingConfig(AppConfig):
         register_group_actions()
         # Receipts and status history are keyed by a person's identity: re-key them when groups links or merges it.
         from groups.services.participants import participant_identity_changed
-        from messaging.services.statuses import _on_participant_identity_changed
+        from messaging.services.status_people import on_participant_identity_changed
 
-        participant_identity_changed.connect(_on_participant_identity_changed, dispatch_uid="messaging-rekey")
+        participant_identity_changed.connect(on_participant_identity_changed, dispatch_uid="messaging-rekey")

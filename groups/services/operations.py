@@ -14,18 +14,16 @@ from PIL import Image, UnidentifiedImageError
 
 from groups.cloud_api import CloudAPIClient, CloudAPIError, RetryClass, get_cloud_api_client
 from groups.exceptions import GroupInputInvalid
+from groups.identity import identity_from_input, is_participant_input
 from groups.models import Group, GroupOperation, PhoneNumber, Source
 from groups.selectors import lock_group_operations, lock_groups
 from groups.services.audit import Action, audit_record
 from groups.services.common import (
-    BSUID_RE,
-    PHONE_RE,
     EventType,
     actor_or_none,
     error_dict,
     group_assert_accepts_changes,
     group_event_record,
-    normalize_wa_id,
 )
 
 logger = logging.getLogger(__name__)
@@ -99,11 +97,12 @@ def _clean_participants(participants: list[str]) -> list[str]:
             f"Give 1 to {Group.MAX_PARTICIPANTS} participants; {len(values)} were given.", field="participants"
         )
     for value in values:
-        if not (PHONE_RE.match(value) or BSUID_RE.match(value)):
+        if not is_participant_input(value):
             raise GroupInputInvalid(
-                f"{value!r} is neither a phone number (wa_id) nor a business-scoped user ID.", field="participants"
+                f"{value!r} is neither a phone number (wa_id, up to 15 digits) nor a business-scoped user ID "
+                "(parent or not).", field="participants"
             )
-    normalized = [normalize_wa_id(v) if PHONE_RE.match(v) else v for v in values]
+    normalized = [next(v for v in identity_from_input(value) if v) for value in values]
     duplicates = sorted({v for v in normalized if normalized.count(v) > 1})
     if duplicates:
         raise GroupInputInvalid(f"Each participant may appear once; repeated: {', '.join(duplicates)}.",
