@@ -126,14 +126,17 @@ def status_change(group: Group, kind: str, ts: int) -> dict:
 # -- messages ----------------------------------------------------------------------------------------------------
 
 
-def status(message: Message, state: str, ts: int, *, participant: Person | None = None, pricing: dict | None = None,
-           errors: list[dict] | None = None) -> dict:
-    """Return one `statuses[]` object: group-level (sent, failed) or per participant (delivered, read)."""
+def status(message: Message, state: str, ts: int, *, participant: str | None = None, pricing: dict | None = None,
+           errors: list[dict] | None = None, person: Person | None = None) -> dict:
+    """Return one `statuses[]` object: group-level (sent, failed) or per participant (delivered, read).
+
+    The participant is named by their wa_id (`participant`), or as `person` is named in the BSUID era (spec §5.7).
+    """
     item: dict = {"id": message.wamid, "status": state, "timestamp": str(ts), "recipient_id": message.to}
     if message.recipient_type == "group":
         item["recipient_type"] = "group"
-    if participant is not None:
-        named = participant.identity()
+    if participant is not None or person is not None:
+        named = person.identity() if person is not None else {"wa_id": participant}
         for key, status_key in (("wa_id", "recipient_participant_id"), ("user_id", "recipient_participant_user_id"),
                                 ("parent_user_id", "recipient_participant_parent_user_id")):
             if key in named:

@@ -329,7 +329,7 @@ class Simulator:
             else:
                 person = self.world.people.get(participant_or_none) or Person(participant_or_none, "")
                 people.append(person)
-                items.append(events.status(message, state, ts, participant=person, pricing=extra))
+                items.append(events.status(message, state, ts, person=person, pricing=extra))
             with self.world.lock:
                 message.statuses.append(state if participant_or_none is None else f"{state}:{participant_or_none}")
         phone = self.world.phone_number(message.phone_number_id)
