@@ -196,11 +196,10 @@ def participant_state_apply(
     Returns the participant, or None when the reference names nobody (no phone, no BSUID).
     """
     wa_id, user_id = ref.identity()
-    participant = _resolve(group=group, wa_id=wa_id, user_id=user_id, parent_user_id=ref.parent_id())
-    if not wa_id and not user_id:
-        if participant is None:
-            return None  # Named only by a parent BSUID nobody here has yet: no row can hold it alone.
-        wa_id, user_id = participant.wa_id, participant.user_id
+    parent_id = ref.parent_id()
+    participant = _resolve(group=group, wa_id=wa_id, user_id=user_id, parent_user_id=parent_id)
+    if participant is None and not wa_id and not user_id:
+        return None  # Named by nothing, or only by a parent BSUID nobody here has: no row can hold that alone.
     if participant is None:
         # A leave may arrive before its join: the row starts in whatever state the first event says.
         participant = Participant(group=group, wa_id=wa_id, user_id=user_id, state=state,
@@ -222,7 +221,7 @@ def participant_state_apply(
     if applied:
         group_participant_count_refresh(group=group)
     # The entry says who the item named, not what we knew of them on arrival (that depends on arrival order).
-    who = {"wa_id": wa_id, "user_id": user_id, **({"parent_user_id": ref.parent_id()} if ref.parent_id() else {})}
+    who = {"wa_id": wa_id, "user_id": user_id, **({"parent_user_id": parent_id} if parent_id else {})}
     group_event_record(
         group=group,
         type=event_type,
@@ -231,6 +230,6 @@ def participant_state_apply(
         detail={**who, **(detail or {}), **({} if applied else {"applied": False, "why": "older than stored state"})},
         origin=origin,
         actor=actor,
-        effect=f"{event_type}:{wa_id or ''}:{user_id or ''}",
+        effect=f"{event_type}:{wa_id or ''}:{user_id or ''}" + ("" if wa_id or user_id else f":{parent_id}"),
     )
     return participant
