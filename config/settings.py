@@ -49,6 +49,7 @@ INSTALLED_APPS = [
     "axes",
     "django_filters",
     "drf_spectacular",
+    "drf_spectacular_sidecar",
     "groups",
     "messaging",
     "webhooks",
@@ -122,6 +123,8 @@ USE_TZ = True
 
 STATIC_URL = "static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"
+# Project-wide assets (the favicon); apps keep their own under <app>/static/.
+STATICFILES_DIRS = [BASE_DIR / "static"]
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
@@ -220,6 +223,10 @@ SPECTACULAR_SETTINGS = {
         "rest_framework.permissions.AllowAny" if DEBUG else "rest_framework.permissions.IsAuthenticated"
     ],
     "SCHEMA_PATH_PREFIX": r"/api/v1",
+    # Swagger UI from the installed package (drf-spectacular-sidecar), never a CDN: /api/docs/ works offline.
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
@@ -397,5 +404,9 @@ LOGGING = {
         "urllib3": {"level": "WARNING"},
         # One line per successful task drowns everything else; failures are still logged.
         "celery.app.trace": {"level": "WARNING"},
+        # runserver's request lines (one per static file too) follow LOG_LEVEL: `make run` shows only 4xx/5xx.
+        "django.server": {"handlers": ["console"], "level": LOG_LEVEL, "propagate": False},
+        # With no broker (tasks run in-process) kombu's "No hostname was supplied" is expected, not a warning.
+        "kombu.connection": {"level": "ERROR" if CELERY_TASK_ALWAYS_EAGER else "WARNING"},
     },
 }

@@ -1,7 +1,9 @@
 """Root URLs (CONTRACT §3)."""
 
 from django.contrib import admin
+from django.templatetags.static import static
 from django.urls import include, path
+from django.views.generic import RedirectView
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from config.exceptions import not_found
@@ -12,6 +14,7 @@ from webhooks.dashboard import dashboard_view
 admin.site.site_header = "Groupdesk"
 admin.site.site_title = "Groupdesk"
 admin.site.index_title = "Support desk"
+admin.site.site_url = None  # No public site: no "View site" link that 404s.
 # A million messages: no changelist of ours runs a full COUNT(*) (issue 8, docs/benchmarks.md).
 use_estimated_counts(admin.site, app_labels=("groups", "messaging", "webhooks"))
 
@@ -28,6 +31,8 @@ urlpatterns = [
     path("api/v1/", include(api_v1)),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
+    # Browsers ask for /favicon.ico on pages that name none (the API's JSON, the docs).
+    path("favicon.ico", RedirectView.as_view(url=static("groupdesk/favicon.svg"), permanent=True)),
     path("healthz/", healthz, name="healthz"),
     path("readyz/", readyz, name="readyz"),
 ]
