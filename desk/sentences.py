@@ -20,7 +20,7 @@ class People:
     def __init__(self, participants: list[Participant]):
         self._by_id: dict[str, Participant] = {}
         for participant in participants:
-            for key in (participant.wa_id, participant.user_id):
+            for key in (participant.wa_id, participant.user_id, participant.parent_user_id):
                 if key:
                     self._by_id[key] = participant
 
@@ -97,7 +97,7 @@ def operation_sentence(operation: GroupOperation, people: People) -> str:
 
 
 def _person(detail: dict, people: People) -> str:
-    return people.name(wa_id=detail.get("wa_id"), user_id=detail.get("user_id"))
+    return people.name(wa_id=detail.get("wa_id"), user_id=detail.get("user_id") or detail.get("parent_user_id"))
 
 
 def _settings(detail: dict) -> str:

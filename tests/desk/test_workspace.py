@@ -163,8 +163,13 @@ def test_operations_and_timeline_read_as_sentences(desk, group, superuser):
     GroupEvent.objects.create(group=group, type="remove_failed", source="webhook", occurred_at=timezone.now(),
                               detail={"failed": {"13105550000": {"removed": False, "errors": [{"code": 131212}]}},
                                       "errors": [], "operation": 1})
+    ParticipantFactory(group=group, wa_id=None, user_id="US.CHILD1", parent_user_id="US.PARENT1", name="Lucas Silva",
+                       state=Participant.State.REMOVED)
+    GroupEvent.objects.create(group=group, type="participant_removed", source="webhook", occurred_at=timezone.now(),
+                              detail={"wa_id": None, "user_id": None, "parent_user_id": "US.PARENT1"})
     html = desk.get(page_of(group)).text
     timeline = html.split('id="workspace-timeline"', 1)[1].split("</section>", 1)[0]
+    assert "Lucas Silva was removed." in timeline  # Named by the parent BSUID the item gave.
     assert "Alice Moreau removed 2 people (Maya Patel and +13105550000): 1 removed, 1 failed (+13105550000: " \
            "Meta error 131212" in timeline
     assert 'title="REQ-5f0c2e1d9a8b7c6d5e4f3a2b1c0d"' in timeline
