@@ -6,11 +6,14 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from groups.models import Group, GroupEvent, GroupOperation, Participant
+from groups.models import Group, GroupEvent, GroupOperation, JoinRequest, Participant
 from messaging.models import InboundMessage, MessageReceipt, OutboundMessage, Pin
 from tests.groups.factories import GroupFactory, GroupOperationFactory, JoinRequestFactory, ParticipantFactory
 from tests.messaging.factories import OutboundMessageFactory
 from tests.messaging.pin_factories import PinFactory
+from tests.spec import SPEC_G3, graph_json
+
+BASE = "https://graph.meta.test/v25.0"
 
 pytestmark = pytest.mark.django_db
 
@@ -331,3 +334,31 @@ def test_settings_page_is_the_stock_form_and_the_workspace_refuses_posts(desk, g
     assert f'href="/admin/groups/group/{group.pk}/change/" id="workspace-link"' in settings_page.text
     assert desk.post(page_of(group), {"subject": "x"}).status_code == 405
     assert f'href="/admin/groups/group/{group.pk}/settings/"' in desk.get(page_of(group)).text
+
+
+def test_compose_in_place_previews_media_by_link(desk, group):
+    response = desk.post(f"/admin/groups/group/{group.pk}/workspace/send/", {
+        "type": "image", "media_link": "https://example.com/box.jpg", "caption": "The box", "_preview": "1"})
+    preview = response.text.split('id="compose-preview"', 1)[1].split("<details>", 1)[0]
+    assert "[image] https://example.com/box.jpg" in preview and "The box" in preview
+
+
+def test_approve_then_reject_from_the_workspace_call_meta_after_the_confirmation(desk, graph):
+    # given
+    group = GroupFactory(group_id=SPEC_G3)
+    ids = graph_json("approve_join_requests.request")["join_requests"]
+    approved = JoinRequestFactory(group=group, join_request_id=ids[0])
+    rejected = JoinRequestFactory(group=group, join_request_id="NDQ3NzAwOTAwMTIzOjEyMDM2MzQwNTMwOTk1NDgxMg")
+    graph.post(f"{BASE}/{SPEC_G3}/join_requests", status=206,
+               json=graph_json("approve_join_requests.partial.response"))
+    graph.delete(f"{BASE}/{SPEC_G3}/join_requests", json=graph_json("reject_join_requests.response"))
+    base = f"/admin/groups/group/{group.pk}/workspace/join-requests"
+    # when
+    done = desk.post(f"{base}/{approved.pk}/approve/", {"post": "yes"}, follow=True)
+    desk.post(f"{base}/{rejected.pk}/reject/", {"post": "yes", "reason": "Not a customer"})
+    # then
+    assert "1 join request(s) approved" in done.text
+    assert done.redirect_chain[-1][0].endswith("#workspace-members")
+    approved.refresh_from_db()
+    rejected.refresh_from_db()
+    assert approved.state == JoinRequest.State.APPROVED and rejected.state == JoinRequest.State.REJECTED
