@@ -14,6 +14,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
 from core.admin_links import admin_link
@@ -31,6 +32,8 @@ REGIONS = ("header", "conversation", "members", "timeline")
 
 def group_for(model_admin: admin.ModelAdmin, request: HttpRequest, object_id) -> Group:
     """Return the group the user may see, or raise Http404 / PermissionDenied as the admin's own pages do."""
+    if not str(object_id).isdigit():
+        raise Http404("No such group.")
     group = get_object_or_404(Group.objects.select_related("phone_number", "created_by"), pk=object_id)
     if not model_admin.has_view_or_change_permission(request, group):
         raise PermissionDenied
@@ -53,9 +56,12 @@ def may(request: HttpRequest) -> dict[str, bool]:
 def _before(request: HttpRequest) -> datetime | None:
     value = request.GET.get("before") or ""
     try:
-        return parse_datetime(value)
+        before = parse_datetime(value)
     except ValueError:
         return None
+    if before is not None and timezone.is_naive(before):
+        before = timezone.make_aware(before)
+    return before
 
 
 def _error_code(errors: list | None) -> str:

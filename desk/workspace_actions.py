@@ -30,7 +30,7 @@ def _confirm(model_admin: admin.ModelAdmin, request: HttpRequest, group: Group, 
     context = {
         **model_admin.admin_site.each_context(request),
         "title": title, "warning": warning, "objects": objects, "confirm_label": confirm_label,
-        "back_url": workspace_url(group), "opts": model_admin.model._meta,
+        "back_url": workspace_url(group), "opts": model_admin.model._meta, "group": group,
     }
     return TemplateResponse(request, "desk/workspace/confirm.html", context)
 

@@ -193,8 +193,11 @@ def test_each_region_is_served_alone(desk, group, region, shows):
     assert f'id="workspace-{region}"' in response.text
 
 
-def test_unknown_region_is_404(desk, group):
+def test_unknown_region_group_or_cursor_is_handled(desk, group):
     assert desk.get(region_of(group, "secrets")).status_code == 404
+    assert desk.get("/admin/groups/group/abc/change/").status_code == 404
+    assert desk.get("/admin/groups/group/999999/change/").status_code == 404
+    assert desk.get(page_of(group) + "?before=yesterday").status_code == 200  # Not a time: the newest page.
 
 
 def test_workspace_needs_the_view_group_permission(client, user_with_perms, group):
@@ -282,6 +285,7 @@ def test_pin_from_the_workspace_uses_the_pin_confirmation(desk, group, django_ca
     url = f"/admin/groups/group/{group.pk}/workspace/pin/out/{message.pk}/"
     asked = desk.post(url)
     assert asked.status_code == 200 and 'name="expiration_days"' in asked.text and not Pin.objects.exists()
+    assert f'data-copy="{message.wamid}"' in asked.text and f">{message.wamid}<" not in asked.text  # Shortened.
     with django_capture_on_commit_callbacks(execute=False):
         done = desk.post(url, {"post": "yes", "expiration_days": 7}, follow=True)
     assert done.redirect_chain[-1][0].endswith(f"/groups/group/{group.pk}/change/#workspace-conversation")
@@ -297,6 +301,7 @@ def test_unpin_and_approve_ask_first_then_call_the_services(desk, group, django_
     unpin_url = f"/admin/groups/group/{group.pk}/workspace/unpin/{pin.pk}/"
     asked = desk.post(unpin_url)
     assert "Unpin this message?" in asked.text and 'name="post" value="yes"' in asked.text
+    assert "Your parcel left the depot" in asked.text and f'href="{page_of(group)}">Parcels Leeds</a>' in asked.text
     pin.refresh_from_db()
     assert pin.unpin_message_id is None
     with django_capture_on_commit_callbacks(execute=False):
