@@ -10,6 +10,7 @@ from datetime import datetime
 from django.db.models import Prefetch, QuerySet
 
 from groups.models import Group, GroupEvent, GroupOperation, JoinRequest, Participant
+from messaging.errors import ErrorExplanation, error_explain
 from messaging.models import InboundMessage, MessageReceipt, OutboundMessage, Pin
 from messaging.selectors import participant_was_audience
 from messaging.selectors_pins import CURRENT_STATES, PINNABLE_STATUSES
@@ -52,6 +53,11 @@ class Bubble:
         if self.inbound is not None:
             return self.inbound.text
         return self.content.get("body") or self.content.get("caption") or ""
+
+    @property
+    def error(self) -> ErrorExplanation | None:
+        """What our failed message's error code means, from the error catalog (no query)."""
+        return error_explain(self.outbound.error_code) if self.outbound is not None else None
 
     @property
     def pinnable(self) -> bool:

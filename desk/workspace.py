@@ -16,6 +16,7 @@ from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
+from django.utils.http import urlencode
 
 from core.admin_links import admin_link
 from core.meta_errors import MetaError
@@ -103,6 +104,13 @@ def region_context(region: str, *, request: HttpRequest, group: Group, people: l
     raise Http404(f"No region {region!r}.")
 
 
+def _region_urls(request: HttpRequest, group: Group) -> dict[str, str]:
+    urls = {r: reverse("admin:groups_group_workspace_region", args=[group.pk, r]) for r in REGIONS}
+    if request.GET.get("before"):  # A refresh of an older page of the conversation keeps that page.
+        urls["conversation"] += "?" + urlencode({"before": request.GET["before"]})
+    return urls
+
+
 def workspace_context(model_admin: admin.ModelAdmin, request: HttpRequest, group: Group, *,
                       regions: tuple[str, ...] = REGIONS) -> dict:
     """Return the context of the workspace page (every region) or of one region's fragment."""
@@ -111,7 +119,7 @@ def workspace_context(model_admin: admin.ModelAdmin, request: HttpRequest, group
         "group": group,
         "may": may(request),
         "opts": model_admin.model._meta,
-        "region_urls": {r: reverse("admin:groups_group_workspace_region", args=[group.pk, r]) for r in REGIONS},
+        "region_urls": _region_urls(request, group),
     }
     for region in regions:
         context.update(region_context(region, request=request, group=group, people=people))

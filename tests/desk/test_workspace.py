@@ -138,6 +138,18 @@ def test_conversation_shows_the_newest_fifty_and_links_older(desk, group):
     assert "Update number 00" in older_page and "Update number 07" in older_page
     assert "Update number 08" not in older_page
     assert 'id="newest-messages"' in older_page
+    region_url = re.search(r'id="workspace-conversation" data-region="conversation" data-region-url="([^"]+)"',
+                           older_page).group(1).replace("&amp;", "&")
+    refreshed = desk.get(region_url).text  # A live refresh of the older page stays on it.
+    assert "Update number 07" in refreshed and "Update number 54" not in refreshed
+
+
+def test_a_failed_message_says_its_error_and_links_the_catalog(desk, group):
+    OutboundMessageFactory(group=group, status=Status.FAILED, error_code="131026",
+                           error={"code": 131026, "title": "Message undeliverable"}, failed_at=timezone.now())
+    conversation = desk.get(region_of(group, "conversation")).text
+    assert 'href="/admin/messaging/outboundmessage/error-codes/#code-131026"' in conversation
+    assert ">Failed<" in conversation and "131026</a> Message undeliverable" in conversation
 
 
 def test_members_show_names_first_state_and_join_requests_to_decide(desk, group):
