@@ -379,3 +379,13 @@ def test_approve_then_reject_from_the_workspace_call_meta_after_the_confirmation
     approved.refresh_from_db()
     rejected.refresh_from_db()
     assert approved.state == JoinRequest.State.APPROVED and rejected.state == JoinRequest.State.REJECTED
+
+
+def test_the_workspace_has_no_inline_script_style_or_handler(desk, group):
+    # A Content-Security-Policy without 'unsafe-inline' (and nonces or not) runs all of it: code is in static files.
+    preview = desk.post(f"/admin/groups/group/{group.pk}/workspace/send/", {"type": "text", "body": "Hi",
+                                                                           "_preview": "1"})
+    html = desk.get(page_of(group)).text + preview.text
+    assert not re.findall(r"<script(?![^>]*\bsrc=)[^>]*>", html)
+    assert "<style" not in html and not re.findall(r"\son[a-z]+=", html)
+    assert "/static/desk/desk.js" in html and "/static/messaging/compose.js" in html
