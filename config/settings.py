@@ -261,10 +261,12 @@ CELERY_DB_REUSE_MAX = 1000
 CELERY_TASK_SOFT_TIME_LIMIT = env.int("CELERY_TASK_SOFT_TIME_LIMIT", default=120)
 CELERY_TASK_TIME_LIMIT = env.int("CELERY_TASK_TIME_LIMIT", default=180)
 CELERY_TASK_DEFAULT_QUEUE = "outbound"
+CELERY_IMPORTS = ["config.due"]  # The due-work sweep's task lives in config, which is no app to autodiscover.
 CELERY_TASK_ROUTES = {
     "webhooks.tasks.*": {"queue": "webhooks"},
     "groups.tasks.*": {"queue": "outbound"},
     "messaging.tasks.*": {"queue": "outbound"},
+    "config.due.*": {"queue": "outbound"},
 }
 CELERY_BEAT_SCHEDULE = {
     "webhooks-sweep-pending": {
@@ -283,9 +285,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "messaging.tasks.messages_fail_outcome_unknown_task",
         "schedule": timedelta(minutes=1),
     },
-    "messages-requeue-stale": {
-        "task": "messaging.tasks.messages_requeue_stale_task",
-        "schedule": timedelta(minutes=1),
+    "due-work": {
+        "task": "config.due.due_work_run_task",
+        # Without a broker this is how retries run, so soon after they are due; with one, a backstop for lost tasks.
+        "schedule": timedelta(seconds=2 if CELERY_TASK_ALWAYS_EAGER else 60),
     },
     "messages-apply-unmatched-statuses": {
         "task": "messaging.tasks.unmatched_statuses_apply_known_task",
@@ -340,14 +343,24 @@ WHATSAPP_READ_TIMEOUT = env.float("WHATSAPP_READ_TIMEOUT", default=15.0)
 
 # --- Outbound messages (README "Sending pace") ------------------------------------
 
-# Calls to Meta per message before it fails; only retryable errors use more than one.
-MESSAGE_SEND_MAX_ATTEMPTS = env.int("MESSAGE_SEND_MAX_ATTEMPTS", default=5)
-MESSAGE_SEND_RETRY_BASE_SECONDS = env.float("MESSAGE_SEND_RETRY_BASE_SECONDS", default=2.0)
-MESSAGE_SEND_RETRY_MAX_SECONDS = env.float("MESSAGE_SEND_RETRY_MAX_SECONDS", default=300.0)
+# The one retry policy of Graph calls (groups/cloud_api/retry.py), for sends and group operations alike: calls
+# per message or operation before a temporary error fails it, and the backoff between them. The MESSAGE_SEND_*
+# names are read too, as they were before the policy covered group operations.
+META_RETRY_MAX_ATTEMPTS = env.int("META_RETRY_MAX_ATTEMPTS", default=env.int("MESSAGE_SEND_MAX_ATTEMPTS", default=5))
+META_RETRY_BASE_SECONDS = env.float(
+    "META_RETRY_BASE_SECONDS", default=env.float("MESSAGE_SEND_RETRY_BASE_SECONDS", default=2.0)
+)
+META_RETRY_MAX_SECONDS = env.float(
+    "META_RETRY_MAX_SECONDS", default=env.float("MESSAGE_SEND_RETRY_MAX_SECONDS", default=300.0)
+)
 # A send whose call timed out stays `sending` this long waiting for a status, then fails `outcome_unknown`.
 MESSAGE_OUTCOME_UNKNOWN_AFTER_MINUTES = env.int("MESSAGE_OUTCOME_UNKNOWN_AFTER_MINUTES", default=10)
-# Queued messages older than this with no send running are enqueued again (a lost task).
-MESSAGE_QUEUED_SWEEP_AFTER_SECONDS = env.int("MESSAGE_QUEUED_SWEEP_AFTER_SECONDS", default=300)
+# Work that waits for a time on its row (a retry, a paced send: config/due.py): with a broker its task is published
+# for that time, and a row still waiting this long after it is started again (a lost task). Without a broker
+# the periodic runner starts it as soon as it is due. MESSAGE_QUEUED_SWEEP_AFTER_SECONDS is read too (its old name).
+DUE_WORK_LOST_AFTER_SECONDS = env.int(
+    "DUE_WORK_LOST_AFTER_SECONDS", default=env.int("MESSAGE_QUEUED_SWEEP_AFTER_SECONDS", default=300)
+)
 # Ceiling of sends per second per phone number (Meta's default throughput is 80/s, spec §8).
 MESSAGE_SEND_RATE_PER_SECOND = env.float("MESSAGE_SEND_RATE_PER_SECOND", default=80.0)
 # A worker sleeps up to this long for its number's next slot; a later slot re-queues the send.

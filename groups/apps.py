@@ -21,3 +21,9 @@ class GroupsConfig(AppConfig):
         # After migrate (start-up in `make run` and deployments); webhooks and the API also register it
         # lazily, for processes started against an already-migrated database with a new setting.
         post_migrate.connect(_register_configured_phone_number, sender=self, dispatch_uid="groups-register-number")
+        from config.due import DueWork, due_work_register
+        from groups.selectors import group_operation_ids_due
+        from groups.tasks import group_operation_send_task
+
+        due_work_register(DueWork(name="group-operations", due_ids=group_operation_ids_due,
+                                  task=group_operation_send_task))

@@ -18,3 +18,10 @@ class MessagingConfig(AppConfig):
         from messaging.services.statuses import _on_participant_identity_changed
 
         participant_identity_changed.connect(_on_participant_identity_changed, dispatch_uid="messaging-rekey")
+        # Queued messages put off (a retry, a paced send) are started when due by the one due-work sweep.
+        from config.due import DueWork, due_work_register
+        from messaging.selectors import message_ids_due
+        from messaging.tasks import message_send_task
+
+        due_work_register(DueWork(name="outbound-messages", due_ids=message_ids_due,
+                                  task=message_send_task))

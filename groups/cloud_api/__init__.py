@@ -28,6 +28,7 @@ from groups.cloud_api.errors import (
     error_catalog,
     error_from_response,
 )
+from groups.cloud_api.retry import retry_delay
 from groups.cloud_api.types import (
     FailedJoinRequest,
     GroupInfo,
@@ -76,4 +77,5 @@ __all__ = [
     "error_catalog",
     "error_from_response",
     "get_cloud_api_client",
+    "retry_delay",
 ]
