@@ -27,7 +27,7 @@ class InboundMessageDetailApi(GenericAPIView):
 
     @extend_schema(operation_id="inbound_messages_retrieve", responses=InboundMessageOutputSerializer)
     def get(self, request, pk: int):
-        found = get_object_or_404(selectors.inbound_message_list(), pk=pk)
+        found = get_object_or_404(InboundMessage, pk=pk)
         return Response(InboundMessageOutputSerializer(found).data)
 
 

@@ -6,12 +6,13 @@ from typing import Any
 
 from django.db import IntegrityError, transaction
 
-from groups.models import Group, Source
+from core.audit import audit_record
+from core.models import Source
+from groups.models import Group
 from groups.selectors import lock_groups
-from groups.services.audit import Action, audit_record
 from messaging.content import content_validate, message_type_get
 from messaging.exceptions import ContentInvalid, GroupNotSendable, IdempotencyKeyReused, MessageNotRetryable
-from messaging.models import OutboundMessage
+from messaging.models import MessagingAuditAction, OutboundMessage
 from messaging.selectors import lock_outbound_message, message_find_by_idempotency_key
 from messaging.services.history import message_transition
 
@@ -96,7 +97,7 @@ def message_create(
             detail={"retry_of": retry_of.pk} if retry_of else {},
         )
         if composing and retry_of is None:  # Pins and retries are audited by their own services.
-            audit_record(actor=created_by, action=Action.MESSAGE_SEND, target=message, source=source,
+            audit_record(actor=created_by, action=MessagingAuditAction.MESSAGE_SEND, target=message, source=source,
                          detail={"type": type})
         _enqueue_send(message.pk)
     return message
@@ -154,6 +155,6 @@ def message_retry(
         message_transition(
             original, to=MessageStatus.FAILED, event="retried", source=source, detail={"retry_id": retry.pk}
         )
-        audit_record(actor=created_by, action=Action.MESSAGE_RETRY, target=original, source=source,
+        audit_record(actor=created_by, action=MessagingAuditAction.MESSAGE_RETRY, target=original, source=source,
                      detail={"retry_id": retry.pk})
     return retry, True

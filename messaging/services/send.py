@@ -1,7 +1,7 @@
 """Send queued outbound messages to Meta and record the answer (STYLE §3): claim, pace, call, retry, sweep.
 
 A temporary error, or a pace slot too far off, puts the message off: it stays `queued` with its
-`next_attempt_at`, and `config.due.run_at` has it sent then (never inside the caller, README "Retries").
+`next_attempt_at`, and `core.due.run_at` has it sent then (never inside the caller, README "Retries").
 """
 
 import logging
@@ -13,9 +13,9 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from config.due import run_at
+from core.due import run_at
+from core.models import Source
 from groups.cloud_api import CloudAPIClient, CloudAPIError, RetryClass, get_cloud_api_client, retry_delay
-from groups.models import Source
 from messaging.exceptions import GroupNotSendable
 from messaging.models import OutboundMessage
 from messaging.pacing import pace_phone_number, pace_wait

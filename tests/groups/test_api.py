@@ -8,7 +8,7 @@ from django.utils import timezone
 from PIL import Image
 from responses import matchers
 
-from config.due import due_work_run
+from core.due import due_work_run
 from groups.models import Group, GroupEvent, GroupOperation, JoinRequest, PhoneNumber
 from tests.groups.factories import (
     GroupFactory,

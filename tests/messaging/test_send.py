@@ -7,7 +7,7 @@ import requests
 from django.utils import timezone
 from responses import matchers
 
-from config.due import due_work_run
+from core.due import due_work_run
 from groups.cloud_api import retry_delay
 from groups.models import Group
 from messaging.exceptions import ContentInvalid, GroupNotSendable, IdempotencyKeyReused, MessageTypeNotSupported

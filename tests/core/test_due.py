@@ -1,4 +1,4 @@
-"""The due-work sweep (config/due.py): rows that wait for a time are started once due, never inside their caller."""
+"""The due-work sweep (core/due.py): rows that wait for a time are started once due, never inside their caller."""
 
 from datetime import timedelta
 
@@ -6,7 +6,7 @@ import pytest
 from django.utils import timezone
 
 from config.celery import app
-from config.due import due_work_run, run_at
+from core.due import due_work_run, run_at
 from messaging.models import OutboundMessage
 from messaging.tasks import message_send_task
 from tests.messaging.factories import OutboundMessageFactory

@@ -4,7 +4,7 @@ An app registers what of its rows can fall due (`due_work_register`, from its `A
 puts a row off, calls `run_at`. With a broker the row's task is published for that time, and the sweep only
 restarts rows whose task was lost. Without one (the embedded default, tasks eager) nothing is published: an
 eager task ignores its countdown and would run at once inside the caller, so the periodic runner's sweep
-(`run_periodic_tasks`, entry "due-work") starts each row once its time has come.
+(`run_periodic_tasks`, entry "due-work", core/tasks.py) starts each row once its time has come.
 """
 
 import logging
@@ -13,7 +13,6 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from celery import shared_task
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
@@ -70,9 +69,3 @@ def due_work_run(*, now: datetime | None = None, limit: int = DUE_WORK_BATCH) ->
                 logger.exception("due work failed", extra={"kind": work.name, "id": pk})
         started[work.name] = len(ids)
     return started
-
-
-@shared_task(name="config.due.due_work_run_task", ignore_result=True)
-def due_work_run_task() -> dict[str, int]:
-    """Start every row whose time has come (periodic)."""
-    return due_work_run()
