@@ -34,6 +34,14 @@ class DueWork:
 
 _registry: dict[str, DueWork] = {}
 
+# A task published for a time may start a moment before it (the hosts' clocks differ): within this, it is due.
+EARLY_TOLERANCE = timedelta(seconds=1)
+
+
+def is_due(at: datetime | None) -> bool:
+    """Return whether work put off until `at` may run now (None: it was never put off)."""
+    return at is None or at <= timezone.now() + EARLY_TOLERANCE
+
 
 def due_work_register(work: DueWork) -> None:
     """Make the sweep look for rows of `work` (idempotent: registering again replaces it)."""

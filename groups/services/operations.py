@@ -12,7 +12,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from core.audit import audit_record
-from core.due import run_at
+from core.due import is_due, run_at
 from core.models import Source
 from groups.cloud_api import CloudAPIClient, CloudAPIError, RetryClass, get_cloud_api_client, retry_delay
 from groups.exceptions import GroupInputInvalid
@@ -223,7 +223,7 @@ def group_operation_send(*, operation_id: int, client: CloudAPIClient | None = N
         operation = lock_group_operations().select_related("group__phone_number").get(pk=operation_id)
         if operation.state != OpState.PENDING or operation.claimed_at is not None:
             return operation  # Another worker sent it, or a webhook already settled it.
-        if operation.next_attempt_at and operation.next_attempt_at > timezone.now():
+        if not is_due(operation.next_attempt_at):
             return operation  # Woken early (a duplicate task): its retry is published or swept when due.
         if operation.kind != Kind.CREATE and not group.group_id:
             _operation_fail(operation, group, errors=[error_dict("The group has no Meta group_id yet.")],

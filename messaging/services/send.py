@@ -13,7 +13,7 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from core.due import run_at
+from core.due import is_due, run_at
 from core.models import Source
 from groups.cloud_api import CloudAPIClient, CloudAPIError, RetryClass, get_cloud_api_client, retry_delay
 from messaging.exceptions import GroupNotSendable
@@ -74,7 +74,7 @@ def message_send(*, message_id: int, client: CloudAPIClient | None = None) -> Ou
     message = OutboundMessage.objects.select_related("group__phone_number").get(pk=message_id)
     if message.status != MessageStatus.QUEUED:
         return message
-    if message.next_attempt_at and message.next_attempt_at > timezone.now() + timedelta(seconds=1):
+    if not is_due(message.next_attempt_at):
         return message  # Woken early (a duplicate task): its retry is published or swept when due.
     group = message.group
     try:

@@ -10,6 +10,7 @@ from responses import matchers
 
 from core.due import due_work_run
 from groups.models import Group, GroupEvent, GroupOperation, JoinRequest, PhoneNumber
+from groups.tasks import group_operation_send_task
 from tests.groups.factories import (
     GroupFactory,
     GroupOperationFactory,
@@ -186,7 +187,8 @@ def test_create_rate_limited_is_put_off_and_sent_again_when_due(admin_api, graph
     assert (operation.state, operation.attempts, operation.claimed_at) == (GroupOperation.State.PENDING, 1, None)
     assert operation.next_attempt_at > timezone.now()
     assert len(graph.calls) == 1
-    assert due_work_run()["group-operations"] == 0  # Not due yet: nothing is sent.
+    assert due_work_run()["group-operations"] == 0  # Not due yet: nothing is sent,
+    group_operation_send_task.delay(operation.pk)  # not even by a task that comes early.
     assert len(graph.calls) == 1
     # when: its time comes, the periodic runner's sweep sends it again
     GroupOperation.objects.update(next_attempt_at=timezone.now())
