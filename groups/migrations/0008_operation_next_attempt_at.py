@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('groups', '0006_kinds_registered_by_owning_apps'),
+        ('groups', '0007_parent_bsuid'),
     ]
 
     operations = [
