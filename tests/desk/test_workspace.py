@@ -123,6 +123,8 @@ def test_conversation_shows_current_pins_on_top_with_time_left_and_an_unpin(desk
     pins = html.split('id="workspace-pins"', 1)[1].split("</div>", 1)[0]
     assert "Current pins" in html and "Your parcel left the depot" in pins and "6\xa0days" in pins
     assert "Unpin…" in pins and "wamid.OLDPIN" not in html
+    bubble = html.split(f'id="bubble-out-{message.pk}"', 1)[1].split("</li>", 1)[0]
+    assert "Pinned, 6\xa0days" in bubble and "Unpin…" in bubble and "Pin…" not in bubble
 
 
 def test_conversation_shows_the_newest_fifty_and_links_older(desk, group):
