@@ -273,8 +273,9 @@ class OutboundMessageAdmin(ReadOnlyAdmin):
         self.compose_send(request, form)
         return HttpResponseRedirect(reverse("admin:messaging_outboundmessage_changelist"))
 
-    def compose_send(self, request: HttpRequest, form: ComposeForm) -> int:
-        """Queue the valid form's message to each of its groups; say what happened; return how many were queued."""
+    def compose_send(self, request: HttpRequest, form: ComposeForm) -> None:
+        """Queue the valid form's message to each of its groups and say what happened (the compose page and the
+        group workspace send through it)."""
         sent = 0
         token = form.cleaned_data.get("token") or uuid.uuid4().hex
         for group in form.cleaned_data["groups"]:
@@ -289,7 +290,6 @@ class OutboundMessageAdmin(ReadOnlyAdmin):
                 sent += 1
         if sent:
             self.message_user(request, f"Queued {sent} message{'s' if sent != 1 else ''}.", messages.SUCCESS)
-        return sent
 
 
 @admin.action(description="Send a message to the selected groups", permissions=["send_message"])
