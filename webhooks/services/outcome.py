@@ -8,9 +8,10 @@ from typing import Any
 from django.conf import settings
 from django.utils import timezone
 
-from config.exceptions import ApplicationError
 from webhooks.envelope import EnvelopeItem
 from webhooks.models import WebhookEvent
+from webhooks.registry import ItemContext
+from webhooks.text import loggable_name, storable
 
 logger = logging.getLogger(__name__)
 
@@ -21,6 +22,13 @@ DEFER_FIRST_DELAY = timedelta(seconds=30)
 DEFER_MAX_DELAY = timedelta(hours=1)
 # Enough to show what went wrong in a 1,000-item body without storing 1,000 entries.
 MAX_ITEM_FAILURES_KEPT = 100
+# Item lines logged per event: a few show what went wrong; one summary line counts the rest. A signed body of
+# 500,000 bad items once wrote 500,016 lines (116 MB) of log.
+MAX_ITEM_LOG_LINES = 10
+# A field or kind kept in an item's outcome, and an item's error, are cut to these lengths: a body can make
+# either as long as itself.
+MAX_NAME_CHARS = 100
+MAX_ERROR_CHARS = 1000
 
 
 class EventRun:
@@ -31,20 +39,49 @@ class EventRun:
         self.results = ItemResults()
         self.fields: set[str] = set()
         self.not_json = ""
+        self.crash = ""
+        self.crash_traceback = ""
+        self.item_lines_left_out = 0
+
+    def log_item(self, level: int, message: str, ctx: ItemContext, **extra: Any) -> None:
+        """Log one item's line, up to MAX_ITEM_LOG_LINES per event; log_summary() counts the rest.
+
+        The line names the item by its place, and its field and kind only when they are identifiers: never the
+        body's content, which may be personal data or something built to flood or break the log.
+        """
+        if self.results.logged >= MAX_ITEM_LOG_LINES:
+            self.item_lines_left_out += 1
+            return
+        self.results.logged += 1
+        logger.log(level, message, extra={"event_id": self.event.pk, "path": ctx.path,
+                                          "field": loggable_name(ctx.field), "kind": loggable_name(ctx.kind), **extra})
+
+    def log_summary(self) -> None:
+        """Log the event's outcome in one line of counts (never its error texts, which may quote the body)."""
+        if self.event.state == State.FAILED or self.item_lines_left_out:
+            logger.warning("webhook event not fully processed" if self.event.state != State.FAILED
+                           else "webhook event failed",
+                           extra={"event_id": self.event.pk, "state": self.event.state,
+                                  "item_counts": self.results.counts, "item_lines_left_out": self.item_lines_left_out})
 
     def item_failed(self, envelope_item: EnvelopeItem, exc: BaseException, traceback_text: str) -> None:
         ctx = envelope_item.context
-        logger.warning(
-            "webhook item failed",
-            extra={"event_id": self.event.pk, "path": ctx.path, "field": ctx.field, "kind": ctx.kind},
-            exc_info=None if isinstance(exc, ApplicationError | ValueError) else (type(exc), exc, exc.__traceback__),
-        )
+        # The error's type only: its text and traceback may quote the item (they are kept on the event instead).
+        self.log_item(logging.WARNING, "webhook item failed", ctx, error_type=type(exc).__name__)
         self.results.fail(ctx.path, ctx.field, ctx.kind, f"{type(exc).__name__}: {exc}", traceback_text)
+
+    def crashed(self, exc: BaseException, traceback_text: str) -> None:
+        """Record that the event's body could not be walked at all (e.g. a RecursionError): it fails alone."""
+        logger.warning("webhook event could not be processed", extra={
+            "event_id": self.event.pk, "error_type": type(exc).__name__})
+        self.crash = storable(f"Processing stopped: {type(exc).__name__}: {exc}")[:MAX_ERROR_CHARS]
+        self.crash_traceback = storable(traceback_text)
 
     def outcome(self) -> dict[str, Any]:
         """Return the event's new state, its summary and, for a deferred event, when to try again."""
-        if self.not_json:
-            return {"state": State.FAILED, "error": self.not_json, "traceback": "", "claimed_until": None,
+        if self.not_json or self.crash:
+            return {"state": State.FAILED, "error": storable(self.not_json or self.crash),
+                    "traceback": self.crash_traceback, "claimed_until": None,
                     "item_counts": {}, "item_failures": []}
         results = self.results
         retry_at = None
@@ -55,12 +92,12 @@ class EventRun:
         return {
             "state": State.PENDING if retry_at else results.final_state(),
             "error": results.summary(),
-            "traceback": results.first_traceback,
+            "traceback": storable(results.first_traceback),
             # A pending event's claim doubles as "not before": a drain takes it again after retry_at.
             "claimed_until": retry_at,
             "item_counts": results.counts,
             "item_failures": results.failures,
-            "fields": sorted(self.fields),
+            "fields": sorted({storable(name) for name in self.fields}),
         }
 
 
@@ -81,6 +118,7 @@ class ItemResults:
     )
     failures: list[dict[str, str]] = field(default_factory=list)
     first_traceback: str = ""
+    logged: int = 0  # Item lines logged for the event (EventRun.log_item).
 
     def process(self) -> None:
         self.counts["processed"] += 1
@@ -109,7 +147,9 @@ class ItemResults:
 
     def _keep(self, path: str, field_name: str, kind: str, state: str, error: str) -> None:
         if len(self.failures) < MAX_ITEM_FAILURES_KEPT:
-            self.failures.append({"path": path, "field": field_name, "kind": kind, "state": state, "error": error})
+            self.failures.append({"path": path, "field": storable(field_name)[:MAX_NAME_CHARS],
+                                  "kind": storable(kind)[:MAX_NAME_CHARS], "state": state,
+                                  "error": storable(error)[:MAX_ERROR_CHARS]})
 
     def final_state(self) -> str:
         if self.counts["failed"]:
