@@ -440,3 +440,24 @@ def test_a_datetime_filter_out_of_range_is_a_400_naming_it(admin_api):
     # then
     assert response.status_code == 400
     assert "received_after" in response.json()["extra"]["fields"]
+
+
+@pytest.mark.django_db
+def test_webhook_events_api_needs_the_view_permission_even_for_staff(api_client, user_with_perms, post_webhook):
+    # given: raw payloads hold phone numbers, names and texts; the admin refuses them to staff without the permission
+    post_webhook(webhook_body("messages.status_sent"))
+    event = WebhookEvent.objects.get()
+    bare_staff = user_with_perms(is_staff=True, username="bare")
+    viewer = user_with_perms("webhooks.view_webhookevent", is_staff=True, username="viewer")
+    # when
+    api_client.force_authenticate(bare_staff)
+    refused = [api_client.get("/api/v1/webhook-events/").status_code,
+               api_client.get(f"/api/v1/webhook-events/{event.pk}/").status_code,
+               api_client.post(f"/api/v1/webhook-events/{event.pk}/reprocess/").status_code]
+    api_client.force_authenticate(viewer)
+    allowed = [api_client.get("/api/v1/webhook-events/").status_code,
+               api_client.get(f"/api/v1/webhook-events/{event.pk}/").status_code,
+               api_client.post(f"/api/v1/webhook-events/{event.pk}/reprocess/").status_code]
+    # then: viewing needs view_webhookevent; reprocessing needs reprocess_webhookevent on top
+    assert refused == [403, 403, 403]
+    assert allowed == [200, 200, 403]
