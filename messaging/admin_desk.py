@@ -21,6 +21,7 @@ from django.utils.html import format_html
 from django.utils.http import urlencode
 
 from config.exceptions import ApplicationError
+from config.spreadsheet import csv_cell
 from groups.cloud_api import error_catalog
 from groups.models import PhoneNumber, Source
 from messaging.errors import OWN_CODES, error_explain
@@ -199,7 +200,7 @@ def export_csv_response(queryset) -> StreamingHttpResponse:
     def lines() -> Iterator[str]:
         yield writer.writerow(EXPORT_COLUMNS)
         for row in export_rows(queryset):
-            yield writer.writerow(["" if value is None else value for value in row])
+            yield writer.writerow([csv_cell(value) for value in row])
 
     stamp = timezone.now().strftime("%Y%m%d-%H%M%S")
     response = StreamingHttpResponse(lines(), content_type="text/csv; charset=utf-8")
