@@ -7,6 +7,7 @@ a NUL or a lone surrogate reaches PostgreSQL's text and jsonb columns, which ref
 import json
 
 import pytest
+from django.db import connection
 
 from config.logging import JsonFormatter
 from messaging.models import OutboundMessage
@@ -172,3 +173,22 @@ def test_a_failed_item_is_logged_without_its_error_text(post_webhook, caplog, mo
     assert "Maya Patel" in event.error
     assert "webhook item failed" in _logged(caplog)
     assert "Maya" not in _logged(caplog)
+
+
+@pytest.mark.skipif(connection.vendor == "sqlite", reason="SQLite stores NUL: only PostgreSQL refuses the UPDATE")
+def test_an_outcome_the_database_refuses_fails_that_event_alone(genuine_delivery, monkeypatch):
+    # given: values this run cannot clean (as a future field might bring), and a genuine delivery in the same batch
+    from webhooks.services import outcome
+
+    monkeypatch.setattr(outcome, "storable", lambda text: text)
+    _message, delivered = genuine_delivery
+    poison, _ = webhook_event_record(body=_group_body(field="group_status_update", kind="x\u0000"), headers={})
+    genuine, _ = webhook_event_record(body=delivered, headers={})
+    # when
+    webhook_events_drain()
+    # then: the refused event is failed with the reason, the other applied
+    poison.refresh_from_db()
+    genuine.refresh_from_db()
+    assert (poison.state, poison.claimed_until) == (State.FAILED, None)
+    assert "could not be stored (DataError)" in poison.error
+    assert genuine.state == State.PROCESSED
