@@ -192,3 +192,30 @@ def test_an_outcome_the_database_refuses_fails_that_event_alone(genuine_delivery
     assert (poison.state, poison.claimed_until) == (State.FAILED, None)
     assert "could not be stored (DataError)" in poison.error
     assert genuine.state == State.PROCESSED
+
+
+def test_an_event_that_cannot_be_walked_fails_alone_with_its_reason(genuine_delivery, monkeypatch):
+    # given: walking one body raises something no handler catches (here forced; a parser or envelope bug)
+    from webhooks.services import process
+
+    message, delivered = genuine_delivery
+    poison, _ = webhook_event_record(body=_group_body(field="group_status_update", kind="boom"), headers={})
+    genuine, _ = webhook_event_record(body=delivered, headers={})
+    walk = process.iter_items
+
+    def iter_items(payload, *, event_id):
+        if event_id == poison.pk:
+            raise RuntimeError("walker bug")
+        return walk(payload, event_id=event_id)
+
+    monkeypatch.setattr(process, "iter_items", iter_items)
+    # when
+    webhook_events_drain()
+    # then
+    poison.refresh_from_db()
+    genuine.refresh_from_db()
+    message.refresh_from_db()
+    assert (poison.state, poison.error) == (State.FAILED, "Processing stopped: RuntimeError: walker bug")
+    assert "walker bug" in poison.traceback
+    assert genuine.state == State.PROCESSED
+    assert message.status == OutboundMessage.Status.DELIVERED

@@ -41,6 +41,7 @@ class EventRun:
         self.not_json = ""
         self.crash = ""
         self.crash_traceback = ""
+        self.item_lines_logged = 0
         self.item_lines_left_out = 0
 
     def log_item(self, level: int, message: str, ctx: ItemContext, **extra: Any) -> None:
@@ -49,20 +50,20 @@ class EventRun:
         The line names the item by its place, and its field and kind only when they are identifiers: never the
         body's content, which may be personal data or something built to flood or break the log.
         """
-        if self.results.logged >= MAX_ITEM_LOG_LINES:
+        if self.item_lines_logged >= MAX_ITEM_LOG_LINES:
             self.item_lines_left_out += 1
             return
-        self.results.logged += 1
+        self.item_lines_logged += 1
         logger.log(level, message, extra={"event_id": self.event.pk, "path": ctx.path,
                                           "field": loggable_name(ctx.field), "kind": loggable_name(ctx.kind), **extra})
 
     def log_summary(self) -> None:
         """Log the event's outcome in one line of counts (never its error texts, which may quote the body)."""
-        if self.event.state == State.FAILED or self.item_lines_left_out:
-            logger.warning("webhook event not fully processed" if self.event.state != State.FAILED
-                           else "webhook event failed",
-                           extra={"event_id": self.event.pk, "state": self.event.state,
-                                  "item_counts": self.results.counts, "item_lines_left_out": self.item_lines_left_out})
+        failed = self.event.state == State.FAILED
+        if failed or self.item_lines_left_out:
+            logger.warning("webhook event failed" if failed else "webhook event not fully processed", extra={
+                "event_id": self.event.pk, "state": self.event.state, "item_counts": self.results.counts,
+                "item_lines_left_out": self.item_lines_left_out})
 
     def item_failed(self, envelope_item: EnvelopeItem, exc: BaseException, traceback_text: str) -> None:
         ctx = envelope_item.context
@@ -118,7 +119,6 @@ class ItemResults:
     )
     failures: list[dict[str, str]] = field(default_factory=list)
     first_traceback: str = ""
-    logged: int = 0  # Item lines logged for the event (EventRun.log_item).
 
     def process(self) -> None:
         self.counts["processed"] += 1
