@@ -353,11 +353,13 @@ def test_any_signed_body_never_raises_and_every_event_can_be_shown(client, admin
     response = client.post(
         "/webhooks/whatsapp/", data=body, content_type="application/json", HTTP_X_HUB_SIGNATURE_256=sign(body)
     )
-    # then: JSON is acknowledged; JSON too deep to read is refused as unreadable (and failed at once)
+    # then: JSON is acknowledged; JSON too deep to read is refused as unreadable and failed at once (or, when the
+    # request's shallower stack could still read it, failed by the drain, whose stack is deeper)
     assert response.status_code in (200, 400)
     event = WebhookEvent.objects.get(sha256=hashlib.sha256(body).hexdigest())
     assert event.state in (State.PROCESSED, State.IGNORED, State.FAILED)
-    assert (response.status_code == 400) == (event.state == State.FAILED and "not JSON" in event.error)
+    if response.status_code == 400:
+        assert event.state == State.FAILED and "not JSON" in event.error
     assert admin_client.get(f"/admin/webhooks/webhookevent/{event.pk}/change/").status_code == 200
     assert admin_client.get(f"/api/v1/webhook-events/{event.pk}/").status_code == 200
 
