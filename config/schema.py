@@ -54,6 +54,10 @@ def spectacular_settings(*, debug: bool) -> dict[str, Any]:
             "rest_framework.permissions.AllowAny" if debug else "rest_framework.permissions.IsAuthenticated"
         ],
         "SCHEMA_PATH_PREFIX": r"/api/v1",
+        # Swagger UI from the installed package (drf-spectacular-sidecar), never a CDN: /api/docs/ works offline.
+        "SWAGGER_UI_DIST": "SIDECAR",
+        "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+        "REDOC_DIST": "SIDECAR",
         "COMPONENT_SPLIT_REQUEST": True,
         "POSTPROCESSING_HOOKS": [
             "drf_spectacular.hooks.postprocess_schema_enums",

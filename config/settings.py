@@ -51,6 +51,7 @@ INSTALLED_APPS = [
     "axes",
     "django_filters",
     "drf_spectacular",
+    "drf_spectacular_sidecar",
     "core",
     "groups",
     "messaging",
@@ -126,6 +127,8 @@ USE_TZ = True
 
 STATIC_URL = "static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"
+# Project-wide assets (the favicon); apps keep their own under <app>/static/.
+STATICFILES_DIRS = [BASE_DIR / "static"]
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
@@ -347,5 +350,9 @@ LOGGING = {
         "urllib3": {"level": "WARNING"},
         # One line per successful task drowns everything else; failures are still logged.
         "celery.app.trace": {"level": "WARNING"},
+        # runserver's request lines (one per static file too) follow LOG_LEVEL: `make run` shows only 4xx/5xx.
+        "django.server": {"handlers": ["console"], "level": LOG_LEVEL, "propagate": False},
+        # With no broker (tasks run in-process) kombu's "No hostname was supplied" is expected, not a warning.
+        "kombu.connection": {"level": "ERROR" if CELERY_TASK_ALWAYS_EAGER else "WARNING"},
     },
 }

@@ -1,7 +1,9 @@
 """Root URLs (CONTRACT §3): wiring only; the admin site is composed by `desk.admin`."""
 
 from django.contrib import admin
+from django.templatetags.static import static
 from django.urls import include, path
+from django.views.generic import RedirectView
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from config.exceptions import not_found
@@ -20,6 +22,8 @@ urlpatterns = [
     path("api/v1/", include(api_v1)),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
+    # Browsers ask for /favicon.ico on pages that name none (the API's JSON, the docs).
+    path("favicon.ico", RedirectView.as_view(url=static("groupdesk/favicon.svg"), permanent=True)),
     path("healthz/", healthz, name="healthz"),
     path("readyz/", readyz, name="readyz"),
 ]

@@ -38,6 +38,7 @@ site = admin.site
 site.site_header = "Groupdesk"
 site.site_title = "Groupdesk"
 site.index_title = "Support desk"
+site.site_url = None  # No public site: no "View site" link that 404s.
 
 
 class DeskGroupAdmin(GroupAdmin):

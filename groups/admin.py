@@ -7,13 +7,14 @@ from django import forms
 from django.contrib import admin, messages
 from django.db.models import QuerySet
 from django.http import HttpResponseRedirect
-from django.utils.html import format_html_join
+from django.templatetags.static import static
+from django.utils.html import format_html, format_html_join
 from django.utils.safestring import mark_safe
 
 from config.admin import ReadOnlyAdmin
 from config.exceptions import ApplicationError
 from core.models import Source
-from groups import services
+from groups import selectors, services
 from groups.admin_confirm import Confirmed, confirm, meta_error_html, meta_error_text, report_error
 from groups.admin_timeline import event_who, group_timeline_html
 from groups.models import Group, GroupEvent, GroupOperation, JoinRequest, Participant
@@ -67,13 +68,21 @@ class GroupForm(forms.ModelForm):
 
 class GroupAdmin(admin.ModelAdmin):
     form = GroupForm
-    list_display = ("subject", "state", "suspended", "participants", "phone_number", "created_at")
+    list_display = ("subject", "state", "suspension", "participants", "phone_number", "created_at")
     list_filter = ("state", "suspended", "phone_number")
     search_fields = ("subject", "group_id")
     inlines = [ParticipantInline, JoinRequestInline, GroupOperationInline]
     actions = ["sync_from_meta", "reset_invite_link", "delete_groups"]
     readonly_fields = ("group_id", "state", "suspended", "invite_link", "participant_count", "last_error_text",
                        "created_by", "created_at", "updated_at", "last_synced_at", "timeline")
+
+    @admin.display(description="suspension", ordering="suspended", empty_value="")
+    def suspension(self, obj: Group) -> str:
+        # Only the exception is marked: a red cross on every healthy group read as an error.
+        if not obj.suspended:
+            return ""
+        return format_html('<span style="white-space: nowrap"><img src="{}" alt=""> Suspended</span>',
+                           static("admin/img/icon-alert.svg"))
 
     @admin.display(description="participants")
     def participants(self, obj: Group) -> str:
@@ -95,6 +104,13 @@ class GroupAdmin(admin.ModelAdmin):
 
     def get_inlines(self, request, obj):
         return [] if obj is None else self.inlines
+
+    def get_changeform_initial_data(self, request):
+        initial = super().get_changeform_initial_data(request)
+        only = selectors.phone_number_only()
+        if only is not None:
+            initial.setdefault("phone_number", only.pk)
+        return initial
 
     def get_fields(self, request, obj=None):
         if obj is None:

@@ -45,3 +45,9 @@ def groups_by_state(*, phone_number: int | None = None) -> dict[str, int]:
 
 def phone_number_list() -> QuerySet[PhoneNumber]:
     return PhoneNumber.objects.order_by("display_phone_number")
+
+
+def phone_number_only() -> PhoneNumber | None:
+    """The phone number when exactly one is registered (forms preselect it), else None."""
+    numbers = list(PhoneNumber.objects.order_by("pk")[:2])
+    return numbers[0] if len(numbers) == 1 else None
