@@ -49,9 +49,11 @@ INSTALLED_APPS = [
     "axes",
     "django_filters",
     "drf_spectacular",
+    "outbox",
     "groups",
     "messaging",
     "webhooks",
+    "integrations",
 ]
 
 MIDDLEWARE = [
@@ -265,8 +267,15 @@ CELERY_TASK_ROUTES = {
     "webhooks.tasks.*": {"queue": "webhooks"},
     "groups.tasks.*": {"queue": "outbound"},
     "messaging.tasks.*": {"queue": "outbound"},
+    "integrations.tasks.*": {"queue": "integrations"},
 }
 CELERY_BEAT_SCHEDULE = {
+    # Deliveries are also woken on commit when a broker is set; this catches retries coming due and lost wake-ups,
+    # and is how the embedded default (no broker) delivers: the in-process runner, outside any request.
+    "integrations-send-due": {
+        "task": "integrations.tasks.deliveries_send_due_task",
+        "schedule": timedelta(seconds=2),
+    },
     "webhooks-sweep-pending": {
         "task": "webhooks.tasks.webhook_events_sweep_pending_task",
         "schedule": timedelta(minutes=1),
@@ -375,6 +384,21 @@ WEBHOOK_PENDING_SWEEP_AFTER_SECONDS = env.int("WEBHOOK_PENDING_SWEEP_AFTER_SECON
 WEBHOOK_DEFER_MAX_HOURS = env.int("WEBHOOK_DEFER_MAX_HOURS", default=24)
 # Drains that may apply a backlog at once (each a task on the `webhooks` queue); about the queue's processes.
 WEBHOOK_DRAINS = max(1, env.int("WEBHOOK_DRAINS", default=2))
+
+# --- Integrations: outbound webhooks (docs/events.md) -------------------------
+
+# Lets endpoints use http:// and loopback, private or link-local addresses: for local receivers only (on with the
+# sandbox of `make run`, and in tests). Off in production: an endpoint URL must not reach internal services (SSRF).
+INTEGRATIONS_ALLOW_PRIVATE_URLS = env.bool("INTEGRATIONS_ALLOW_PRIVATE_URLS", default=WHATSAPP_SANDBOX)
+INTEGRATIONS_CONNECT_TIMEOUT = env.float("INTEGRATIONS_CONNECT_TIMEOUT", default=5.0)
+INTEGRATIONS_READ_TIMEOUT = env.float("INTEGRATIONS_READ_TIMEOUT", default=15.0)
+# A delivery is retried (5 s, 5 min, 30 min, 2 h, 5 h, 10 h, then every 12 h) until this long after its event; an
+# endpoint whose every attempt failed for this long is disabled (staff see it on the dashboard).
+INTEGRATIONS_RETRY_HOURS = env.int("INTEGRATIONS_RETRY_HOURS", default=72)
+INTEGRATIONS_DISABLE_AFTER_HOURS = env.int("INTEGRATIONS_DISABLE_AFTER_HOURS", default=72)
+# Deliveries one sender claims at a time, and POSTs it keeps in flight at once (threads; I/O bound).
+INTEGRATIONS_BATCH_SIZE = env.int("INTEGRATIONS_BATCH_SIZE", default=200)
+INTEGRATIONS_DELIVERY_CONCURRENCY = max(1, env.int("INTEGRATIONS_DELIVERY_CONCURRENCY", default=16))
 
 # --- Logging: one JSON line per event, secrets redacted -----------------------
 

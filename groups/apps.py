@@ -21,3 +21,6 @@ class GroupsConfig(AppConfig):
         # After migrate (start-up in `make run` and deployments); webhooks and the API also register it
         # lazily, for processes started against an already-migrated database with a new setting.
         post_migrate.connect(_register_configured_phone_number, sender=self, dispatch_uid="groups-register-number")
+        from groups.event_payloads import register_event_renderers
+
+        register_event_renderers()

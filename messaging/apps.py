@@ -18,3 +18,6 @@ class MessagingConfig(AppConfig):
         from messaging.services.statuses import _on_participant_identity_changed
 
         participant_identity_changed.connect(_on_participant_identity_changed, dispatch_uid="messaging-rekey")
+        from messaging.event_payloads import register_event_renderers
+
+        register_event_renderers()

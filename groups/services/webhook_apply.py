@@ -26,6 +26,8 @@ from groups.services.common import (
     normalize_wa_id,
 )
 from groups.services.participants import participant_state_apply
+from outbox import event_types
+from outbox.services import event_record
 
 logger = logging.getLogger(__name__)
 
@@ -75,6 +77,7 @@ def operation_finish(
     operation.completed_at = timezone.now()
     operation.picture = None
     operation.save(update_fields=["state", "errors", "outcome", "completed_at", "picture", "updated_at"])
+    event_record(type=event_types.GROUP_OPERATION_COMPLETED, obj=operation, occurred_at=at)
     if state != OpState.FAILED:
         return
     first_error = operation.errors[0] if operation.errors else None
@@ -92,6 +95,8 @@ def operation_finish(
         group_fields += ["state", "lifecycle_changed_at"]
     if group_fields:
         group.save(update_fields=[*group_fields, "updated_at"])
+    if group.state == GroupState.CREATE_FAILED and "state" in group_fields:
+        event_record(type=event_types.GROUP_CREATE_FAILED, obj=group, occurred_at=at_or_now)
     if write_event:
         group_event_record(
             group=group, type=_FAILURE_EVENT[operation.kind], source=source, occurred_at=at_or_now, origin=origin,
@@ -187,7 +192,8 @@ def group_create_apply(
         fields.append("group_id")
     # A stale-operation sync may have given up on it (create_failed); Meta's word that it exists wins.
     # Only this first application sets the link: a redelivery must not bring back a link reset since.
-    if group.state in (GroupState.CREATING, GroupState.CREATE_FAILED):
+    created = group.state in (GroupState.CREATING, GroupState.CREATE_FAILED)
+    if created:
         if invite_link:
             group.invite_link = invite_link
             fields.append("invite_link")
@@ -200,6 +206,8 @@ def group_create_apply(
         fields += ["state", "last_error", "lifecycle_changed_at"]
     if fields:
         group.save(update_fields=[*fields, "updated_at"])
+    if created:
+        event_record(type=event_types.GROUP_CREATED, obj=group, occurred_at=at)
     if operation.state in (OpState.PENDING, OpState.FAILED):
         operation_finish(operation, group, state=OpState.SUCCEEDED, source=WEBHOOK, at=at,
                          outcome={"group_id": group_id})
@@ -240,6 +248,7 @@ def group_delete_apply(
             state=Participant.State.REMOVED, left_at=at, state_changed_at=at, updated_at=timezone.now()
         )
         group_participant_count_refresh(group=group)
+        event_record(type=event_types.GROUP_DELETED, obj=group, occurred_at=at)
     group_event_record(group=group, type=EventType.DELETED, source=WEBHOOK, occurred_at=at, origin=origin,
                        detail={"request_id": request_id} if applied else {"request_id": request_id, "applied": False})
     return group
@@ -337,7 +346,7 @@ def join_request_apply(
         detail={"join_request_id": join_request_id, "wa_id": wa_id, "user_id": user_id,
                 **({"reason": reason} if reason else {}), **({} if applied else {"applied": False})},
     )
-    _join_request_settle(group, join_request)
+    _join_request_settle(group, join_request, created=created)
     return join_request
 
 
@@ -360,7 +369,7 @@ _REQUEST_STEP = {
 }
 
 
-def _join_request_settle(group: Group, join_request: JoinRequest) -> None:
+def _join_request_settle(group: Group, join_request: JoinRequest, *, created: bool = False) -> None:
     """Set a join request's state from its timeline replayed in Meta's time order, whatever order it arrived in.
 
     The request's own entries (created, revoked, approved/rejected by staff) set its state; a webhook join of
@@ -395,6 +404,16 @@ def _join_request_settle(group: Group, join_request: JoinRequest) -> None:
         setattr(join_request, name, values[name])
     if changed:
         join_request.save(update_fields=[*changed, "updated_at"])
+    if created or "state" in changed:
+        event_record(type=JOIN_REQUEST_EVENTS[join_request.state], obj=join_request, occurred_at=changed_at)
+
+
+JOIN_REQUEST_EVENTS = {
+    JoinRequest.State.PENDING: event_types.GROUP_JOIN_REQUEST_CREATED,
+    JoinRequest.State.APPROVED: event_types.GROUP_JOIN_REQUEST_APPROVED,
+    JoinRequest.State.REJECTED: event_types.GROUP_JOIN_REQUEST_REJECTED,
+    JoinRequest.State.REVOKED: event_types.GROUP_JOIN_REQUEST_REVOKED,
+}
 
 
 # --- group_settings_update ------------------------------------------------------------------------
@@ -436,6 +455,8 @@ def group_settings_apply(
         if changed or (picture is not None and picture.succeeded):
             group.settings_changed_at = at
             group.save(update_fields=[*changed, "settings_changed_at", "updated_at"])
+            updated = [name for name, o in reported.items() if o.succeeded]
+            event_record(type=event_types.GROUP_UPDATED, obj=group, occurred_at=at, detail={"updated": updated})
     outcome = {
         name: {"updated": o.succeeded, **({"text": o.text} if o.text is not None else {}),
                **({"sha256": o.sha256} if o.sha256 else {}), **({"errors": o.errors} if o.errors else {})}
@@ -471,9 +492,13 @@ def group_suspension_apply(*, group_id: str, suspended: bool, at: datetime,
     group = _group_for_webhook(group_id)
     applied = is_newer(at, group.suspension_changed_at)
     if applied:
+        changed = group.suspended != suspended
         group.suspended = suspended
         group.suspension_changed_at = at
         group.save(update_fields=["suspended", "suspension_changed_at", "updated_at"])
+        if changed:
+            event_record(type=event_types.GROUP_SUSPENDED if suspended else event_types.GROUP_UNSUSPENDED, obj=group,
+                         occurred_at=at)
     group_event_record(
         group=group, type=EventType.SUSPENDED if suspended else EventType.SUSPENSION_CLEARED, source=WEBHOOK,
         occurred_at=at, origin=origin, detail={} if applied else {"applied": False, "why": "older than stored state"},

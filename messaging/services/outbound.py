@@ -39,6 +39,8 @@ from messaging.selectors import (
 )
 from messaging.services.history import message_transition
 from messaging.services.statuses import message_apply_unmatched
+from outbox import event_types
+from outbox.services import event_record
 
 logger = logging.getLogger(__name__)
 
@@ -167,6 +169,7 @@ def message_create(
             source=source,
             detail={"retry_of": retry_of.pk} if retry_of else {},
         )
+        event_record(type=event_types.MESSAGE_QUEUED, obj=message)
         if composing and retry_of is None:  # Pins and retries are audited by their own services.
             audit_record(actor=created_by, action=Action.MESSAGE_SEND, target=message, source=source,
                          detail={"type": type})

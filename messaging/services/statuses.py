@@ -23,6 +23,7 @@ from messaging.selectors import (
     unmatched_wamids_now_known,
 )
 from messaging.services.history import _notify_type, forward, message_timeline_record
+from messaging.services.status_events import status_events_add, status_events_start
 
 logger = logging.getLogger(__name__)
 
@@ -209,6 +210,7 @@ def _apply_locked(work: list[tuple[int, OutboundMessage, StatusItem]]) -> dict[i
     improved: dict[int, MessageStatusChange] = {}
     touched: dict[int, tuple[OutboundMessage, set[str], MessageStatusChange]] = {}
     dirty_receipts: dict[tuple[int, str], MessageReceipt] = {}
+    events = status_events_start([message for _index, message, _item in work])
     for index, message, item in work:
         event = item.event
         participant = participants.get(index)
@@ -286,6 +288,7 @@ def _apply_locked(work: list[tuple[int, OutboundMessage, StatusItem]]) -> dict[i
                 of_message = receipts.setdefault(message.pk, {})
                 receipt = of_message.get(key) or MessageReceipt(message_id=message.pk, participant_key=key)
                 of_message[key] = receipt
+                receipt_was = (receipt.delivered_at, receipt.read_at)
                 _receipt_apply(receipt, participant=participant, event=event, status=status)
                 dirty_receipts[(message.pk, key)] = receipt
                 message.delivered_count = sum(1 for r in of_message.values() if r.delivered_at is not None)
@@ -293,6 +296,9 @@ def _apply_locked(work: list[tuple[int, OutboundMessage, StatusItem]]) -> dict[i
                 fields |= {"delivered_count", "read_count"}
         message_timeline_record(message, from_status=from_status, to_status=to_status, source=Source.WEBHOOK,
                                 webhook_event_id=item.webhook_event_id, webhook_item=item.webhook_item)
+        status_events_add(events, message, from_status=from_status, status=event.status, at=event.timestamp,
+                          **({"receipt": receipt, "receipt_was": receipt_was} if status in PER_PARTICIPANT and key
+                             else {}))
 
     now = timezone.now()
     bulk_insert_rows(new_changes)
@@ -312,6 +318,7 @@ def _apply_locked(work: list[tuple[int, OutboundMessage, StatusItem]]) -> dict[i
         bulk_update_rows(messages, fields=fields)
     for message, _fields, change in touched.values():
         _notify_type(message, change)
+    events.record()
     return results
 
 
