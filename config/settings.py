@@ -226,12 +226,14 @@ SPECTACULAR_SETTINGS = {
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
         "config.schema.add_error_responses",
+        "integrations.schema.add_event_components",
     ],
     "ENUM_NAME_OVERRIDES": {
         "GroupStateEnum": "groups.models.Group.State",
         "ParticipantStateEnum": "groups.models.Participant.State",
         "JoinRequestStateEnum": "groups.models.JoinRequest.State",
         "WebhookEventStateEnum": "webhooks.models.WebhookEvent.State",
+        "WebhookDeliveryStateEnum": "integrations.models.Delivery.State",
     },
 }
 

@@ -31,7 +31,6 @@ class WebhookEndpoint(models.Model):
 
     class Meta:
         ordering = ["-created_at", "-pk"]
-        permissions = [("resend_delivery", "Can resend webhook deliveries")]
 
     def __str__(self) -> str:
         return self.description or self.url

@@ -11,6 +11,7 @@ from django.utils import timezone
 from rest_framework import permissions as drf_permissions
 
 from tests.groups.factories import GroupFactory
+from tests.integrations.factories import WebhookEndpointFactory
 from tests.messaging.factories import OutboundMessageFactory
 from tests.messaging.pin_factories import PinFactory
 
@@ -69,13 +70,18 @@ def objects():
     """One real object per kind of id in the routes, so a refusal is never a mere 404."""
     from webhooks.models import WebhookEvent
 
+    from integrations.services.endpoints import endpoint_ping
+
     group = GroupFactory()
     event = WebhookEvent.objects.create(received_at=timezone.now(), body=b"{}", sha256="a" * 64)
+    delivery = endpoint_ping(endpoint=WebhookEndpointFactory())
     return {
         "groups": group.pk,
         "messages": OutboundMessageFactory(group=group).pk,
         "pins": PinFactory(group=group).pk,
         "webhook-events": event.pk,
+        "webhook-endpoints": delivery.endpoint_id,
+        "delivery_id": delivery.pk,
     }
 
 
@@ -85,6 +91,7 @@ def _path(route: str, objects: dict) -> str:
         kind = route.removeprefix(API_PREFIX).split("/", 1)[0]
         assert kind in objects, f"no test object for {route}: add one to the `objects` fixture"
         path = path.replace("<int:pk>", str(objects[kind]))
+    path = path.replace("<int:delivery_id>", str(objects["delivery_id"]))
     assert "<" not in path, f"unknown URL kwargs in {route}: teach _path about them"
     return path
 
