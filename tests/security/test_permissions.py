@@ -68,9 +68,8 @@ def _required_permissions(view, method: str) -> set[str]:
 @pytest.fixture
 def objects():
     """One real object per kind of id in the routes, so a refusal is never a mere 404."""
-    from webhooks.models import WebhookEvent
-
     from integrations.services.endpoints import endpoint_ping
+    from webhooks.models import WebhookEvent
 
     group = GroupFactory()
     event = WebhookEvent.objects.create(received_at=timezone.now(), body=b"{}", sha256="a" * 64)
