@@ -6,6 +6,7 @@ other call), runs the periodic tasks in-process, and prints where to log in. It 
 processes: like the rest of the sandbox, it imports nothing of the apps.
 """
 
+import json
 import os
 import signal
 import subprocess
@@ -16,6 +17,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 APP_ADDRESS = os.environ.get("GROUPDESK_ADDRESS", "127.0.0.1:8000")
+SANDBOX_URL = os.environ.get("WHATSAPP_SANDBOX_URL", "http://127.0.0.1:8001")
 
 
 def main() -> int:
@@ -30,9 +32,11 @@ def main() -> int:
         if not _wait_for(f"http://{APP_ADDRESS}/healthz/", processes):
             return 1
         subprocess.run([python, "manage.py", "seed_demo"], cwd=ROOT, env=env, check=False)
+        _register_demo_endpoint(python, env)
         processes.append(subprocess.Popen([python, "manage.py", "run_periodic_tasks"], cwd=ROOT, env=env))
         subprocess.run([python, "manage.py", "demo_superuser"], cwd=ROOT, env=env, check=False)
         print("Groupdesk and the sandbox are running. Press Ctrl-C to stop both.", flush=True)
+        print(f"Events pushed to integrators show at {SANDBOX_URL}/_sandbox/events/ (the demo endpoint).", flush=True)
         while all(process.poll() is None for process in processes):
             time.sleep(0.5)
         return 1  # One of them died on its own.
@@ -47,6 +51,23 @@ def main() -> int:
                 process.wait(timeout=10)
             except subprocess.TimeoutExpired:
                 process.kill()
+
+
+def _register_demo_endpoint(python: str, env: dict) -> None:
+    """Make the sandbox's /_sandbox/events/ a webhook endpoint of the app, and give the sandbox its secret.
+
+    The secret goes from the command's output straight to the sandbox: it is never printed.
+    """
+    made = subprocess.run([python, "manage.py", "demo_webhook_endpoint", "--url", f"{SANDBOX_URL}/_sandbox/events/"],
+                          cwd=ROOT, env=env, check=False, capture_output=True, text=True)
+    if made.returncode != 0:
+        print("Could not register the demo webhook endpoint; events are not pushed to the sandbox.", flush=True)
+        return
+    request = urllib.request.Request(f"{SANDBOX_URL}/_sandbox/events/secret", method="POST",
+                                     data=json.dumps({"secret": made.stdout.strip()}).encode(),
+                                     headers={"Content-Type": "application/json"})
+    with urllib.request.urlopen(request, timeout=5):  # The sandbox, on loopback.
+        pass
 
 
 def _wait_for(url: str, processes: list[subprocess.Popen], timeout: float = 60.0) -> bool:
