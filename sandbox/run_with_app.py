@@ -31,8 +31,10 @@ def main() -> int:
     try:
         if not _wait_for(f"http://{APP_ADDRESS}/healthz/", processes):
             return 1
+        # Before the demo data, so the events page shows the demo groups being created too.
+        if _wait_for(f"{SANDBOX_URL}/_sandbox/health", processes):
+            _register_demo_endpoint(python, env)
         subprocess.run([python, "manage.py", "seed_demo"], cwd=ROOT, env=env, check=False)
-        _register_demo_endpoint(python, env)
         processes.append(subprocess.Popen([python, "manage.py", "run_periodic_tasks"], cwd=ROOT, env=env))
         subprocess.run([python, "manage.py", "demo_superuser"], cwd=ROOT, env=env, check=False)
         print("Groupdesk and the sandbox are running. Press Ctrl-C to stop both.", flush=True)
