@@ -35,6 +35,7 @@ def receiver_serve(port_queue) -> None:
 
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
+        disable_nagle_algorithm = True  # Headers and body go out in two writes: no delayed-ACK stall.
 
         def do_POST(self):
             self.rfile.read(int(self.headers.get("Content-Length", 0)))

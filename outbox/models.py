@@ -1,13 +1,13 @@
 """The outbox: one row per event, written in the same transaction as the change it reports."""
 
-import uuid
+import os
 
 from django.db import models
 
 
 def new_event_id() -> str:
-    """Return a new event id: sent as `webhook-id`, the same on every attempt and resend of the event."""
-    return f"evt_{uuid.uuid4().hex}"
+    """Return a new event id (128 random bits): sent as `webhook-id`, the same on every attempt and resend."""
+    return f"evt_{os.urandom(16).hex()}"
 
 
 class OutboxEvent(models.Model):

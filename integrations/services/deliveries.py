@@ -90,7 +90,7 @@ def deliveries_send_due(*, now: datetime | None = None, limit: int | None = None
         return 0
     workers = min(settings.INTEGRATIONS_DELIVERY_CONCURRENCY, len(claimed))
     if workers == 1:
-        sent = [_send(claimed[0])]
+        sent = [_send(delivery) for delivery in claimed]
     else:
         with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="delivery") as pool:
             sent = list(pool.map(_send, claimed))

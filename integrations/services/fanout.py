@@ -37,9 +37,10 @@ def subscriptions_read() -> EndpointSubscriptions:
 def deliveries_fan_out(events: Iterable[OutboxEvent], subscriptions: EndpointSubscriptions) -> list[Delivery]:
     """Create one pending delivery per (event, subscribed endpoint), due now, and wake a sender once committed."""
     now = timezone.now()
+    # Positional, every field given (Django's fast path; keywords look up each default): a hot path.
+    pending = Delivery.State.PENDING
     deliveries = [
-        Delivery(event_id=event.event_id, endpoint_id=endpoint_id, next_attempt_at=now, retrying_since=now,
-                 created_at=now, updated_at=now)
+        Delivery(None, endpoint_id, event.event_id, pending, 0, now, now, None, "", None, now, now)
         for event in events
         for endpoint_id in subscriptions.endpoints_for(event.type)
     ]

@@ -32,6 +32,7 @@ def start_receiver(port: int = 0) -> tuple[Receiver, ThreadingHTTPServer]:
     receiver = Receiver()
 
     class Handler(BaseHTTPRequestHandler):
+        disable_nagle_algorithm = True  # Headers and body go out in two writes: no delayed-ACK stall.
         def do_POST(self):
             body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
             receiver.received.append(Received(self.path, {k.lower(): v for k, v in self.headers.items()}, body))
@@ -47,8 +48,11 @@ def start_receiver(port: int = 0) -> tuple[Receiver, ThreadingHTTPServer]:
         def log_message(self, *args):
             pass
 
-    server = ThreadingHTTPServer(("127.0.0.1", port), Handler)
-    server.daemon_threads = True
+    class Server(ThreadingHTTPServer):
+        daemon_threads = True
+        request_queue_size = 64  # Senders open up to INTEGRATIONS_DELIVERY_CONCURRENCY connections at once.
+
+    server = Server(("127.0.0.1", port), Handler)
     receiver.url = f"http://127.0.0.1:{server.server_address[1]}/hooks/groupdesk"
     threading.Thread(target=server.serve_forever, daemon=True).start()
     return receiver, server

@@ -237,3 +237,25 @@ def test_the_sender_runs_periodically_on_its_own_queue(settings):
     entry = settings.CELERY_BEAT_SCHEDULE["integrations-send-due"]
     assert entry["task"] == deliveries_send_due_task.name
     assert app.amqp.router.route({}, deliveries_send_due_task.name)["queue"].name == "integrations"
+
+
+def test_one_sender_thread_sends_the_whole_batch(receiver, endpoint, settings):
+    # given
+    settings.INTEGRATIONS_DELIVERY_CONCURRENCY = 1
+    for _ in range(3):
+        record_event()
+    # when
+    sent = deliveries_send_due()
+    # then
+    assert (sent, len(receiver.received)) == (3, 3)
+    assert set(Delivery.objects.values_list("state", flat=True)) == {Delivery.State.SUCCEEDED}
+
+
+def test_parallel_senders_send_the_whole_batch_once(receiver, endpoint):
+    # given
+    for _ in range(20):
+        record_event()
+    # when
+    assert deliveries_send_due() == 20
+    # then
+    assert len({r.headers["webhook-id"] for r in receiver.received}) == len(receiver.received) == 20
