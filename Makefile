@@ -5,8 +5,12 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.requirements-installed
 
 # Development-only values: `make run` is the one place that supplies them.
-# WHATSAPP_SANDBOX=true points the app at the sandbox with its token, secret and number.
+# WHATSAPP_SANDBOX=true points the app at the sandbox with its token, secret and number. Warnings and errors
+# only, so the login banner stays readable: `LOG_LEVEL=INFO make run` shows every request again.
+LOG_LEVEL ?= WARNING
 DEV_ENV := DEBUG=true \
+	LOG_LEVEL=$(LOG_LEVEL) \
+	SANDBOX_LOG_LEVEL=$(LOG_LEVEL) \
 	SECRET_KEY=dev-only-insecure-secret-key \
 	WHATSAPP_SANDBOX=true \
 	DJANGO_SUPERUSER_USERNAME=admin \
@@ -17,16 +21,18 @@ DEV_ENV := DEBUG=true \
 
 # The virtualenv is rebuilt only when requirements.txt changes.
 $(STAMP): requirements.txt
-	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements.txt
-	touch $(STAMP)
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	@echo "Installing requirements.txt into $(VENV)..."
+	@$(BIN)/python -m pip install --quiet --quiet --disable-pip-version-check --no-input -r requirements.txt
+	@touch $(STAMP)
 
 install: $(STAMP)
 
 # The app and the sandbox together (Ctrl-C stops both), seeded with demo groups and messages.
+# Quiet: the last lines it prints are the admin URL and how to log in.
 run: $(STAMP)
-	$(DEV_ENV) $(BIN)/python manage.py migrate --noinput
-	$(DEV_ENV) $(BIN)/python -m sandbox.run_with_app
+	@$(DEV_ENV) $(BIN)/python manage.py migrate --noinput --verbosity 0
+	@$(DEV_ENV) $(BIN)/python -m sandbox.run_with_app
 
 test: $(STAMP)
 	$(BIN)/pytest -q -m "not integration and not e2e"
@@ -52,8 +58,12 @@ bench-admin: $(STAMP)
 bench: $(STAMP)
 	bash tests/with_services.sh bash bench/run_webhooks.sh
 
+# Style (ruff), the layering of docs/architecture.md (import-linter, .importlinter) and dead code (vulture at 60 %
+# confidence, pyproject.toml [tool.vulture] and vulture_whitelist.py).
 lint: $(STAMP)
 	$(BIN)/ruff check .
+	$(BIN)/lint-imports
+	$(BIN)/vulture
 
 # pip-audit over requirements.txt; fails on any advisory, and (exit 2) when PyPI's data is unreachable.
 audit: $(STAMP)

@@ -10,7 +10,7 @@ class AnyOf(Lookup):
     Django's `__in` prepares and binds one parameter per value: for the 500 keys of a drain batch that is about 4 ms
     of Python per statement, ten times the array's cost. The values go to the driver as they are, so they must be of
     the field's Python type (int for keys, str for text). Elsewhere than PostgreSQL (SQLite) it is `__in`.
-    Registered on every field (relations keep their own list) when the groups app is ready.
+    Registered on every field by `register_lookups()` when the core app is ready.
     """
 
     lookup_name = "any"
@@ -24,5 +24,7 @@ class AnyOf(Lookup):
         return f"{lhs} = ANY(%s::{array_type})", [*lhs_params, list(self.rhs)]
 
 
-Field.register_lookup(AnyOf)
-ForeignObject.register_lookup(AnyOf)
+def register_lookups() -> None:
+    """Register `__any` on every field (relations keep their own list of lookups, so on them too)."""
+    Field.register_lookup(AnyOf)
+    ForeignObject.register_lookup(AnyOf)

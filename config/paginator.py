@@ -58,15 +58,3 @@ def _explain_rows(connection, queryset) -> int | None:
         return int(plan[0]["Plan"]["Plan Rows"])
     except (KeyError, IndexError, TypeError, ValueError):
         return None
-
-
-def use_estimated_counts(site, *, app_labels: tuple[str, ...]) -> None:
-    """Give every changelist of these apps the estimated-count paginator and no full result count.
-
-    One policy in one place (called from config/urls.py once the admins are registered), so a new
-    admin of a large table cannot forget it.
-    """
-    for model, model_admin in site._registry.items():
-        if model._meta.app_label in app_labels:
-            model_admin.paginator = EstimatedCountPaginator
-            model_admin.show_full_result_count = False

@@ -9,8 +9,10 @@ from datetime import timedelta
 from pathlib import Path
 
 import environ
-from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
+
+from config.beat import beat_schedule
+from config.schema import spectacular_settings
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -49,11 +51,14 @@ INSTALLED_APPS = [
     "axes",
     "django_filters",
     "drf_spectacular",
+    "drf_spectacular_sidecar",
+    "core",
     "outbox",
     "groups",
     "messaging",
     "webhooks",
     "integrations",
+    "desk",
 ]
 
 MIDDLEWARE = [
@@ -124,6 +129,8 @@ USE_TZ = True
 
 STATIC_URL = "static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"
+# Project-wide assets (the favicon); apps keep their own under <app>/static/.
+STATICFILES_DIRS = [BASE_DIR / "static"]
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
@@ -207,35 +214,7 @@ REST_FRAMEWORK = {
     },
 }
 
-SPECTACULAR_SETTINGS = {
-    "TITLE": "Groupdesk API",
-    "DESCRIPTION": (
-        "Run WhatsApp groups through Meta's Groups API: groups, participants, join requests, "
-        "messages with their per-participant statuses, pins, inbound messages and webhook events. "
-        "Authenticate with `Authorization: Token <key>`. Errors are "
-        '`{"code", "message", "extra": {"fields": {<field>: [<why>]}}}`.'
-    ),
-    "VERSION": "1.0.0",
-    "SERVE_INCLUDE_SCHEMA": False,
-    # In production the schema and docs are for signed-in users (a token or the admin session) only.
-    "SERVE_PERMISSIONS": [
-        "rest_framework.permissions.AllowAny" if DEBUG else "rest_framework.permissions.IsAuthenticated"
-    ],
-    "SCHEMA_PATH_PREFIX": r"/api/v1",
-    "COMPONENT_SPLIT_REQUEST": True,
-    "POSTPROCESSING_HOOKS": [
-        "drf_spectacular.hooks.postprocess_schema_enums",
-        "config.schema.add_error_responses",
-        "integrations.schema.add_event_components",
-    ],
-    "ENUM_NAME_OVERRIDES": {
-        "GroupStateEnum": "groups.models.Group.State",
-        "ParticipantStateEnum": "groups.models.Participant.State",
-        "JoinRequestStateEnum": "groups.models.JoinRequest.State",
-        "WebhookEventStateEnum": "webhooks.models.WebhookEvent.State",
-        "WebhookDeliveryStateEnum": "integrations.models.Delivery.State",
-    },
-}
+SPECTACULAR_SETTINGS = spectacular_settings(debug=DEBUG)
 
 # --- Celery -----------------------------------------------------------------
 
@@ -271,43 +250,6 @@ CELERY_TASK_ROUTES = {
     "messaging.tasks.*": {"queue": "outbound"},
     "integrations.tasks.*": {"queue": "integrations"},
 }
-CELERY_BEAT_SCHEDULE = {
-    # Deliveries are also woken on commit when a broker is set; this catches retries coming due and lost wake-ups,
-    # and is how the embedded default (no broker) delivers: the in-process runner, outside any request.
-    "integrations-send-due": {
-        "task": "integrations.tasks.deliveries_send_due_task",
-        "schedule": timedelta(seconds=2),
-    },
-    "webhooks-sweep-pending": {
-        "task": "webhooks.tasks.webhook_events_sweep_pending_task",
-        "schedule": timedelta(minutes=1),
-    },
-    "groups-settle-stale-operations": {
-        "task": "groups.tasks.group_operations_settle_stale_task",
-        "schedule": timedelta(minutes=max(1, env.int("GROUP_OPERATION_STALE_MINUTES", default=10) // 2)),
-    },
-    "webhooks-delete-old": {
-        "task": "webhooks.tasks.webhook_events_delete_old_task",
-        "schedule": crontab(minute=17, hour=3),
-    },
-    "messages-fail-outcome-unknown": {
-        "task": "messaging.tasks.messages_fail_outcome_unknown_task",
-        "schedule": timedelta(minutes=1),
-    },
-    "messages-requeue-stale": {
-        "task": "messaging.tasks.messages_requeue_stale_task",
-        "schedule": timedelta(minutes=1),
-    },
-    "messages-apply-unmatched-statuses": {
-        "task": "messaging.tasks.unmatched_statuses_apply_known_task",
-        "schedule": timedelta(minutes=1),
-    },
-    "pins-expire-due": {
-        "task": "messaging.tasks.pins_expire_due_task",
-        "schedule": timedelta(minutes=1),  # Pins expire by the day; a minute late is invisible.
-    },
-}
-
 # --- WhatsApp Cloud API -------------------------------------------------------
 
 WHATSAPP_SANDBOX = env.bool("WHATSAPP_SANDBOX", default=False)
@@ -372,6 +314,9 @@ MESSAGE_PACING_REDIS_URL = env.str("MESSAGE_PACING_REDIS_URL", default="") or en
 # A group operation whose webhook has not come after this many minutes is settled by a sync from Meta.
 GROUP_OPERATION_STALE_MINUTES = env.int("GROUP_OPERATION_STALE_MINUTES", default=10)
 
+# Periodic tasks (Celery beat, or `manage.py run_periodic_tasks` in the embedded default).
+CELERY_BEAT_SCHEDULE = beat_schedule(group_operation_stale_minutes=GROUP_OPERATION_STALE_MINUTES)
+
 # --- Webhooks -----------------------------------------------------------------
 
 # Meta sends up to 3 MB; accept 3 MiB and refuse anything past about 3.5 MiB with 413.
@@ -423,5 +368,9 @@ LOGGING = {
         "urllib3": {"level": "WARNING"},
         # One line per successful task drowns everything else; failures are still logged.
         "celery.app.trace": {"level": "WARNING"},
+        # runserver's request lines (one per static file too) follow LOG_LEVEL: `make run` shows only 4xx/5xx.
+        "django.server": {"handlers": ["console"], "level": LOG_LEVEL, "propagate": False},
+        # With no broker (tasks run in-process) kombu's "No hostname was supplied" is expected, not a warning.
+        "kombu.connection": {"level": "ERROR" if CELERY_TASK_ALWAYS_EAGER else "WARNING"},
     },
 }

@@ -1,98 +1,25 @@
-"""The support desk for groups: lists, timelines and actions that call the groups services."""
+"""The groups admin: lists, the group page and actions that call the groups services.
+
+Its screens are registered, and given what the apps above add to them (send a message, pins), by `desk.admin`.
+"""
 
 from django import forms
 from django.contrib import admin, messages
-from django.contrib.admin import helpers
 from django.db.models import QuerySet
-from django.http import HttpRequest, HttpResponseRedirect
-from django.template.response import TemplateResponse
-from django.urls import NoReverseMatch, reverse
+from django.http import HttpResponseRedirect
+from django.templatetags.static import static
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import mark_safe
 
 from config.admin import ReadOnlyAdmin
 from config.exceptions import ApplicationError
-from groups import services
-from groups.cloud_api import CloudAPIError, describe_error
-from groups.models import (
-    AuditEntry,
-    Group,
-    GroupEvent,
-    GroupOperation,
-    JoinRequest,
-    Participant,
-    PhoneNumber,
-    Source,
-)
-
-TIMELINE_LIMIT = 200  # The group page shows the newest events; the full timeline is one link away.
+from core.models import Source
+from groups import selectors, services
+from groups.admin_confirm import Confirmed, confirm, meta_error_html, meta_error_text, report_error
+from groups.admin_timeline import event_who, group_timeline_html
+from groups.models import Group, GroupEvent, GroupOperation, JoinRequest, Participant
 
 
-def meta_error_text(error: dict | CloudAPIError | None) -> str:
-    """Return a Meta error as staff read it: the code, its plain-language meaning and what to do."""
-    if error is None:
-        return ""
-    if isinstance(error, CloudAPIError):
-        code, details = error.meta_code, error.details or error.message
-    else:
-        code, details = error.get("code"), error.get("details") or error.get("message") or ""
-    if code is None:
-        return details or "Unknown error"
-    description = describe_error(code)
-    return f"Meta error {code} ({description.title}): {description.meaning} {description.action} {details}".strip()
-
-
-def meta_error_html(error: dict | None) -> str:
-    """Return meta_error_text with a link to the code's entry in the error catalog (the messages admin)."""
-    text = meta_error_text(error)
-    code = (error or {}).get("code")
-    if not text or code in (None, ""):
-        return text
-    try:
-        url = reverse("admin:messaging_error_catalog")
-    except NoReverseMatch:  # The messages admin is not installed.
-        return text
-    return format_html('{} <a href="{}#code-{}">All error codes</a>', text, url, code)
-
-
-def report_error(admin_obj: admin.ModelAdmin, request: HttpRequest, obj, exc: ApplicationError) -> None:
-    text = meta_error_text(exc) if isinstance(exc, CloudAPIError) else exc.message
-    admin_obj.message_user(request, f"{obj}: {text}", messages.ERROR)
-
-
-class Confirmed(str):
-    """The reason given on a confirmation page (possibly empty): the action may go ahead."""
-
-
-def confirm(admin_obj, request, queryset, *, action: str, title: str, warning: str, extra: str = "",
-            reason: str = "optional"):
-    """Render the two-step confirmation page (as delete_selected does) asking a reason.
-
-    Returns the page, or a `Confirmed` reason once confirmed; `reason` is "required" or "optional".
-    """
-    given = (request.POST.get("reason") or "").strip()
-    reason_error = ""
-    if request.POST.get("post") == "yes":
-        if given or reason != "required":
-            return Confirmed(given)
-        reason_error = "Give a reason: it is written to the audit log."
-    context = {
-        "reason_required": reason == "required",
-        "reason": given,
-        "reason_error": reason_error,
-        **admin_obj.admin_site.each_context(request),
-        "title": title,
-        "warning": warning,
-        "extra": extra,
-        "objects": list(queryset),
-        "action": action,
-        "opts": admin_obj.model._meta,
-        "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
-    }
-    return TemplateResponse(request, "admin/groups/confirm_action.html", context)
-
-
-@admin.register(PhoneNumber)
 class PhoneNumberAdmin(admin.ModelAdmin):
     list_display = ("__str__", "phone_number_id", "waba_id", "throughput_per_second", "created_at")
     search_fields = ("phone_number_id", "display_phone_number", "label")
@@ -133,61 +60,29 @@ class GroupOperationInline(ReadOnlyInline):
         return format_html_join("; ", "{}", ((meta_error_html(e),) for e in obj.errors or []))
 
 
-def event_who(event: GroupEvent) -> str:
-    """Return who is behind a timeline event: the staff user, else the webhook (linked) or the background task."""
-    if event.actor_id:
-        return event.actor.get_username()
-    if event.source == Source.WEBHOOK and event.webhook_event_id:
-        try:
-            url = reverse("admin:webhooks_webhookevent_change", args=[event.webhook_event_id])
-        except NoReverseMatch:
-            return f"Webhook #{event.webhook_event_id}"
-        return format_html('<a href="{}">Webhook #{}</a>', url, event.webhook_event_id)
-    return event.get_source_display()
-
-
-def _detail_text(detail: dict) -> str:
-    return ", ".join(f"{key}: {value}" for key, value in (detail or {}).items() if value not in (None, "", [], {}))
-
-
-def group_timeline_html(group: Group, *, limit: int = TIMELINE_LIMIT) -> str:
-    """Return the group's timeline, oldest first, as one table (the newest `limit` events)."""
-    newest = list(group.events.select_related("actor").order_by("-occurred_at", "-pk")[:limit])
-    if not newest:
-        return "No events yet."
-    rows = [
-        (event.occurred_at, event.type, event.get_type_display(), event_who(event), _detail_text(event.detail))
-        for event in reversed(newest)
-    ]
-    more = ""
-    if len(newest) == limit:
-        url = reverse("admin:groups_groupevent_changelist") + f"?group__id__exact={group.pk}"
-        more = format_html('<p><a href="{}">Older events…</a></p>', url)
-    return format_html(
-        '{}<table class="group-timeline"><thead><tr><th>When</th><th>What</th><th>Who</th><th>Detail</th></tr>'
-        "</thead><tbody>{}</tbody></table>",
-        more,
-        format_html_join("", '<tr class="event-{}"><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>',
-                         [(t, at, label, who, detail) for at, t, label, who, detail in rows]),
-    )
-
-
 class GroupForm(forms.ModelForm):
     class Meta:
         model = Group
         fields = ("phone_number", "subject", "description", "join_approval_mode")
 
 
-@admin.register(Group)
 class GroupAdmin(admin.ModelAdmin):
     form = GroupForm
-    list_display = ("subject", "state", "suspended", "participants", "phone_number", "created_at")
+    list_display = ("subject", "state", "suspension", "participants", "phone_number", "created_at")
     list_filter = ("state", "suspended", "phone_number")
     search_fields = ("subject", "group_id")
     inlines = [ParticipantInline, JoinRequestInline, GroupOperationInline]
     actions = ["sync_from_meta", "reset_invite_link", "delete_groups"]
     readonly_fields = ("group_id", "state", "suspended", "invite_link", "participant_count", "last_error_text",
                        "created_by", "created_at", "updated_at", "last_synced_at", "timeline")
+
+    @admin.display(description="suspension", ordering="suspended", empty_value="")
+    def suspension(self, obj: Group) -> str:
+        # Only the exception is marked: a red cross on every healthy group read as an error.
+        if not obj.suspended:
+            return ""
+        return format_html('<span style="white-space: nowrap"><img src="{}" alt=""> Suspended</span>',
+                           static("admin/img/icon-alert.svg"))
 
     @admin.display(description="participants")
     def participants(self, obj: Group) -> str:
@@ -207,11 +102,15 @@ class GroupAdmin(admin.ModelAdmin):
     def has_reset_invite_link_permission(self, request) -> bool:
         return request.user.has_perm("groups.reset_invite_link")
 
-    def has_send_message_permission(self, request) -> bool:
-        return request.user.has_perm("messaging.add_outboundmessage")
-
     def get_inlines(self, request, obj):
         return [] if obj is None else self.inlines
+
+    def get_changeform_initial_data(self, request):
+        initial = super().get_changeform_initial_data(request)
+        only = selectors.phone_number_only()
+        if only is not None:
+            initial.setdefault("phone_number", only.pk)
+        return initial
 
     def get_fields(self, request, obj=None):
         if obj is None:
@@ -307,7 +206,6 @@ class GroupAdmin(admin.ModelAdmin):
         return None
 
 
-@admin.register(Participant)
 class ParticipantAdmin(admin.ModelAdmin):
     list_display = ("__str__", "group", "state", "joined_at", "left_at")
     list_filter = ("state",)
@@ -350,7 +248,6 @@ class ParticipantAdmin(admin.ModelAdmin):
         return None
 
 
-@admin.register(JoinRequest)
 class JoinRequestAdmin(admin.ModelAdmin):
     list_display = ("__str__", "join_request_id", "group", "state", "requested_at")
     list_filter = ("state",)
@@ -404,7 +301,6 @@ class JoinRequestAdmin(admin.ModelAdmin):
         return None
 
 
-@admin.register(GroupOperation)
 class GroupOperationAdmin(ReadOnlyAdmin):
     list_display = ("__str__", "group", "kind", "state", "request_id", "created_at", "completed_at")
     list_filter = ("kind", "state")
@@ -416,7 +312,6 @@ class GroupOperationAdmin(ReadOnlyAdmin):
     def errors_explained(self, obj: GroupOperation) -> str:
         return format_html_join(mark_safe("<br>"), "{}", ((meta_error_html(e),) for e in obj.errors or [])) or "-"
 
-@admin.register(GroupEvent)
 class GroupEventAdmin(ReadOnlyAdmin):
     list_display = ("occurred_at", "group", "type", "who", "source")
     list_filter = ("type", "source")
@@ -426,46 +321,3 @@ class GroupEventAdmin(ReadOnlyAdmin):
     @admin.display(description="who")
     def who(self, event: GroupEvent) -> str:
         return event_who(event)
-
-class ActorFilter(admin.SimpleListFilter):
-    """Filter by the staff users who have audit entries (not every user of the site)."""
-
-    title = "actor"
-    parameter_name = "actor"
-
-    def lookups(self, request, model_admin):
-        return list(AuditEntry.objects.order_by("actor_username").values_list("actor_username", "actor_username")
-                    .distinct())
-
-    def queryset(self, request, queryset):
-        return queryset.filter(actor_username=self.value()) if self.value() else queryset
-
-
-@admin.register(AuditEntry)
-class AuditEntryAdmin(ReadOnlyAdmin):
-    """The audit log: read-only, newest first; who, what, when, why and on what."""
-
-    list_display = ("created_at", "actor_username", "action", "target_link", "reason", "source")
-    list_filter = (ActorFilter, "action", "source", "created_at")
-    date_hierarchy = "created_at"
-    search_fields = ("actor_username", "target_repr", "reason", "=target_id")
-    list_select_related = ("target_type",)
-    fields = ("created_at", "actor", "actor_username", "action", "source", "target_link", "group", "reason",
-              "detail")
-    readonly_fields = fields
-    show_full_result_count = False
-
-    @admin.display(description="target")
-    def target_link(self, entry: AuditEntry) -> str:
-        if entry.target_type is None:
-            return "-"
-        try:
-            url = reverse(f"admin:{entry.target_type.app_label}_{entry.target_type.model}_change",
-                          args=[entry.target_id])
-        except NoReverseMatch:
-            return entry.target_repr
-        return format_html('<a href="{}">{}</a>', url, entry.target_repr or f"#{entry.target_id}")
-
-    def get_actions(self, request):
-        return {}  # The log is history: nothing to act on, not even delete_selected.
-

@@ -1,4 +1,4 @@
-"""App configuration: registers the configured phone number once the tables exist."""
+"""App configuration: registers the groups app's kinds, and the configured phone number once the tables exist."""
 
 from django.apps import AppConfig
 from django.db.models.signals import post_migrate
@@ -16,8 +16,11 @@ class GroupsConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        import config.lookups  # noqa: F401  Registers `field__any` (the drain's batch statements use it).
+        from core.kinds import audit_actions, timeline_types
+        from groups.models import GroupAuditAction, GroupEvent
 
+        audit_actions.register(GroupAuditAction)
+        timeline_types.register(GroupEvent.Type)
         # After migrate (start-up in `make run` and deployments); webhooks and the API also register it
         # lazily, for processes started against an already-migrated database with a new setting.
         post_migrate.connect(_register_configured_phone_number, sender=self, dispatch_uid="groups-register-number")

@@ -4,22 +4,9 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
-
-class TimeStamped(models.Model):
-    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
-    updated_at = models.DateTimeField(auto_now=True)
-
-    class Meta:
-        abstract = True
-
-
-class Source(models.TextChoices):
-    """Who caused a change: written on every history row."""
-
-    ADMIN = "admin", "Admin"
-    API = "api", "REST API"
-    WEBHOOK = "webhook", "Webhook"
-    TASK = "task", "Background task"
+from core.kinds import timeline_type_choices
+from core.models import Source, TimeStamped
+from core.people import person_label
 
 
 class PhoneNumber(TimeStamped):
@@ -136,8 +123,7 @@ class Participant(TimeStamped):
         ]
 
     def __str__(self) -> str:
-        who = self.wa_id or self.user_id or "?"
-        return f"{self.name} ({who})" if self.name else who
+        return person_label(name=self.name, wa_id=self.wa_id, user_id=self.user_id)
 
 
 class JoinRequest(TimeStamped):
@@ -163,7 +149,7 @@ class JoinRequest(TimeStamped):
         permissions = [("decide_joinrequest", "Can approve or reject join requests")]
 
     def __str__(self) -> str:
-        return f"{self.wa_id or self.user_id} → {self.group}"
+        return f"{person_label(wa_id=self.wa_id, user_id=self.user_id)} → {self.group}"
 
 
 class GroupOperation(TimeStamped):
@@ -210,7 +196,11 @@ class GroupOperation(TimeStamped):
 
 
 class GroupEvent(models.Model):
-    """One entry of a group's timeline; written only by services."""
+    """One entry of a group's timeline; written only by services.
+
+    `Type` lists the groups app's own event types; apps above register theirs (messages, pins) in their
+    `AppConfig.ready()`, so the timeline names nothing of them.
+    """
 
     class Type(models.TextChoices):
         CREATE_REQUESTED = "create_requested", "Create requested"
@@ -238,15 +228,9 @@ class GroupEvent(models.Model):
         SUSPENDED = "suspended", "Suspended"
         SUSPENSION_CLEARED = "suspension_cleared", "Suspension cleared"
         SYNCED = "synced", "Synced from Meta"
-        MESSAGE_SENT = "message_sent", "Message sent"
-        MESSAGE_FAILED = "message_failed", "Message failed"
-        PINNED = "pinned", "Message pinned"
-        UNPINNED = "unpinned", "Message unpinned"
-        PIN_EXPIRED = "pin_expired", "Pin expired"
-        PIN_REPLACED = "pin_replaced", "Pin replaced by a newer one"
 
     group = models.ForeignKey(Group, on_delete=models.CASCADE, related_name="events")
-    type = models.CharField(max_length=40, choices=Type.choices, db_index=True)
+    type = models.CharField(max_length=40, choices=timeline_type_choices, db_index=True)
     occurred_at = models.DateTimeField(db_index=True, help_text="Meta's time for webhook events, else ours.")
     detail = models.JSONField(default=dict, blank=True)
     source = models.CharField(max_length=10, choices=Source.choices)
@@ -268,51 +252,15 @@ class GroupEvent(models.Model):
         return f"{self.get_type_display()} at {self.occurred_at:%Y-%m-%d %H:%M:%S}"
 
 
-class AuditEntry(models.Model):
-    """One staff action (admin or REST): who did what to which object, when and why; written by `audit_record`.
+class GroupAuditAction(models.TextChoices):
+    """The staff actions on groups written to the audit log (`core.audit.audit_record`)."""
 
-    It lives in the bottom app so every app's services can write it; the target is named by content type and
-    id (not a foreign key per model) so any model can be a target and history survives the target's deletion.
-    """
-
-    class Action(models.TextChoices):
-        GROUP_CREATE = "group_create", "Create group"
-        GROUP_DELETE = "group_delete", "Delete group"
-        GROUP_SETTINGS_UPDATE = "group_settings_update", "Change subject/description"
-        GROUP_PICTURE_UPDATE = "group_picture_update", "Change picture"
-        INVITE_LINK_RESET = "invite_link_reset", "Reset invite link"
-        INVITE_LINK_DELETE = "invite_link_delete", "Delete invite link"
-        PARTICIPANTS_REMOVE = "participants_remove", "Remove participants"
-        JOIN_REQUESTS_APPROVE = "join_requests_approve", "Approve join requests"
-        JOIN_REQUESTS_REJECT = "join_requests_reject", "Reject join requests"
-        MESSAGE_SEND = "message_send", "Send message"
-        MESSAGE_RETRY = "message_retry", "Retry message"
-        PIN_CREATE = "pin_create", "Pin message"
-        PIN_UNPIN = "pin_unpin", "Unpin message"
-        WEBHOOK_EVENT_REPROCESS = "webhook_event_reprocess", "Reprocess webhook event"
-
-    actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
-    )
-    # Kept as text too: the entry must still say who it was after the user is deleted.
-    actor_username = models.CharField(max_length=150)
-    action = models.CharField(max_length=40, choices=Action.choices, db_index=True)
-    source = models.CharField(max_length=10, choices=Source.choices)
-    target_type = models.ForeignKey(
-        "contenttypes.ContentType", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
-    )
-    target_id = models.CharField(max_length=64, blank=True)
-    target_repr = models.CharField(max_length=200, blank=True)
-    # The group concerned, when there is one: the group page lists its audit entries.
-    group = models.ForeignKey(Group, null=True, blank=True, on_delete=models.SET_NULL, related_name="audit_entries")
-    reason = models.TextField(blank=True)
-    detail = models.JSONField(default=dict, blank=True)
-    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
-
-    class Meta:
-        ordering = ["-created_at", "-pk"]
-        verbose_name_plural = "audit entries"
-        indexes = [models.Index(fields=["actor", "-created_at"]), models.Index(fields=["action", "-created_at"])]
-
-    def __str__(self) -> str:
-        return f"{self.actor_username}: {self.get_action_display()} {self.target_repr}".strip()
+    GROUP_CREATE = "group_create", "Create group"
+    GROUP_DELETE = "group_delete", "Delete group"
+    GROUP_SETTINGS_UPDATE = "group_settings_update", "Change subject/description"
+    GROUP_PICTURE_UPDATE = "group_picture_update", "Change picture"
+    INVITE_LINK_RESET = "invite_link_reset", "Reset invite link"
+    INVITE_LINK_DELETE = "invite_link_delete", "Delete invite link"
+    PARTICIPANTS_REMOVE = "participants_remove", "Remove participants"
+    JOIN_REQUESTS_APPROVE = "join_requests_approve", "Approve join requests"
+    JOIN_REQUESTS_REJECT = "join_requests_reject", "Reject join requests"

@@ -1,4 +1,7 @@
-"""Admin of webhook endpoints (secrets shown once, never stored in a page) and of the delivery log, with resend."""
+"""Admin of webhook endpoints (secrets shown once, never stored in a page) and of the delivery log, with resend.
+
+Registered by desk/admin.py, where the admin site is composed.
+"""
 
 import json
 
@@ -43,7 +46,6 @@ class EndpointForm(forms.ModelForm):
         return url
 
 
-@admin.register(WebhookEndpoint)
 class WebhookEndpointAdmin(admin.ModelAdmin):
     form = EndpointForm
     list_display = ("__str__", "url", "active", "types", "failing_since", "disabled_at")
@@ -118,7 +120,6 @@ class AttemptInline(admin.TabularInline):
         return False
 
 
-@admin.register(Delivery)
 class DeliveryAdmin(ReadOnlyAdmin):
     """The delivery log: filter an endpoint's failures since a time (the date filter), then resend them."""
 

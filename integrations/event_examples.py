@@ -43,7 +43,7 @@ def _with(base: dict, **changes) -> dict:
     return {**copy.deepcopy(base), **changes}
 
 
-# type: (object type, data, detail)
+# Per event type: the object type, the object as shown (data) and the detail.
 _EXAMPLES: dict[str, tuple[str, dict, dict]] = {
     T.MESSAGE_QUEUED: ("message", _with(MESSAGE, status="queued", wamid=None, accepted_at=None, sent_at=None,
                                         recipient_count=0), {}),
@@ -90,7 +90,3 @@ def event_example(type: str) -> dict:
         "object": {"type": object_type, "id": data.get("id", 0)}, "data": copy.deepcopy(data),
         "detail": copy.deepcopy(detail),
     }
-
-
-def example_types() -> list[str]:
-    return list(_EXAMPLES)

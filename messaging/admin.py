@@ -1,4 +1,8 @@
-"""The support desk for messages: compose, the messages list with delivery counts, history and receipts."""
+"""The messages admin: compose, the messages list with delivery counts, history and receipts.
+
+Its screens are registered, and joined to the other apps' screens, by `desk.admin` (the one place that composes
+the admin site).
+"""
 
 import json
 import uuid
@@ -17,21 +21,23 @@ from django.utils.text import smart_split, unescape_string_literal
 from config.admin import ReadOnlyAdmin
 from config.exceptions import ApplicationError
 from config.paginator import EstimatedCountPaginator
-from groups.models import Group, Source
-from messaging.admin_desk import (
+from core.meta_errors import MetaError
+from core.models import Source
+from groups.models import Group
+from messaging.admin_filters import (
     CreatedByFilter,
     CreatedRangeFilter,
     ErrorCodeFilter,
     GroupFilter,
     PhoneNumberFilter,
-    desk_urls,
     error_code_link,
     progress_bar,
 )
+from messaging.admin_pins import pin_selected_messages
 from messaging.content import COMPOSABLE_TYPES, content_validate
 from messaging.errors import error_explain
 from messaging.exceptions import ContentInvalid
-from messaging.models import AccountError, InboundMessage, OutboundMessage, UnmatchedStatus
+from messaging.models import AccountError, InboundMessage, OutboundMessage
 from messaging.selectors import message_audience_without_receipt, message_receipt_list
 from messaging.services import message_create, message_retry
 
@@ -109,11 +115,6 @@ class InSubqueryArray(Lookup):
         return f"{lhs} = ANY(ARRAY{rhs})", (*lhs_params, *rhs_params)
 
 
-def _fraction(count: int, total: int) -> str:
-    return f"{count}/{total}"
-
-
-@admin.register(OutboundMessage)
 class OutboundMessageAdmin(ReadOnlyAdmin):
     list_display = ["id", "group", "type", "status", "delivered", "read", "error_code_column", "created_at"]
     list_filter = ["status", "type", ErrorCodeFilter, PhoneNumberFilter, GroupFilter, CreatedByFilter,
@@ -125,7 +126,7 @@ class OutboundMessageAdmin(ReadOnlyAdmin):
     # A million rows: no COUNT(*) per page (estimated count, see config/paginator.py).
     show_full_result_count = False
     paginator = EstimatedCountPaginator
-    actions = ["retry_failed"]
+    actions = ["retry_failed", pin_selected_messages]
     fields = [
         "group", "type", "content", "status", "wamid", "error_explained", "recipient_count", "delivered", "read",
         "retry_of", "created_by", "source", "attempt_count", "created_at", "accepted_at", "sent_at",
@@ -169,7 +170,7 @@ class OutboundMessageAdmin(ReadOnlyAdmin):
         explained = error_explain(message.error_code)
         if explained is None:
             return "-"
-        details = (message.error or {}).get("details") or (message.error or {}).get("message") or ""
+        details = meta_error.text if (meta_error := MetaError.from_value(message.error)) else ""
         return format_html(
             "<strong>{}: {}</strong><br>{}<br><em>What to do:</em> {}{}<br>{}",
             explained.code, explained.title, explained.meaning, explained.action,
@@ -213,7 +214,7 @@ class OutboundMessageAdmin(ReadOnlyAdmin):
     def has_retry_permission(self, request) -> bool:
         return request.user.has_perm("messaging.add_outboundmessage")
 
-    def has_pin_permission(self, request) -> bool:  # The "Pin" action hung on here by admin_pins.
+    def has_pin_permission(self, request) -> bool:
         return request.user.has_perm("messaging.add_pin")
 
     @admin.action(description="Retry the selected failed messages", permissions=["retry"])
@@ -235,7 +236,7 @@ class OutboundMessageAdmin(ReadOnlyAdmin):
 
     def get_urls(self):
         compose = path("compose/", self.admin_site.admin_view(self.compose_view), name="messaging_compose")
-        return [compose, *desk_urls(self), *super().get_urls()]
+        return [compose, *super().get_urls()]
 
     def compose_view(self, request: HttpRequest) -> HttpResponse:
         """Compose one message to the chosen groups: preview first, then send through the service."""
@@ -283,7 +284,7 @@ class OutboundMessageAdmin(ReadOnlyAdmin):
 
 @admin.action(description="Send a message to the selected groups", permissions=["send_message"])
 def send_message_to_groups(modeladmin, request: HttpRequest, queryset: QuerySet[Group]) -> HttpResponse | None:
-    """Open the compose page with the selected groups ticked (registered on the groups admin in apps.ready)."""
+    """Open the compose page with the selected groups ticked (an action of the groups admin, added by desk.admin)."""
     if not request.user.has_perm("messaging.add_outboundmessage"):
         modeladmin.message_user(request, "You may not send messages.", messages.ERROR)
         return None
@@ -291,17 +292,6 @@ def send_message_to_groups(modeladmin, request: HttpRequest, queryset: QuerySet[
     return HttpResponseRedirect(f"{reverse('admin:messaging_compose')}?groups={ids}")
 
 
-def register_group_actions(site: admin.AdminSite = admin.site) -> None:
-    """Add "Send a message to the selected groups" to the groups admin, if it is registered."""
-    group_admin = site._registry.get(Group)
-    if group_admin is None:
-        return
-    actions = list(group_admin.actions or [])
-    if send_message_to_groups not in actions:
-        group_admin.actions = [*actions, send_message_to_groups]
-
-
-@admin.register(InboundMessage)
 class InboundMessageAdmin(ReadOnlyAdmin):
     list_display = ["timestamp", "group", "from_wa_id", "from_user_id", "contact_name", "type", "text", "error_code"]
     list_filter = ["type"]
@@ -310,10 +300,9 @@ class InboundMessageAdmin(ReadOnlyAdmin):
 
     @admin.display(description="Error")
     def error_code(self, message: InboundMessage) -> str:
-        return str((message.error or {}).get("code") or "")
+        return meta_error.code_text if (meta_error := MetaError.from_value(message.error)) else ""
 
 
-@admin.register(AccountError)
 class AccountErrorAdmin(ReadOnlyAdmin):
     list_display = ["received_at", "code", "title", "meaning", "meta_phone_number_id"]
     list_filter = ["code"]
@@ -324,11 +313,7 @@ class AccountErrorAdmin(ReadOnlyAdmin):
         return f"{explained.meaning} {explained.action}" if explained else ""
 
 
-@admin.register(UnmatchedStatus)
 class UnmatchedStatusAdmin(ReadOnlyAdmin):
     list_display = ["created_at", "wamid", "status", "participant_key", "timestamp", "applied_at"]
     list_filter = ["status", ("applied_at", admin.EmptyFieldListFilter)]
     search_fields = ["wamid"]
-
-
-from messaging import admin_pins  # noqa: E402, F401  Pins admin; hangs its action and inline on the admins above.

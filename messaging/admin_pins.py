@@ -1,7 +1,6 @@
 """Admin of pins: the pins list with time left and an Unpin action, a Pin action on messages, pins on the group page.
 
-Imported at the end of messaging/admin.py: the groups and messages admins are registered by then, and
-this module hangs its action and inline on them, so neither of them needs to know about pins.
+`desk.admin` registers the pins admin and puts the current pins on the group page (groups knows nothing of pins).
 """
 
 from django import forms
@@ -17,7 +16,7 @@ from django.utils.timesince import timeuntil
 
 from config.admin import ReadOnlyAdmin
 from config.exceptions import ApplicationError
-from groups.models import Group, Source
+from core.models import Source
 from messaging.models import OutboundMessage, Pin
 from messaging.selectors_pins import CURRENT_STATES, pin_to_be_replaced
 from messaging.services.pins import pin_create, pin_unpin
@@ -39,7 +38,6 @@ def _pin_label(pin: Pin) -> str:
     return f"pin #{pin.pk} of {pin.message_id}{pinned}"
 
 
-@admin.register(Pin)
 class PinAdmin(ReadOnlyAdmin):
     list_display = ["id", "group", "message_id", "state", "expiration_days", "pinned_at", "expires_at", "time_left"]
     list_filter = ["state"]
@@ -175,20 +173,3 @@ class GroupPinInline(admin.TabularInline):
 
     def has_change_permission(self, request, obj=None):
         return False
-
-
-def register_pin_admin_extensions(site: admin.AdminSite = admin.site) -> None:
-    """Add the "Pin" action to the messages admin and the current pins to the group page, if registered."""
-    if site.is_registered(OutboundMessage):
-        message_admin = site.get_model_admin(OutboundMessage)
-        actions = list(message_admin.actions or [])
-        if pin_selected_messages not in actions:
-            message_admin.actions = [*actions, pin_selected_messages]
-    if site.is_registered(Group):
-        group_admin = site.get_model_admin(Group)
-        inlines = list(group_admin.inlines or [])
-        if GroupPinInline not in inlines:
-            group_admin.inlines = [*inlines, GroupPinInline]
-
-
-register_pin_admin_extensions()

@@ -1,4 +1,4 @@
-"""App configuration."""
+"""App configuration: registers the messaging app's kinds and hooks with the apps below it."""
 
 from django.apps import AppConfig
 
@@ -8,15 +8,16 @@ class MessagingConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        # The admin autodiscovers every app's admin.py before any ready() runs, so the groups admin is
-        # registered by now: hang the "Send a message" action on it from here, keeping groups unaware of us.
-        from messaging.admin import register_group_actions
-
-        register_group_actions()
-        # Receipts and status history are keyed by a person's identity: re-key them when groups links or merges it.
+        from core.kinds import audit_actions, timeline_types
         from groups.services.participants import participant_identity_changed
+        from messaging.models import MessagingAuditAction, MessagingTimelineType
+        from messaging.services.pins import register_pin_message_type
         from messaging.services.statuses import _on_participant_identity_changed
 
+        audit_actions.register(MessagingAuditAction)
+        timeline_types.register(MessagingTimelineType)
+        register_pin_message_type()
+        # Receipts and status history are keyed by a person's identity: re-key them when groups links or merges it.
         participant_identity_changed.connect(_on_participant_identity_changed, dispatch_uid="messaging-rekey")
         from messaging.event_payloads import register_event_renderers
 

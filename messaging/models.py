@@ -4,7 +4,9 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
-from groups.models import Group, Participant, PhoneNumber, Source, TimeStamped
+from core.models import Source, TimeStamped
+from core.people import person_label
+from groups.models import Group, Participant, PhoneNumber
 
 CALLBACK_PREFIX = "groupdesk:message:"
 
@@ -153,7 +155,8 @@ class MessageReceipt(TimeStamped):
         ]
 
     def __str__(self) -> str:
-        return self.participant_wa_id or self.participant_user_id or self.participant_key
+        return person_label(wa_id=self.participant_wa_id, user_id=self.participant_user_id,
+                            fallback=self.participant_key)
 
 
 class UnmatchedStatus(TimeStamped):
@@ -215,7 +218,7 @@ class InboundMessage(TimeStamped):
         indexes = [models.Index(fields=["group", "-timestamp"])]
 
     def __str__(self) -> str:
-        return f"{self.type} from {self.from_wa_id or self.from_user_id or '?'}"
+        return f"{self.type} from {person_label(wa_id=self.from_wa_id, user_id=self.from_user_id)}"
 
 
 class AccountError(models.Model):
@@ -330,3 +333,23 @@ class PinStatusChange(models.Model):
 
     def __str__(self) -> str:
         return f"{self.from_state or '∅'} → {self.to_state}"
+
+
+class MessagingAuditAction(models.TextChoices):
+    """The staff actions on messages and pins written to the audit log (registered in `MessagingConfig.ready`)."""
+
+    MESSAGE_SEND = "message_send", "Send message"
+    MESSAGE_RETRY = "message_retry", "Retry message"
+    PIN_CREATE = "pin_create", "Pin message"
+    PIN_UNPIN = "pin_unpin", "Unpin message"
+
+
+class MessagingTimelineType(models.TextChoices):
+    """The group timeline's message and pin events (`GroupEvent.type`, registered in `MessagingConfig.ready`)."""
+
+    MESSAGE_SENT = "message_sent", "Message sent"
+    MESSAGE_FAILED = "message_failed", "Message failed"
+    PINNED = "pinned", "Message pinned"
+    UNPINNED = "unpinned", "Message unpinned"
+    PIN_EXPIRED = "pin_expired", "Pin expired"
+    PIN_REPLACED = "pin_replaced", "Pin replaced by a newer one"

@@ -10,7 +10,6 @@ from groups.models import Group, Participant
 from groups.selectors import lock_groups
 from messaging.models import (
     CALLBACK_PREFIX,
-    InboundMessage,
     MessageReceipt,
     MessageStatusChange,
     OutboundMessage,
@@ -39,38 +38,6 @@ def lock_outbound_message(*, pk: int | None = None, wamid: str | None = None) ->
     if found["type"] == OutboundMessage.Type.PIN:
         lock_groups().filter(pk=found["group_id"]).first()
     return lock_outbound_messages().select_related("group__phone_number").filter(pk=found["pk"]).first()
-
-
-def message_get(*, pk: int) -> OutboundMessage:
-    """Return one message with its group and number; raises OutboundMessage.DoesNotExist."""
-    return OutboundMessage.objects.select_related("group__phone_number").get(pk=pk)
-
-
-def message_list(
-    *,
-    group: int | None = None,
-    status: str | None = None,
-    error_code: str | None = None,
-    created_after: datetime | None = None,
-    created_before: datetime | None = None,
-) -> QuerySet[OutboundMessage]:
-    """Return messages matching the filters (CONTRACT §5 "Messages"), any order."""
-    messages = OutboundMessage.objects.all()
-    if group is not None:
-        messages = messages.filter(group_id=group)
-    if status:
-        messages = messages.filter(status=status)
-    if error_code:
-        messages = messages.filter(error_code=error_code)
-    if created_after:
-        messages = messages.filter(created_at__gte=created_after)
-    if created_before:
-        messages = messages.filter(created_at__lt=created_before)
-    return messages
-
-
-def message_get_by_wamid(*, wamid: str) -> OutboundMessage | None:
-    return OutboundMessage.objects.filter(wamid=wamid).first()
 
 
 def message_id_from_callback(callback_data: str | None) -> int | None:
@@ -144,13 +111,6 @@ def active_participant_count(*, group: Group) -> int:
     """Return how many people a message to the group reaches now."""
     count = group.participants.filter(state=Participant.State.ACTIVE).count()
     return count or group.participant_count
-
-
-def inbound_message_list(*, group: int | None = None) -> QuerySet[InboundMessage]:
-    messages = InboundMessage.objects.all()
-    if group is not None:
-        messages = messages.filter(group=group)
-    return messages
 
 
 # --- Support desk: history filters, failure triage, dashboard (issue 8) ---------------------------------------

@@ -2,8 +2,9 @@
 
 Starts `python -m sandbox` (Meta's part) and the Django development server, waits for the
 app to answer, seeds the demo data through the app (so it goes through the sandbox like any
-other call), runs the periodic tasks in-process, and prints where to log in. It only starts
-processes: like the rest of the sandbox, it imports nothing of the apps.
+other call), runs the periodic tasks in-process, and prints where to log in last, below the
+start-up output, so it is what stays on screen. It only starts processes: like the rest of the
+sandbox, it imports nothing of the apps.
 """
 
 import json
@@ -24,9 +25,14 @@ def main() -> int:
     python = sys.executable
     env = {**os.environ, "WHATSAPP_SANDBOX": "true", "PYTHONUNBUFFERED": "1"}
     webhook_url = f"http://{APP_ADDRESS}/webhooks/whatsapp/"
+    # Own process groups: Ctrl-C reaches them once, from `finally` below, not also from the terminal
+    # (a second SIGINT while they shut down prints a traceback).
     processes = [
-        subprocess.Popen([python, "-m", "sandbox", "--webhook-url", webhook_url], cwd=ROOT, env=env),
-        subprocess.Popen([python, "manage.py", "runserver", APP_ADDRESS, "--noreload"], cwd=ROOT, env=env),
+        subprocess.Popen([python, "-m", "sandbox", "--webhook-url", webhook_url], cwd=ROOT, env=env,
+                         process_group=0),
+        # Its stdout is only the start-up text; requests, warnings and errors go to stderr (LOG_LEVEL).
+        subprocess.Popen([python, "manage.py", "runserver", APP_ADDRESS, "--noreload"], cwd=ROOT, env=env,
+                         stdout=subprocess.DEVNULL, process_group=0),
     ]
     try:
         if not _wait_for(f"http://{APP_ADDRESS}/healthz/", processes):
@@ -35,10 +41,10 @@ def main() -> int:
         if _wait_for(f"{SANDBOX_URL}/_sandbox/health", processes):
             _register_demo_endpoint(python, env)
         subprocess.run([python, "manage.py", "seed_demo"], cwd=ROOT, env=env, check=False)
-        processes.append(subprocess.Popen([python, "manage.py", "run_periodic_tasks"], cwd=ROOT, env=env))
+        processes.append(subprocess.Popen([python, "manage.py", "run_periodic_tasks"], cwd=ROOT, env=env,
+                                          process_group=0))
         subprocess.run([python, "manage.py", "demo_superuser"], cwd=ROOT, env=env, check=False)
-        print("Groupdesk and the sandbox are running. Press Ctrl-C to stop both.", flush=True)
-        print(f"Events pushed to integrators show at {SANDBOX_URL}/_sandbox/events/ (the demo endpoint).", flush=True)
+        print(login_banner(APP_ADDRESS, env), flush=True)
         while all(process.poll() is None for process in processes):
             time.sleep(0.5)
         return 1  # One of them died on its own.
@@ -70,6 +76,18 @@ def _register_demo_endpoint(python: str, env: dict) -> None:
                                      headers={"Content-Type": "application/json"})
     with urllib.request.urlopen(request, timeout=5):  # The sandbox, on loopback.
         pass
+
+
+def login_banner(address: str, env: dict[str, str]) -> str:
+    """Where to log in and as whom (the demo superuser of DJANGO_SUPERUSER_*), to print last."""
+    return (
+        "\nGroupdesk and the sandbox are running. Press Ctrl-C to stop both.\n\n"
+        f"  Admin:    http://{address}/admin/\n"
+        f"  User:     {env.get('DJANGO_SUPERUSER_USERNAME', '')}\n"
+        f"  Password: {env.get('DJANGO_SUPERUSER_PASSWORD', '')}\n"
+        f"  Events:   {SANDBOX_URL}/_sandbox/events/ (what Groupdesk pushes to the demo webhook endpoint)\n"
+        f"  API docs: http://{address}/api/docs/\n"
+    )
 
 
 def _wait_for(url: str, processes: list[subprocess.Popen], timeout: float = 60.0) -> bool:

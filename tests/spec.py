@@ -6,7 +6,8 @@ import json
 from functools import cache
 from pathlib import Path
 
-# In the repository, so the suite passes wherever it is cloned (tests/fixtures/meta/README.md says where each came from).
+# In the repository, so the suite passes wherever it is cloned
+# (tests/fixtures/meta/README.md says where each came from).
 SPEC_DIR = Path(__file__).resolve().parent / "fixtures" / "meta"
 
 # The identifiers every sample shares (spec §0).

@@ -9,9 +9,9 @@ from django.utils.html import format_html
 
 from config.admin import ReadOnlyAdmin
 from config.exceptions import ApplicationError
-from groups.models import AuditEntry, Source
-from groups.services import audit_record
-from webhooks.models import WebhookEvent
+from core.audit import audit_record
+from core.models import Source
+from webhooks.models import WebhookAuditAction, WebhookEvent
 from webhooks.selectors import webhook_event_payload
 from webhooks.services import webhook_event_reprocess
 
@@ -38,7 +38,6 @@ class ChangeFieldFilter(admin.SimpleListFilter):
         return queryset
 
 
-@admin.register(WebhookEvent)
 class WebhookEventAdmin(ReadOnlyAdmin):
     list_display = ("id", "received_at", "field_list", "state", "item_summary", "attempts", "deliveries", "short_error")
     list_filter = ("state", ChangeFieldFilter, "received_at")
@@ -103,7 +102,7 @@ class WebhookEventAdmin(ReadOnlyAdmin):
             try:
                 webhook_event_reprocess(event=event)
                 # webhook_event_reprocess takes no actor, so the adapter records the staff action.
-                audit_record(actor=request.user, action=AuditEntry.Action.WEBHOOK_EVENT_REPROCESS, target=event,
+                audit_record(actor=request.user, action=WebhookAuditAction.WEBHOOK_EVENT_REPROCESS, target=event,
                              source=Source.ADMIN)
                 done += 1
             except ApplicationError as exc:

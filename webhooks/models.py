@@ -68,3 +68,9 @@ class SignatureRejection(models.Model):
 
     def __str__(self) -> str:
         return f"{self.count} rejected at {self.hour:%Y-%m-%d %H:00}"
+
+
+class WebhookAuditAction(models.TextChoices):
+    """The staff actions on webhook events written to the audit log (registered in `WebhooksConfig.ready`)."""
+
+    WEBHOOK_EVENT_REPROCESS = "webhook_event_reprocess", "Reprocess webhook event"

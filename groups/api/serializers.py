@@ -3,6 +3,7 @@
 from rest_framework import serializers
 
 from config.api import FastOutputMixin
+from core.api.serializers import ErrorSerializer
 from groups.models import Group, GroupEvent, JoinRequest, Participant, PhoneNumber
 
 
@@ -17,13 +18,6 @@ class FlatListField(serializers.ListField):
             raise serializers.ValidationError(
                 [f"Item {int(index) + 1}: {' '.join(str(m) for m in errors)}" for index, errors in detail.items()]
             ) from exc
-
-
-class ErrorSerializer(serializers.Serializer):
-    code = serializers.IntegerField(allow_null=True)
-    title = serializers.CharField(allow_blank=True)
-    message = serializers.CharField(allow_blank=True)
-    details = serializers.CharField(allow_blank=True)
 
 
 class PhoneNumberOutputSerializer(FastOutputMixin, serializers.ModelSerializer):

@@ -10,6 +10,7 @@ from rest_framework.views import APIView
 
 from config.api import CursorPagination, ModelPermissions
 from config.throttling import META_CALLS_SCOPE
+from core.models import Source
 from groups import selectors, services
 from groups.api.filters import GroupFilter
 from groups.api.serializers import (
@@ -23,8 +24,8 @@ from groups.api.serializers import (
     PhoneNumberOutputSerializer,
 )
 from groups.exceptions import GroupInputInvalid
-from groups.models import Group, GroupEvent, JoinRequest, Participant, PhoneNumber, Source
-from groups.services.operations import PICTURE_MAX_BYTES
+from groups.models import Group, GroupEvent, JoinRequest, Participant, PhoneNumber
+from groups.services.operation_inputs import PICTURE_MAX_BYTES
 
 ERRORS = {
     400: OpenApiResponse(description="Invalid input: `extra.fields` names each offending field."),

@@ -1,6 +1,6 @@
 """The one HTTP client of Meta's Graph API, its typed results and its typed errors (STYLE §4)."""
 
-from groups.cloud_api.client import GROUP_INFO_FIELDS, CloudAPIClient, get_cloud_api_client
+from groups.cloud_api.client import CloudAPIClient, get_cloud_api_client
 from groups.cloud_api.errors import (
     AccountRestricted,
     BadGroup,
@@ -28,6 +28,7 @@ from groups.cloud_api.errors import (
     error_catalog,
     error_from_response,
 )
+from groups.cloud_api.group_calls import GROUP_INFO_FIELDS
 from groups.cloud_api.types import (
     FailedJoinRequest,
     GroupInfo,

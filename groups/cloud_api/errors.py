@@ -6,24 +6,15 @@ functions that turn a failed response into the right exception or a description 
 
 from __future__ import annotations
 
-import enum
 import json
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from config.exceptions import ApplicationError
+from core.meta_errors import MetaError, RetryClass, read_int, read_text
 
 if TYPE_CHECKING:
     import requests
-
-
-class RetryClass(enum.StrEnum):
-    """What a caller should do about a failed call (spec §8 "Recommended retry classes")."""
-
-    BACK_OFF = "back_off"  # Temporary: retry later, with exponential backoff.
-    FIX_REQUEST = "fix_request"  # The request or the group's state is wrong: retrying changes nothing.
-    REAUTHENTICATE = "reauthenticate"  # The token or its permissions are bad: an operator must act.
-    OUTCOME_UNKNOWN = "outcome_unknown"  # Meta may have acted: never retry blindly (no idempotency key).
 
 
 class CloudAPIError(ApplicationError):
@@ -73,17 +64,16 @@ class CloudAPIError(ApplicationError):
         """Return True when retrying later, unchanged, may succeed."""
         return self.retry_class is RetryClass.BACK_OFF
 
+    def as_meta_error(self) -> MetaError:
+        """Return the error as the one value every app reads (`core.meta_errors.MetaError`)."""
+        return MetaError(
+            code=self.meta_code, title=self.title, message=self.meta_message or self.message, details=self.details,
+            href=self.href, fbtrace_id=self.fbtrace_id, retry_class=self.retry_class,
+        )
+
     def as_error_dict(self) -> dict[str, Any]:
         """Return the error as CONTRACT's `{code, title, message, details}` (plus `href` if any)."""
-        error = {
-            "code": self.meta_code,
-            "title": self.title,
-            "message": self.meta_message or self.message,
-            "details": self.details,
-        }
-        if self.href:
-            error["href"] = self.href
-        return error
+        return self.as_meta_error().as_dict()
 
     def _state(self) -> dict[str, Any]:
         return {
@@ -222,7 +212,7 @@ def describe_error(code: int | str | None) -> ErrorDescription:
     """Return the plain-language description of a Meta error code, known or not."""
     from groups.cloud_api.catalog import entry_for  # catalog imports the classes above.
 
-    number = _as_int(code)
+    number = read_int(code)
     entry = entry_for(number)
     if entry is None:
         return ErrorDescription(
@@ -253,10 +243,10 @@ def error_from_response(response: requests.Response) -> CloudAPIError:
     if envelope is None:
         return _error_without_envelope(status)
 
-    meta_code = _as_int(envelope.get("code"))
+    meta_code = read_int(envelope.get("code"))
     error_data = envelope.get("error_data") if isinstance(envelope.get("error_data"), dict) else {}
-    meta_message = _as_str(envelope.get("message"))
-    details = _as_str(error_data.get("details")) or _as_str(envelope.get("error_user_msg"))
+    meta_message = read_text(envelope.get("message"))
+    details = read_text(error_data.get("details")) or read_text(envelope.get("error_user_msg"))
     entry = entry_for(meta_code)
     if entry is not None:
         error_class, retry_class, default_title = entry.error_class, entry.retry_class, entry.title
@@ -265,16 +255,16 @@ def error_from_response(response: requests.Response) -> CloudAPIError:
         transient = status >= 500 or envelope.get("is_transient") in (True, "true")
         retry_class = RetryClass.BACK_OFF if transient else RetryClass.FIX_REQUEST
         default_title = ""
-    title = _as_str(envelope.get("error_user_title")) or default_title or meta_message
+    title = read_text(envelope.get("error_user_title")) or default_title or meta_message
     return error_class(
         _summary(meta_code, title, details or meta_message),
         meta_code=meta_code,
-        subcode=_as_int(envelope.get("error_subcode")),
+        subcode=read_int(envelope.get("error_subcode")),
         title=title,
         meta_message=meta_message,
         details=details,
-        href=_as_str(envelope.get("href")),
-        fbtrace_id=_as_str(envelope.get("fbtrace_id")) or None,
+        href=read_text(envelope.get("href")),
+        fbtrace_id=read_text(envelope.get("fbtrace_id")) or None,
         http_status_from_meta=status,
         retry_class=retry_class,
     )
@@ -321,16 +311,3 @@ def _summary(meta_code: int | None, title: str, details: str) -> str:
     if title:
         head = f"{head} ({title})"
     return f"{head}: {details}" if details else head
-
-
-def _as_int(value: Any) -> int | None:
-    if value is None or isinstance(value, bool):
-        return None
-    try:
-        return int(str(value).strip())
-    except ValueError:
-        return None
-
-
-def _as_str(value: Any) -> str:
-    return value.strip() if isinstance(value, str) else ""

@@ -6,6 +6,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+from core.meta_errors import MetaError, read_int
+
 
 @dataclass(frozen=True)
 class GroupSummary:
@@ -96,16 +98,6 @@ def read_str(value: Any) -> str | None:
     return text or None
 
 
-def read_int(value: Any) -> int | None:
-    """Return an int from 6 or "6"; None when absent or not a number."""
-    if value is None or isinstance(value, bool):
-        return None
-    try:
-        return int(str(value).strip())
-    except ValueError:
-        return None
-
-
 def read_bool(value: Any) -> bool | None:
     """Return a bool from true/false or "true"/"false"; None when absent."""
     if value is None:
@@ -126,25 +118,9 @@ def read_timestamp(value: Any) -> datetime | None:
         return None
 
 
-def read_error(raw: Any) -> dict[str, Any]:
-    """Return an error object as `{code, title, message, details}` (plus `href` when present)."""
-    if not isinstance(raw, dict):
-        return {"code": None, "title": "", "message": str(raw), "details": ""}
-    error_data = raw.get("error_data") if isinstance(raw.get("error_data"), dict) else {}
-    error = {
-        "code": read_int(raw.get("code")),
-        "title": read_str(raw.get("title")) or "",
-        "message": read_str(raw.get("message")) or "",
-        "details": read_str(error_data.get("details")) or "",
-    }
-    if read_str(raw.get("href")):
-        error["href"] = read_str(raw.get("href"))
-    return error
-
-
 def read_errors(raw: Any) -> list[dict[str, Any]]:
     """Return every error of an `errors` list; anything else gives none."""
-    return [read_error(item) for item in raw] if isinstance(raw, list) else []
+    return [MetaError.from_raw(item).as_dict() for item in raw] if isinstance(raw, list) else []
 
 
 def next_cursor(body: dict, *, count: int) -> str | None:

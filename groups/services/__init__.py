@@ -1,6 +1,5 @@
 """Every write of the groups app. Other apps import from here (`from groups.services import ...`)."""
 
-from groups.services.audit import audit_record
 from groups.services.common import (
     ParticipantRef,
     WebhookOrigin,
@@ -18,14 +17,15 @@ from groups.services.links import (
     join_requests_reject,
     join_requests_sync,
 )
+from groups.services.operation_inputs import group_picture_validate
 from groups.services.operations import (
     group_create,
     group_delete,
     group_operation_send,
     group_participants_remove,
     group_picture_update,
-    group_picture_validate,
     group_settings_update,
+    operation_finish,
 )
 from groups.services.participants import participant_get_or_create, participant_state_apply
 from groups.services.phone_numbers import (
@@ -43,7 +43,6 @@ from groups.services.webhook_apply import (
     group_settings_apply,
     group_suspension_apply,
     join_request_apply,
-    operation_finish,
 )
 
 __all__ = [
@@ -51,7 +50,6 @@ __all__ = [
     "ParticipantRef",
     "SettingOutcome",
     "WebhookOrigin",
-    "audit_record",
     "error_dict",
     "group_assert_accepts_changes",
     "group_create",

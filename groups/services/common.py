@@ -8,8 +8,10 @@ from typing import Any
 
 from django.utils import timezone
 
+from core.meta_errors import MetaError
+from core.models import Source
 from groups.exceptions import GroupIsSuspended, GroupNotActive
-from groups.models import Group, GroupEvent, Participant, Source
+from groups.models import Group, GroupEvent, Participant
 
 EventType = GroupEvent.Type
 
@@ -65,17 +67,8 @@ def identity_from_input(value: str) -> tuple[str | None, str | None]:
 
 
 def error_dict(raw: Any) -> dict[str, Any]:
-    """Return an error in CONTRACT's `{code, title, message, details}` shape from a dict or exception."""
-    if hasattr(raw, "as_error_dict"):
-        return raw.as_error_dict()
-    if isinstance(raw, dict):
-        return {
-            "code": raw.get("code"),
-            "title": raw.get("title", ""),
-            "message": raw.get("message", ""),
-            "details": raw.get("details", ""),
-        }
-    return {"code": None, "title": "", "message": str(raw), "details": ""}
+    """Return an error (a dict we stored, an exception, text) in CONTRACT's `{code, title, message, details}` shape."""
+    return MetaError.from_value(raw).as_dict()
 
 
 def group_assert_accepts_changes(*, group: Group) -> None:

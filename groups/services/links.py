@@ -9,11 +9,12 @@ from dataclasses import dataclass, field
 from django.db import transaction
 from django.utils import timezone
 
+from core.audit import audit_record
+from core.models import Source
 from groups.cloud_api import CloudAPIClient, get_cloud_api_client
 from groups.exceptions import GroupInputInvalid, GroupNotActive, JoinRequestNotPending
-from groups.models import Group, JoinRequest, Source
+from groups.models import Group, GroupAuditAction, JoinRequest
 from groups.selectors import lock_groups
-from groups.services.audit import Action, audit_record
 from groups.services.common import EventType, error_dict, group_assert_accepts_changes, group_event_record
 from groups.services.common import normalize_wa_id as _normalize_wa_id
 from groups.services.webhook_apply import JOIN_REQUEST_EVENTS
@@ -66,7 +67,8 @@ def group_invite_link_reset(*, group: Group, actor=None, source: str = Source.AP
         locked.save(update_fields=["invite_link", "updated_at"])
         group_event_record(group=locked, type=EventType.INVITE_LINK_RESET, source=source, actor=actor,
                            detail={"invite_link": link, **({"reason": reason} if reason else {})})
-        audit_record(actor=actor, action=Action.INVITE_LINK_RESET, target=locked, reason=reason, source=source)
+        audit_record(actor=actor, action=GroupAuditAction.INVITE_LINK_RESET, target=locked, reason=reason,
+                     source=source)
     group.invite_link = link
     return link
 
@@ -85,7 +87,8 @@ def group_invite_link_delete(*, group: Group, actor=None, source: str = Source.A
         locked.save(update_fields=["invite_link", "updated_at"])
         group_event_record(group=locked, type=EventType.INVITE_LINK_DELETED, source=source, actor=actor,
                            detail={"reason": reason} if reason else None)
-        audit_record(actor=actor, action=Action.INVITE_LINK_DELETE, target=locked, reason=reason, source=source)
+        audit_record(actor=actor, action=GroupAuditAction.INVITE_LINK_DELETE, target=locked, reason=reason,
+                     source=source)
     group.invite_link = ""
 
 
@@ -181,7 +184,8 @@ def _join_requests_decide(*, group: Group, join_request_ids: list[str], approve:
                 type=EventType.JOIN_REQUEST_APPROVE_FAILED if approve else EventType.JOIN_REQUEST_REJECT_FAILED,
                 source=source, actor=actor, occurred_at=now, detail=failure,
             )
-        audit_record(actor=actor, action=Action.JOIN_REQUESTS_APPROVE if approve else Action.JOIN_REQUESTS_REJECT,
+        action = GroupAuditAction.JOIN_REQUESTS_APPROVE if approve else GroupAuditAction.JOIN_REQUESTS_REJECT
+        audit_record(actor=actor, action=action,
                      target=locked, reason=reason, source=source,
                      detail={"join_request_ids": ids, "done": list(result.succeeded), "failed": failed})
     return JoinRequestDecision(done=list(result.succeeded), failed=failed)

@@ -5,28 +5,35 @@ GroupOperation (and the group's first state) and enqueues `group_operation_send_
 the task claims the row, calls Meta outside any transaction and records what Meta answered.
 """
 
-import io
 import logging
+from datetime import datetime
 
 from django.db import transaction
 from django.utils import timezone
-from PIL import Image, UnidentifiedImageError
 
+from core.audit import audit_record
+from core.models import Source
 from groups.cloud_api import CloudAPIClient, CloudAPIError, RetryClass, get_cloud_api_client
 from groups.exceptions import GroupInputInvalid
-from groups.models import Group, GroupOperation, PhoneNumber, Source
+from groups.models import Group, GroupAuditAction, GroupOperation, PhoneNumber
 from groups.selectors import lock_group_operations, lock_groups
-from groups.services.audit import Action, audit_record
 from groups.services.common import (
-    BSUID_RE,
-    PHONE_RE,
     EventType,
+    WebhookOrigin,
     actor_or_none,
     error_dict,
     group_assert_accepts_changes,
     group_event_record,
-    normalize_wa_id,
+    is_newer,
 )
+from groups.services.operation_inputs import (
+    clean_description,
+    clean_participants,
+    clean_subject,
+    group_picture_validate,
+)
+from outbox import event_types
+from outbox.services import event_record
 
 logger = logging.getLogger(__name__)
 
@@ -35,82 +42,6 @@ OpState = GroupOperation.State
 GroupState = Group.State
 
 MAX_SEND_ATTEMPTS = 5
-PICTURE_MAX_BYTES = 5 * 1024 * 1024  # Meta's limit (spec §2).
-PICTURE_MIN_SIDE = 192
-
-
-# --- Validation (before anything reaches Meta) ---------------------------------------------------
-
-
-def _clean_subject(subject: str | None, *, required: bool) -> str | None:
-    if subject is None:
-        if required:
-            raise GroupInputInvalid("A subject is required.", field="subject")
-        return None
-    subject = subject.strip()  # Meta trims it too (spec §2).
-    if not subject:
-        raise GroupInputInvalid("The subject must not be empty.", field="subject")
-    if len(subject) > Group.SUBJECT_MAX_LENGTH:
-        raise GroupInputInvalid(
-            f"The subject has {len(subject)} characters; at most {Group.SUBJECT_MAX_LENGTH} are allowed.",
-            field="subject",
-        )
-    return subject
-
-
-def _clean_description(description: str | None) -> str | None:
-    if description is None:
-        return None
-    if len(description) > Group.DESCRIPTION_MAX_LENGTH:
-        raise GroupInputInvalid(
-            f"The description has {len(description)} characters; at most {Group.DESCRIPTION_MAX_LENGTH} are allowed.",
-            field="description",
-        )
-    return description
-
-
-def group_picture_validate(*, data: bytes) -> tuple[int, int]:
-    """Return (width, height) of a valid group picture.
-
-    Raises GroupInputInvalid (field `file`) unless it is a square JPEG of at least 192 px and at most 5 MB.
-    """
-    if len(data) > PICTURE_MAX_BYTES:
-        raise GroupInputInvalid(f"The picture is {len(data)} bytes; at most 5 MB is allowed.", field="file")
-    try:
-        with Image.open(io.BytesIO(data)) as image:
-            image_format, (width, height) = image.format, image.size
-    except (UnidentifiedImageError, OSError, ValueError) as exc:
-        raise GroupInputInvalid("The file is not an image; upload a JPEG.", field="file") from exc
-    if image_format != "JPEG":
-        raise GroupInputInvalid(f"The picture is {image_format}; only JPEG is accepted.", field="file")
-    if width != height:
-        raise GroupInputInvalid(f"The picture is {width}x{height}; it must be square.", field="file")
-    if width < PICTURE_MIN_SIDE:
-        raise GroupInputInvalid(
-            f"The picture is {width}x{height}; it must be at least {PICTURE_MIN_SIDE}x{PICTURE_MIN_SIDE}.", field="file"
-        )
-    return width, height
-
-
-def _clean_participants(participants: list[str]) -> list[str]:
-    values = [str(p).strip() for p in participants]
-    if not 1 <= len(values) <= Group.MAX_PARTICIPANTS:
-        raise GroupInputInvalid(
-            f"Give 1 to {Group.MAX_PARTICIPANTS} participants; {len(values)} were given.", field="participants"
-        )
-    for value in values:
-        if not (PHONE_RE.match(value) or BSUID_RE.match(value)):
-            raise GroupInputInvalid(
-                f"{value!r} is neither a phone number (wa_id) nor a business-scoped user ID.", field="participants"
-            )
-    normalized = [normalize_wa_id(v) if PHONE_RE.match(v) else v for v in values]
-    duplicates = sorted({v for v in normalized if normalized.count(v) > 1})
-    if duplicates:
-        raise GroupInputInvalid(f"Each participant may appear once; repeated: {', '.join(duplicates)}.",
-                                field="participants")
-    return values
-
-
 # --- Requests: write the first state, enqueue on commit -------------------------------------------
 
 
@@ -133,8 +64,8 @@ def group_create(
 
     Raises GroupInputInvalid naming the field for a subject, description or mode Meta would refuse.
     """
-    subject = _clean_subject(subject, required=True)
-    description = _clean_description(description or "") or ""
+    subject = clean_subject(subject, required=True)
+    description = clean_description(description or "") or ""
     if join_approval_mode not in Group.JoinApprovalMode.values:
         raise GroupInputInvalid(
             f"join_approval_mode must be one of {', '.join(Group.JoinApprovalMode.values)}.", field="join_approval_mode"
@@ -155,7 +86,7 @@ def group_create(
             group=group, kind=Kind.CREATE, requested=requested, requested_by=actor_or_none(actor), source=source
         )
         group_event_record(group=group, type=EventType.CREATE_REQUESTED, source=source, actor=actor, detail=requested)
-        audit_record(actor=actor, action=Action.GROUP_CREATE, target=group, detail=requested, source=source)
+        audit_record(actor=actor, action=GroupAuditAction.GROUP_CREATE, target=group, detail=requested, source=source)
         _enqueue(operation)
     return group
 
@@ -175,7 +106,7 @@ def group_delete(*, group: Group, actor=None, source: str = Source.API, reason: 
         )
         group_event_record(group=group, type=EventType.DELETE_REQUESTED, source=source, actor=actor,
                            detail={"reason": reason} if reason else None)
-        audit_record(actor=actor, action=Action.GROUP_DELETE, target=group, reason=reason, source=source)
+        audit_record(actor=actor, action=GroupAuditAction.GROUP_DELETE, target=group, reason=reason, source=source)
         _enqueue(operation)
     return group
 
@@ -187,8 +118,8 @@ def group_settings_update(
 
     Raises GroupInputInvalid naming the field, GroupNotActive / GroupIsSuspended.
     """
-    subject = _clean_subject(subject, required=False)
-    description = _clean_description(description)
+    subject = clean_subject(subject, required=False)
+    description = clean_description(description)
     if subject is None and description is None:
         raise GroupInputInvalid("Give a subject or a description to change.", field="subject")
     requested = {k: v for k, v in (("subject", subject), ("description", description)) if v is not None}
@@ -201,7 +132,8 @@ def group_settings_update(
         )
         group_event_record(group=group, type=EventType.SETTINGS_REQUESTED, source=source, actor=actor,
                            detail=requested)
-        audit_record(actor=actor, action=Action.GROUP_SETTINGS_UPDATE, target=group, detail=requested, source=source)
+        audit_record(actor=actor, action=GroupAuditAction.GROUP_SETTINGS_UPDATE, target=group, detail=requested,
+                     source=source)
         _enqueue(operation)
     return operation
 
@@ -222,7 +154,8 @@ def group_picture_update(*, group: Group, data: bytes, actor=None, source: str =
         )
         group_event_record(group=group, type=EventType.SETTINGS_REQUESTED, source=source, actor=actor,
                            detail=requested)
-        audit_record(actor=actor, action=Action.GROUP_PICTURE_UPDATE, target=group, detail=requested, source=source)
+        audit_record(actor=actor, action=GroupAuditAction.GROUP_PICTURE_UPDATE, target=group, detail=requested,
+                     source=source)
         _enqueue(operation)
     return operation
 
@@ -234,7 +167,7 @@ def group_participants_remove(
 
     Raises GroupInputInvalid (field `participants`), GroupNotActive / GroupIsSuspended.
     """
-    users = _clean_participants(participants)
+    users = clean_participants(participants)
     with transaction.atomic():
         group = lock_groups().get(pk=group.pk)
         group_assert_accepts_changes(group=group)
@@ -244,7 +177,7 @@ def group_participants_remove(
         )
         group_event_record(group=group, type=EventType.REMOVE_REQUESTED, source=source, actor=actor,
                            detail={"participants": users, **({"reason": reason} if reason else {})})
-        audit_record(actor=actor, action=Action.PARTICIPANTS_REMOVE, target=group, reason=reason,
+        audit_record(actor=actor, action=GroupAuditAction.PARTICIPANTS_REMOVE, target=group, reason=reason,
                      detail={"participants": users}, source=source)
         _enqueue(operation)
     return operation
@@ -344,7 +277,73 @@ def _record_send_error(operation_id: int, exc: CloudAPIError) -> GroupOperation:
 def _operation_fail(operation: GroupOperation, group: Group, *, errors: list[dict], source: str,
                     at=None, origin=None, outcome: dict | None = None) -> None:
     """Record a failed operation and undo the group's in-between state (creating, deleting)."""
-    from groups.services.webhook_apply import operation_finish
-
     operation_finish(operation, group, state=OpState.FAILED, errors=errors, source=source, at=at, origin=origin,
                      outcome=outcome)
+
+
+# --- Lifecycle: how every operation ends (the send's answer, a webhook, a sync) -------------------------
+
+_FAILURE_EVENT = {
+    Kind.CREATE: EventType.CREATE_FAILED,
+    Kind.DELETE: EventType.DELETE_FAILED,
+    Kind.UPDATE_SETTINGS: EventType.SETTINGS_FAILED,
+    Kind.UPDATE_PICTURE: EventType.SETTINGS_FAILED,
+    Kind.REMOVE_PARTICIPANTS: EventType.REMOVE_FAILED,
+}
+
+
+def operation_finish(
+    operation: GroupOperation,
+    group: Group,
+    *,
+    state: str,
+    errors: list[dict] | None = None,
+    outcome: dict | None = None,
+    source: str,
+    at: datetime | None = None,
+    origin: WebhookOrigin | None = None,
+    write_event: bool = True,
+) -> None:
+    """Settle an operation (both rows already locked); a failed create or delete undoes the group's state."""
+    operation.state = state
+    operation.errors = list(errors or [])
+    operation.outcome = {**(operation.outcome or {}), **(outcome or {})}
+    operation.completed_at = timezone.now()
+    operation.picture = None
+    operation.save(update_fields=["state", "errors", "outcome", "completed_at", "picture", "updated_at"])
+    event_record(type=event_types.GROUP_OPERATION_COMPLETED, obj=operation, occurred_at=at)
+    if state != OpState.FAILED:
+        return
+    first_error = operation.errors[0] if operation.errors else None
+    at_or_now = at or timezone.now()
+    group_fields = []
+    if first_error is not None and _error_is_newest(group, at_or_now):
+        # Kept with Meta's time of the failure, so an older failure arriving later never replaces a newer one.
+        group.last_error = {**first_error, "occurred_at": at_or_now.isoformat()}
+        group_fields.append("last_error")
+    undo = {Kind.CREATE: (GroupState.CREATING, GroupState.CREATE_FAILED),
+            Kind.DELETE: (GroupState.DELETING, GroupState.ACTIVE)}.get(operation.kind)
+    if undo and group.state == undo[0] and is_newer(at_or_now, group.lifecycle_changed_at):
+        group.state = undo[1]
+        group.lifecycle_changed_at = at_or_now
+        group_fields += ["state", "lifecycle_changed_at"]
+    if group_fields:
+        group.save(update_fields=[*group_fields, "updated_at"])
+    if group.state == GroupState.CREATE_FAILED and "state" in group_fields:
+        event_record(type=event_types.GROUP_CREATE_FAILED, obj=group, occurred_at=at_or_now)
+    if write_event:
+        group_event_record(
+            group=group, type=_FAILURE_EVENT[operation.kind], source=source, occurred_at=at_or_now, origin=origin,
+            detail={"operation": operation.pk, "errors": operation.errors, **({"outcome": outcome} if outcome else {})},
+        )
+
+
+def _error_is_newest(group: Group, at: datetime) -> bool:
+    """Return True when a failure at `at` is at least as new as the one `last_error` holds."""
+    stored = (group.last_error or {}).get("occurred_at")
+    if not stored:
+        return True
+    try:
+        return is_newer(at, datetime.fromisoformat(stored))
+    except (TypeError, ValueError):
+        return True

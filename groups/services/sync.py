@@ -7,8 +7,9 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
+from core.models import Source
 from groups.cloud_api import CloudAPIClient, CloudAPIError, GroupNotFound, get_cloud_api_client
-from groups.models import Group, GroupOperation, Participant, PhoneNumber, Source
+from groups.models import Group, GroupOperation, Participant, PhoneNumber
 from groups.selectors import lock_group_operations, lock_groups
 from groups.services.common import (
     EventType,
@@ -17,8 +18,8 @@ from groups.services.common import (
     group_participant_count_refresh,
     identity_from_input,
 )
+from groups.services.operations import operation_finish
 from groups.services.participants import participant_state_apply
-from groups.services.webhook_apply import operation_finish
 from outbox import event_types
 from outbox.services import event_record
 

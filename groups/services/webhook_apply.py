@@ -12,8 +12,9 @@ from datetime import datetime
 from django.db.models import Q
 from django.utils import timezone
 
+from core.models import Source
 from groups.exceptions import CreateNotMatched, GroupUnknown, OperationNotMatched
-from groups.models import Group, GroupOperation, JoinRequest, Participant, Source
+from groups.models import Group, GroupOperation, JoinRequest, Participant
 from groups.selectors import lock_group_operations, lock_groups
 from groups.services.common import (
     EventType,
@@ -25,6 +26,7 @@ from groups.services.common import (
     is_newer,
     normalize_wa_id,
 )
+from groups.services.operations import operation_finish
 from groups.services.participants import participant_state_apply
 from outbox import event_types
 from outbox.services import event_record
@@ -35,15 +37,6 @@ Kind = GroupOperation.Kind
 OpState = GroupOperation.State
 GroupState = Group.State
 WEBHOOK = Source.WEBHOOK
-
-_FAILURE_EVENT = {
-    Kind.CREATE: EventType.CREATE_FAILED,
-    Kind.DELETE: EventType.DELETE_FAILED,
-    Kind.UPDATE_SETTINGS: EventType.SETTINGS_FAILED,
-    Kind.UPDATE_PICTURE: EventType.SETTINGS_FAILED,
-    Kind.REMOVE_PARTICIPANTS: EventType.REMOVE_FAILED,
-}
-
 
 @dataclass(frozen=True)
 class SettingOutcome:
@@ -56,63 +49,6 @@ class SettingOutcome:
 
 
 # --- Operations ----------------------------------------------------------------------------------
-
-
-def operation_finish(
-    operation: GroupOperation,
-    group: Group,
-    *,
-    state: str,
-    errors: list[dict] | None = None,
-    outcome: dict | None = None,
-    source: str,
-    at: datetime | None = None,
-    origin: WebhookOrigin | None = None,
-    write_event: bool = True,
-) -> None:
-    """Settle an operation (both rows already locked); a failed create or delete undoes the group's state."""
-    operation.state = state
-    operation.errors = list(errors or [])
-    operation.outcome = {**(operation.outcome or {}), **(outcome or {})}
-    operation.completed_at = timezone.now()
-    operation.picture = None
-    operation.save(update_fields=["state", "errors", "outcome", "completed_at", "picture", "updated_at"])
-    event_record(type=event_types.GROUP_OPERATION_COMPLETED, obj=operation, occurred_at=at)
-    if state != OpState.FAILED:
-        return
-    first_error = operation.errors[0] if operation.errors else None
-    at_or_now = at or timezone.now()
-    group_fields = []
-    if first_error is not None and _error_is_newest(group, at_or_now):
-        # Kept with Meta's time of the failure, so an older failure arriving later never replaces a newer one.
-        group.last_error = {**first_error, "occurred_at": at_or_now.isoformat()}
-        group_fields.append("last_error")
-    undo = {Kind.CREATE: (GroupState.CREATING, GroupState.CREATE_FAILED),
-            Kind.DELETE: (GroupState.DELETING, GroupState.ACTIVE)}.get(operation.kind)
-    if undo and group.state == undo[0] and is_newer(at_or_now, group.lifecycle_changed_at):
-        group.state = undo[1]
-        group.lifecycle_changed_at = at_or_now
-        group_fields += ["state", "lifecycle_changed_at"]
-    if group_fields:
-        group.save(update_fields=[*group_fields, "updated_at"])
-    if group.state == GroupState.CREATE_FAILED and "state" in group_fields:
-        event_record(type=event_types.GROUP_CREATE_FAILED, obj=group, occurred_at=at_or_now)
-    if write_event:
-        group_event_record(
-            group=group, type=_FAILURE_EVENT[operation.kind], source=source, occurred_at=at_or_now, origin=origin,
-            detail={"operation": operation.pk, "errors": operation.errors, **({"outcome": outcome} if outcome else {})},
-        )
-
-
-def _error_is_newest(group: Group, at: datetime) -> bool:
-    """Return True when a failure at `at` is at least as new as the one `last_error` holds."""
-    stored = (group.last_error or {}).get("occurred_at")
-    if not stored:
-        return True
-    try:
-        return is_newer(at, datetime.fromisoformat(stored))
-    except (TypeError, ValueError):
-        return True
 
 
 def _operation_match(*, group: Group, request_id: str | None, kinds: list[str]) -> GroupOperation | None:

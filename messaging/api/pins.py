@@ -9,7 +9,8 @@ from rest_framework.response import Response
 
 from config.api import FastOutputMixin, ModelPermissions
 from config.throttling import META_CALLS_SCOPE
-from groups.models import Group, Source
+from core.models import Source
+from groups.models import Group
 from messaging.models import Pin
 from messaging.selectors_pins import pin_list
 from messaging.services.pins import EXPIRATION_DAYS_MESSAGE, pin_create, pin_unpin

@@ -7,20 +7,9 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from config.api import FastOutputMixin, datetime_iso
+from core.api.serializers import ErrorSerializer
 from messaging.content import CAPTION_MAX_LENGTH, COMPOSABLE_TYPES, TEXT_BODY_MAX_LENGTH
 from messaging.models import InboundMessage, MessageReceipt, MessageStatusChange, OutboundMessage
-
-
-class ErrorSerializer(serializers.Serializer):
-    class Meta:
-        ref_name = "MessageError"
-
-    code = serializers.JSONField(help_text="Meta's error code (an integer), or ours, e.g. `outcome_unknown`.")
-    title = serializers.CharField()
-    message = serializers.CharField()
-    details = serializers.CharField()
-    href = serializers.CharField(required=False)
-
 
 # --- Meta's type objects, for the schema (the content registry validates them) -----------------
 
@@ -63,16 +52,6 @@ class MediaField(serializers.JSONField):
 @extend_schema_field(TemplateContentSerializer)
 class TemplateField(serializers.JSONField):
     pass
-
-
-CONTENT_FIELDS = {
-    "text": TextField,
-    "image": MediaField,
-    "video": MediaField,
-    "audio": MediaField,
-    "document": MediaField,
-    "template": TemplateField,
-}
 
 
 class MessageCreateInputSerializer(serializers.Serializer):
@@ -120,7 +99,6 @@ class MessageOutputSerializer(serializers.Serializer):
     read_at = serializers.DateTimeField(allow_null=True)
     failed_at = serializers.DateTimeField(allow_null=True)
 
-    CONTENT_KEYS = ("text", "image", "video", "audio", "document", "template")
     DATE_FIELDS = ("created_at", "accepted_at", "sent_at", "delivered_at", "read_at", "failed_at")
 
     def to_representation(self, message: OutboundMessage) -> dict:

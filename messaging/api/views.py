@@ -11,7 +11,8 @@ from rest_framework.response import Response
 from config.api import CursorPagination
 from config.filters import UTCIsoDateTimeFilter
 from config.throttling import META_CALLS_SCOPE
-from groups.models import Group, Source
+from core.models import Source
+from groups.models import Group
 from messaging import selectors, services
 from messaging.api.serializers import (
     InboundMessageOutputSerializer,

@@ -1,6 +1,5 @@
 """Every write of the messaging app (STYLE §3): compose and send, statuses, inbound messages."""
 
-from messaging.services import pins  # noqa: F401  Registers the `pin` type (and its status hook) on import.
 from messaging.services.history import message_transition
 from messaging.services.inbound import account_error_record, inbound_message_record
 from messaging.services.outbound import (

@@ -4,10 +4,11 @@ from typing import Any
 
 from django.utils import timezone
 
+from core.meta_errors import MetaError
 from groups.models import GroupEvent
 from groups.services.common import WebhookOrigin, group_event_record
 from messaging.content import MESSAGE_TYPES
-from messaging.models import MessageStatusChange, OutboundMessage
+from messaging.models import MessageStatusChange, MessagingTimelineType, OutboundMessage
 from outbox import event_types
 from outbox.services import event_record
 
@@ -54,7 +55,7 @@ def message_transition(
     fields = ["status", "updated_at", *(update_fields or [])]
     if error is not None and to == MessageStatus.FAILED:
         message.error = error
-        message.error_code = "" if error.get("code") is None else str(error["code"])
+        message.error_code = MetaError.from_value(error).code_text
         fields += ["error", "error_code"]
     if (name := TIMESTAMP_FIELD.get(to)) and getattr(message, name) is None:
         setattr(message, name, timezone.now())
@@ -93,15 +94,16 @@ def message_timeline_record(
     if message.type == OutboundMessage.Type.PIN:
         return None  # Pin actions appear as pinned/unpinned, from the pins service.
     if to_status == MessageStatus.FAILED and from_status != MessageStatus.FAILED:
-        effect, type_, at, actor = "message_failed", GroupEvent.Type.MESSAGE_FAILED, message.failed_at, None
+        effect, type_, at, actor = "message_failed", MessagingTimelineType.MESSAGE_FAILED, message.failed_at, None
     elif to_status in _WITH_META and from_status in (MessageStatus.QUEUED, MessageStatus.SENDING):
         # The staff user who composed it is behind the sending.
-        effect, type_, at, actor = "message_sent", GroupEvent.Type.MESSAGE_SENT, message.accepted_at, message.created_by
+        effect, type_ = "message_sent", MessagingTimelineType.MESSAGE_SENT
+        at, actor = message.accepted_at, message.created_by
     else:
         return None
     error = message.error or {}
     detail = {"message": message.pk, "type": message.type, "wamid": message.wamid}
-    if type_ == GroupEvent.Type.MESSAGE_FAILED:
+    if type_ == MessagingTimelineType.MESSAGE_FAILED:
         detail["error"] = {"code": error.get("code"), "title": error.get("title", "")}
     # Keyed by the message: a redelivered webhook or a second worker never writes the entry twice.
     origin = WebhookOrigin(event_id=webhook_event_id, item=webhook_item, key=f"outbound_message:{message.pk}")

@@ -5,6 +5,7 @@ from datetime import datetime
 from django.db import transaction
 from django.utils import timezone
 
+from core.meta_errors import MetaError
 from groups.exceptions import GroupUnknown
 from groups.models import PhoneNumber
 from groups.selectors import lock_groups
@@ -79,14 +80,15 @@ def account_error_record(
 ) -> AccountError:
     """Store an account-level error (`messages` → `errors[]`) for staff; a replayed item writes nothing."""
     phone_number = PhoneNumber.objects.filter(phone_number_id=phone_number_id).first() if phone_number_id else None
+    meta_error = MetaError.from_value(error)
     values = {
         "phone_number": phone_number,
         "meta_phone_number_id": phone_number_id,
-        "code": error.get("code"),
-        "title": str(error.get("title") or "")[:255],
-        "message": str(error.get("message") or ""),
-        "details": str(error.get("details") or ""),
-        "href": str(error.get("href") or "")[:500],
+        "code": meta_error.code,
+        "title": meta_error.title[:255],
+        "message": meta_error.message,
+        "details": meta_error.details,
+        "href": meta_error.href[:500],
         "received_at": received_at or timezone.now(),
     }
     if webhook_event_id is None:

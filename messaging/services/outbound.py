@@ -13,6 +13,8 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from core.audit import audit_record
+from core.models import Source
 from groups.cloud_api import (
     CloudAPIClient,
     CloudAPIError,
@@ -22,12 +24,11 @@ from groups.cloud_api import (
     RetryClass,
     get_cloud_api_client,
 )
-from groups.models import Group, Source
+from groups.models import Group
 from groups.selectors import lock_groups
-from groups.services.audit import Action, audit_record
 from messaging.content import content_validate, message_type_get
 from messaging.exceptions import ContentInvalid, GroupNotSendable, IdempotencyKeyReused, MessageNotRetryable
-from messaging.models import OutboundMessage
+from messaging.models import MessagingAuditAction, OutboundMessage
 from messaging.pacing import pace_phone_number, pace_wait
 from messaging.selectors import (
     active_participant_count,
@@ -171,7 +172,7 @@ def message_create(
         )
         event_record(type=event_types.MESSAGE_QUEUED, obj=message)
         if composing and retry_of is None:  # Pins and retries are audited by their own services.
-            audit_record(actor=created_by, action=Action.MESSAGE_SEND, target=message, source=source,
+            audit_record(actor=created_by, action=MessagingAuditAction.MESSAGE_SEND, target=message, source=source,
                          detail={"type": type})
         _enqueue_send(message.pk)
     return message
@@ -403,6 +404,6 @@ def message_retry(
         message_transition(
             original, to=MessageStatus.FAILED, event="retried", source=source, detail={"retry_id": retry.pk}
         )
-        audit_record(actor=created_by, action=Action.MESSAGE_RETRY, target=original, source=source,
+        audit_record(actor=created_by, action=MessagingAuditAction.MESSAGE_RETRY, target=original, source=source,
                      detail={"retry_id": retry.pk})
     return retry, True

@@ -12,13 +12,14 @@ from typing import Any
 from django.db import transaction
 from django.utils import timezone
 
-from groups.models import Group, GroupEvent, Source
+from core.audit import audit_record
+from core.models import Source
+from groups.models import Group
 from groups.selectors import lock_groups
-from groups.services.audit import Action, audit_record
 from groups.services.common import WebhookOrigin, group_event_record
 from messaging.content import MessageType, register_message_type
 from messaging.exceptions import ContentInvalid, PinAlreadyActive, PinExpirationInvalid, PinNotActive, PinTargetInvalid
-from messaging.models import OutboundMessage, Pin, PinStatusChange
+from messaging.models import MessagingAuditAction, MessagingTimelineType, OutboundMessage, Pin, PinStatusChange
 from messaging.selectors_pins import (
     PINNABLE_STATUSES,
     lock_pins,
@@ -109,7 +110,7 @@ _PIN_EVENTS = {
 
 def _pin_timeline_record(pin: Pin, *, from_state: str, source: str) -> None:
     """Put a pin's start and end on its group's timeline, with the staff user who asked for it."""
-    Type = GroupEvent.Type
+    Type = MessagingTimelineType
     if pin.state == PinState.ACTIVE and from_state == PinState.PENDING:
         type_, at, actor, once = Type.PINNED, pin.pinned_at, pin.created_by, True
     elif pin.state == PinState.UNPINNED and from_state == PinState.ACTIVE:
@@ -185,7 +186,7 @@ def pin_create(
             created_by=message.created_by,
         )
         pin_transition(pin, to=PinState.PENDING, source=source, detail={"pin_message": message.pk}, created=True)
-        audit_record(actor=created_by, action=Action.PIN_CREATE, target=pin, source=source,
+        audit_record(actor=created_by, action=MessagingAuditAction.PIN_CREATE, target=pin, source=source,
                      detail={"message_id": message_id, "expiration_days": expiration_days})
     return pin
 
@@ -225,7 +226,7 @@ def pin_unpin(*, pin: Pin, created_by=None, source: str = Source.API) -> Pin:
             detail={"event": "unpin_requested", "unpin_message": message.pk},
             update_fields=["unpin_message"],
         )
-        audit_record(actor=created_by, action=Action.PIN_UNPIN, target=pin, source=source,
+        audit_record(actor=created_by, action=MessagingAuditAction.PIN_UNPIN, target=pin, source=source,
                      detail={"message_id": pin.message_id})
     return pin
 
@@ -350,6 +351,8 @@ def _on_pin_message_status_change(message: OutboundMessage, change) -> None:
     pin_message_outcome(message=message, source=change.source)
 
 
-register_message_type(
-    MessageType("pin", validate_pin_content, composable=False, on_status_change=_on_pin_message_status_change)
-)
+def register_pin_message_type() -> None:
+    """Register the `pin` type and its status hook in the content registry (called by `MessagingConfig.ready`)."""
+    register_message_type(
+        MessageType("pin", validate_pin_content, composable=False, on_status_change=_on_pin_message_status_change)
+    )

@@ -9,7 +9,8 @@ from django.db.models import Q
 from django.utils import timezone
 
 from config.bulk import bulk_insert_rows, bulk_update_rows
-from groups.models import Group, Participant, Source
+from core.models import Source
+from groups.models import Group, Participant
 from groups.selectors import lock_groups
 from groups.services.common import normalize_wa_id
 from groups.services.participants import participant_get_or_create

@@ -9,6 +9,7 @@ from django.utils import timezone
 from rest_framework import serializers
 from rest_framework.renderers import JSONRenderer
 
+from core.models import Source
 from groups.api.serializers import (
     GroupEventOutputSerializer,
     GroupOutputSerializer,
@@ -16,7 +17,7 @@ from groups.api.serializers import (
     ParticipantOutputSerializer,
     PhoneNumberOutputSerializer,
 )
-from groups.models import Group, GroupEvent, JoinRequest, Participant, PhoneNumber, Source
+from groups.models import Group, GroupEvent, JoinRequest, Participant, PhoneNumber
 from messaging.api.pins import PinOutputSerializer
 from messaging.api.serializers import (
     InboundMessageOutputSerializer,

@@ -227,7 +227,7 @@ def test_group_page_links_to_its_participants_and_pending_join_requests(desk):
 def test_group_list_shows_the_columns(desk):
     GroupFactory(subject="Order 48213", participant_count=8, suspended=True)
     page = desk.get("/admin/groups/group/").text
-    for column in ("column-subject", "column-state", "column-suspended", "column-participants",
+    for column in ("column-subject", "column-state", "column-suspension", "column-participants",
                    "column-phone_number", "column-created_at"):
         assert column in page
     assert "8/8" in page and "+15550783881" in page.replace("Support (+", "+")

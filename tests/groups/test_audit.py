@@ -2,7 +2,10 @@
 
 import pytest
 
-from groups.models import AuditEntry, Group
+from core.models import AuditEntry
+from groups.models import Group
+from groups.models import GroupAuditAction as Action
+from messaging.models import MessagingAuditAction as MessageAction
 from tests.groups.factories import GroupFactory, JoinRequestFactory, ParticipantFactory
 from tests.messaging.factories import OutboundMessageFactory
 from tests.messaging.pin_factories import PinFactory
@@ -11,7 +14,6 @@ from tests.spec import SPEC_G1, SPEC_G3, graph_json, webhook_body
 pytestmark = pytest.mark.django_db
 
 BASE = "https://graph.meta.test/v25.0"
-Action = AuditEntry.Action
 REJECTED_ID = "NDQ3NzAwOTAwMTIzOjEyMDM2MzQwNTMwOTk1NDgxMg"  # The spec's reject sample.
 
 
@@ -77,11 +79,12 @@ def test_each_staff_action_through_rest_writes_one_entry(admin_api, superuser, g
          {"join_request_ids": join_ids}),
         (Action.PARTICIPANTS_REMOVE, "post", f"/api/v1/groups/{group.pk}/participants/remove/",
          {"participants": ["16505551234"], "reason": "spam"}),
-        (Action.MESSAGE_SEND, "post", "/api/v1/messages/", {"group": group.pk, "type": "text", "text": {"body": "Hi"}}),
-        (Action.MESSAGE_RETRY, "post", f"/api/v1/messages/{failed.pk}/retry/", {}),
-        (Action.PIN_CREATE, "post", "/api/v1/pins/", {"group": group.pk, "message_id": target.wamid,
+        (MessageAction.MESSAGE_SEND, "post", "/api/v1/messages/",
+         {"group": group.pk, "type": "text", "text": {"body": "Hi"}}),
+        (MessageAction.MESSAGE_RETRY, "post", f"/api/v1/messages/{failed.pk}/retry/", {}),
+        (MessageAction.PIN_CREATE, "post", "/api/v1/pins/", {"group": group.pk, "message_id": target.wamid,
                                                       "expiration_days": 7}),
-        (Action.PIN_UNPIN, "post", f"/api/v1/pins/{pinned.pk}/unpin/", {}),
+        (MessageAction.PIN_UNPIN, "post", f"/api/v1/pins/{pinned.pk}/unpin/", {}),
         (Action.GROUP_DELETE, "delete", f"/api/v1/groups/{group.pk}/?reason=closed", None),
     ]
     for action, method, url, body in calls:
@@ -106,7 +109,7 @@ def test_each_staff_action_through_rest_writes_one_entry(admin_api, superuser, g
 def test_audit_admin_is_read_only_and_shows_who_what_reason_and_target(desk, superuser):
     # given
     group = GroupFactory(subject="Order 77")
-    from groups.services import audit_record
+    from core.audit import audit_record
 
     audit_record(actor=superuser, action=Action.GROUP_DELETE, target=group, reason="Closed order", source="admin")
     # when

@@ -1,7 +1,7 @@
 """The Graph API client against Meta's request and response samples (spec §4), mocked at the HTTP layer."""
 
 import io
-import json
+import threading
 from datetime import UTC, datetime
 from http.client import RemoteDisconnected
 
@@ -99,6 +99,30 @@ def test_get_cloud_api_client_reads_settings_at_call_time(graph, settings):
     get_cloud_api_client().get_invite_link(group_id=SPEC_G1)
     # then
     assert graph.calls[0].request.req_kwargs["timeout"] == (1.5, 7)
+
+
+def test_get_cloud_api_client_is_one_client_per_process_until_settings_change(settings):
+    # given: the client of the current settings
+    first = get_cloud_api_client()
+    # when / then: asked again, the same client (and session, with its open connections) comes back
+    assert get_cloud_api_client() is first
+    # when / then: a changed setting takes effect at once, with a client of its own, kept in turn
+    settings.WHATSAPP_ACCESS_TOKEN = "rotated-token-9876543210"
+    rotated = get_cloud_api_client()
+    assert rotated is not first
+    assert get_cloud_api_client() is rotated
+
+
+def test_get_cloud_api_client_gives_each_thread_its_own_session():
+    # given: a requests session is not thread-safe
+    mine = get_cloud_api_client()
+    theirs = []
+    # when
+    thread = threading.Thread(target=lambda: theirs.append(get_cloud_api_client()))
+    thread.start()
+    thread.join()
+    # then
+    assert theirs[0] is not mine
 
 
 def test_client_does_not_follow_a_redirect(graph, client):
@@ -520,40 +544,3 @@ def test_non_json_success_body_raises_outcome_unknown(graph, client):
     # when / then
     with pytest.raises(CloudAPIBadResponse):
         client.send_message(phone_number_id=SPEC_PHONE_NUMBER_ID, group_id=SPEC_G1, type="text", content={"body": "x"})
-
-
-def test_pin_message_posts_spec_request_with_integer_days(graph, client):
-    # given
-    graph.post(
-        MESSAGES_URL,
-        json=graph_json("pin.response"),
-        match=[matchers.json_params_matcher(graph_json("pin.request"))],
-    )
-    # when
-    wamid = client.pin_message(
-        phone_number_id=SPEC_PHONE_NUMBER_ID, group_id=SPEC_G1, message_id=WAMID, expiration_days=7
-    )
-    # then
-    assert wamid == "wamid.HBgLMTU1NTA3ODM4ODEVAgARGBQzRUIwRTZGMjlBNEMxRDdCODA1RgA="
-    assert json.loads(graph.calls[0].request.body)["pin"]["expiration_days"] == 7
-
-
-def test_pin_message_refuses_non_integer_days(client):
-    with pytest.raises(TypeError):
-        client.pin_message(
-            phone_number_id=SPEC_PHONE_NUMBER_ID, group_id=SPEC_G1, message_id=WAMID, expiration_days="7"
-        )
-
-
-def test_unpin_message_posts_spec_request_without_days(graph, client):
-    # given: the unpin answer has the same shape as the pin answer (spec §4.16).
-    graph.post(
-        MESSAGES_URL,
-        json=graph_json("pin.response"),
-        match=[matchers.json_params_matcher(graph_json("unpin.request"))],
-    )
-    # when
-    wamid = client.unpin_message(phone_number_id=SPEC_PHONE_NUMBER_ID, group_id=SPEC_G1, message_id=WAMID)
-    # then
-    assert wamid == "wamid.HBgLMTU1NTA3ODM4ODEVAgARGBQzRUIwRTZGMjlBNEMxRDdCODA1RgA="
-    assert "expiration_days" not in json.loads(graph.calls[0].request.body)["pin"]

@@ -7,6 +7,7 @@ import pytest
 from django.utils import timezone
 
 from groups.models import GroupEvent
+from messaging.models import MessagingTimelineType as MessageType
 from messaging.models import OutboundMessage, Pin
 from messaging.services import message_create
 from messaging.services.pins import pin_create, pin_unpin, pins_expire_due
@@ -62,20 +63,20 @@ def test_timeline_has_each_kind_of_event_with_its_actor_or_webhook_in_order(
     page = client.get(f"/admin/groups/group/{group.pk}/change/").text
     # then: every kind, once each (the redelivered failure too)
     kinds = [e.type for e in events]
-    for kind in (Type.MESSAGE_SENT, Type.MESSAGE_FAILED, Type.PARTICIPANT_JOINED, Type.PINNED, Type.UNPINNED,
-                 Type.PIN_EXPIRED, Type.PARTICIPANT_LEFT):
+    for kind in (MessageType.MESSAGE_SENT, MessageType.MESSAGE_FAILED, Type.PARTICIPANT_JOINED, MessageType.PINNED,
+                 MessageType.UNPINNED, MessageType.PIN_EXPIRED, Type.PARTICIPANT_LEFT):
         assert kind in kinds, kind
-    assert kinds.count(Type.MESSAGE_FAILED) == 1 and kinds.count(Type.PINNED) == 2
-    assert kinds.count(Type.MESSAGE_SENT) == 2
+    assert kinds.count(MessageType.MESSAGE_FAILED) == 1 and kinds.count(MessageType.PINNED) == 2
+    assert kinds.count(MessageType.MESSAGE_SENT) == 2
     by_type = {e.type: e for e in events}
     # the staff user or webhook behind each
-    assert group.events.filter(type=Type.MESSAGE_SENT, detail__message=sent.pk).get().actor == staff_user
-    assert group.events.filter(type=Type.PINNED).first().actor == superuser
-    assert by_type[Type.UNPINNED].actor == staff_user
-    failed_event = by_type[Type.MESSAGE_FAILED]
+    assert group.events.filter(type=MessageType.MESSAGE_SENT, detail__message=sent.pk).get().actor == staff_user
+    assert group.events.filter(type=MessageType.PINNED).first().actor == superuser
+    assert by_type[MessageType.UNPINNED].actor == staff_user
+    failed_event = by_type[MessageType.MESSAGE_FAILED]
     assert failed_event.source == "webhook" and failed_event.webhook_event_id in set(
         WebhookEvent.objects.values_list("pk", flat=True))
-    assert by_type[Type.PARTICIPANT_LEFT].source == "webhook" and by_type[Type.PIN_EXPIRED].source == "task"
+    assert by_type[Type.PARTICIPANT_LEFT].source == "webhook" and by_type[MessageType.PIN_EXPIRED].source == "task"
     assert Pin.objects.get(pk=second.pk).state == Pin.State.EXPIRED
     assert OutboundMessage.objects.get(wamid="wamid.FAIL0001").status == OutboundMessage.Status.FAILED
     # the REST feed keeps CONTRACT's fields, newest first
@@ -83,6 +84,7 @@ def test_timeline_has_each_kind_of_event_with_its_actor_or_webhook_in_order(
     assert [e["occurred_at"] for e in api] == sorted((e["occurred_at"] for e in api), reverse=True)
     # the group page shows one chronological feed, oldest first, with who is behind each entry
     feed = page.split('class="group-timeline"', 1)[1]
-    positions = [feed.index(f'class="event-{kind}"') for kind in (Type.MESSAGE_SENT, Type.PINNED, Type.UNPINNED)]
+    kinds_in_order = (MessageType.MESSAGE_SENT, MessageType.PINNED, MessageType.UNPINNED)
+    positions = [feed.index(f'class="event-{kind}"') for kind in kinds_in_order]
     assert positions == sorted(positions)
     assert "staff" in feed and f"Webhook #{failed_event.webhook_event_id}" in feed

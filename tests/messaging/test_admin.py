@@ -5,8 +5,9 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from django.contrib import admin
 
+from desk.admin import DeskGroupAdmin
 from groups.models import Group
-from messaging.admin import register_group_actions, send_message_to_groups
+from messaging.admin import send_message_to_groups
 from messaging.models import OutboundMessage
 from tests.messaging.factories import GroupFactory, OutboundMessageFactory, ParticipantFactory
 from tests.spec import webhook_body
@@ -79,15 +80,14 @@ def test_compose_needs_the_add_permission(client, user_with_perms):
 
 
 def test_group_action_opens_compose_with_the_groups_ticked(logged_in, group, rf, superuser):
-    # given: the action is on the groups admin when groups registers one; otherwise register a stand-in.
+    # given: the groups admin as the desk composes it, on a site of its own.
     site = admin.AdminSite(name="test")
-    site.register(Group)
-    register_group_actions(site)
-    assert send_message_to_groups in site._registry[Group].actions
+    site.register(Group, DeskGroupAdmin)
+    assert send_message_to_groups in site.get_model_admin(Group).actions
     request = rf.post("/")
     request.user = superuser
     # when
-    response = send_message_to_groups(site._registry[Group], request, Group.objects.filter(pk=group.pk))
+    response = send_message_to_groups(site.get_model_admin(Group), request, Group.objects.filter(pk=group.pk))
     # then
     assert response.status_code == 302
     assert response.url == f"{COMPOSE}?groups={group.pk}"

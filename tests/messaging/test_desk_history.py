@@ -10,8 +10,8 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
+from desk import triage
 from groups.models import GroupEvent, GroupOperation, PhoneNumber
-from messaging import admin_desk
 from messaging.models import InboundMessage, MessageReceipt, MessageStatusChange, OutboundMessage
 from tests.groups.factories import GroupOperationFactory, JoinRequestFactory
 from tests.messaging.factories import GroupFactory, OutboundMessageFactory, ParticipantFactory
@@ -111,7 +111,7 @@ def test_failed_message_links_its_code_to_the_catalog(logged_in, history):
 
 def test_csv_export_streams_the_filtered_rows_only(logged_in, history, monkeypatch):
     # given: chunks of 1 row, so the keyset paging runs over several queries
-    monkeypatch.setattr(admin_desk, "EXPORT_CHUNK", 1)
+    monkeypatch.setattr(triage, "EXPORT_CHUNK", 1)
     # when
     response = logged_in.get(f"{EXPORT}?group={history['read'].group_id}")
     # then

@@ -9,10 +9,10 @@ from rest_framework.views import APIView
 
 from config.api import ModelPermissions
 from config.filters import UTCIsoDateTimeFilter
-from groups.models import AuditEntry, Source
-from groups.services import audit_record
+from core.audit import audit_record
+from core.models import Source
 from webhooks.api.serializers import WebhookEventDetailSerializer, WebhookEventSerializer
-from webhooks.models import WebhookEvent
+from webhooks.models import WebhookAuditAction, WebhookEvent
 from webhooks.selectors import webhook_event_list
 from webhooks.services import webhook_event_reprocess
 
@@ -74,6 +74,6 @@ class WebhookEventReprocessApi(APIView):
         event = get_object_or_404(WebhookEvent, pk=pk)
         event = webhook_event_reprocess(event=event)
         # webhook_event_reprocess takes no actor, so the adapter records the staff action.
-        audit_record(actor=request.user, action=AuditEntry.Action.WEBHOOK_EVENT_REPROCESS, target=event,
+        audit_record(actor=request.user, action=WebhookAuditAction.WEBHOOK_EVENT_REPROCESS, target=event,
                      source=Source.API)
         return Response(WebhookEventSerializer(event).data, status=status.HTTP_202_ACCEPTED)

@@ -6,6 +6,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, TypeVar
 
+from core.meta_errors import MetaError
+
 logger = logging.getLogger(__name__)
 
 
@@ -19,16 +21,6 @@ def parse_timestamp(value: Any, *, key: str = "timestamp") -> datetime:
         return datetime.fromtimestamp(int(str(value).strip()), tz=UTC)
     except (TypeError, ValueError, OverflowError, OSError) as exc:
         raise PayloadError(f"{key}: expected Unix seconds, got {value!r}") from exc
-
-
-def parse_int(value: Any, *, default: int | None = None) -> int | None:
-    """Return an int from an int or a quoted int ("131000"); `default` when absent or not a number."""
-    if value is None or isinstance(value, bool):
-        return default
-    try:
-        return int(str(value).strip())
-    except ValueError:
-        return default
 
 
 def parse_bool(value: Any) -> bool:
@@ -52,40 +44,6 @@ def optional_str(item: dict, key: str) -> str | None:
         return None
     value = str(value).strip()
     return value or None
-
-
-@dataclass(frozen=True)
-class MetaError:
-    """One error object from a webhook (`{code, title, message, error_data: {details}, href}`)."""
-
-    code: int | None
-    title: str = ""
-    message: str = ""
-    details: str = ""
-    href: str = ""
-
-    @classmethod
-    def from_raw(cls, raw: Any) -> "MetaError":
-        if not isinstance(raw, dict):
-            return cls(code=None, message=str(raw))
-        error_data = raw.get("error_data") if isinstance(raw.get("error_data"), dict) else {}
-        return cls(
-            code=parse_int(raw.get("code")),
-            title=str(raw.get("title") or ""),
-            message=str(raw.get("message") or ""),
-            details=str(error_data.get("details") or ""),
-            href=str(raw.get("href") or ""),
-        )
-
-    def as_dict(self) -> dict[str, Any]:
-        """Return the error as CONTRACT's `{code, title, message, details, href}`."""
-        return {
-            "code": self.code,
-            "title": self.title,
-            "message": self.message,
-            "details": self.details,
-            "href": self.href,
-        }
 
 
 def parse_errors(raw: Any) -> list[MetaError]:

@@ -27,7 +27,7 @@ def item_key(field_name: str, item: dict) -> str:
 
 
 def _error_dicts(errors: list[MetaError]) -> list[dict]:
-    return [{"code": e.code, "title": e.title, "message": e.message, "details": e.details} for e in errors]
+    return [e.as_dict() for e in errors]
 
 
 def _participants(raw: object, key: str) -> list[ParticipantRef]:

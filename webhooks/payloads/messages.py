@@ -41,7 +41,7 @@ def parse_status(item: Any) -> StatusEvent:
         participant_wa_id=(optional_str(item, "recipient_participant_id")
                            or optional_str(item, "participant_recipient_id")),
         participant_user_id=optional_str(item, "recipient_participant_user_id"),
-        errors=[error.as_dict() for error in parse_errors(item.get("errors"))],
+        errors=[error.as_dict(with_href=True) for error in parse_errors(item.get("errors"))],
         pricing=pricing if isinstance(pricing, dict) else None,
         callback_data=optional_str(item, "biz_opaque_callback_data"),
     )
@@ -90,10 +90,10 @@ def parse_inbound(item: Any, *, value: dict, phone_number_id: str = "") -> Inbou
         content=content,
         media_id=str(content.get("id") or "") if message_type in MEDIA_TYPES else "",
         mime_type=str(content.get("mime_type") or "") if message_type in MEDIA_TYPES else "",
-        errors=[error.as_dict() for error in errors],
+        errors=[error.as_dict(with_href=True) for error in errors],
     )
 
 
 def parse_account_error(item: Any) -> dict[str, Any]:
     """Return one `value.errors[]` item as `{code, title, message, details, href}`."""
-    return MetaError.from_raw(_object(item, "error")).as_dict()
+    return MetaError.from_raw(_object(item, "error")).as_dict(with_href=True)

@@ -9,7 +9,8 @@ import time
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
-from groups.models import Group, Source
+from core.models import Source
+from groups.models import Group
 from groups.services import group_create, phone_number_register_configured
 from messaging.services import message_create
 

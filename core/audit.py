@@ -5,18 +5,18 @@ from typing import Any
 from django.contrib.contenttypes.models import ContentType
 from django.db import models
 
-from groups.models import AuditEntry, Group
-
-Action = AuditEntry.Action
+from core.models import AuditEntry
 
 REASON_MAX_LENGTH = 2000
 
 
-def _group_of(target: Any) -> Group | None:
-    if isinstance(target, Group):
+def _group_of(target: Any) -> models.Model | None:
+    """Return the group a target is, or belongs to (by the model `AuditEntry.group` points at, never by name)."""
+    group_model = AuditEntry._meta.get_field("group").related_model
+    if isinstance(target, group_model):
         return target
     group = getattr(target, "group", None)
-    return group if isinstance(group, Group) else None
+    return group if isinstance(group, group_model) else None
 
 
 def audit_record(
@@ -46,6 +46,3 @@ def audit_record(
         reason=(reason or "").strip()[:REASON_MAX_LENGTH],
         detail=detail or {},
     )
-
-
-__all__ = ["Action", "audit_record"]

@@ -1,8 +1,8 @@
 """The support desk dashboard (issue 8): messages, failures, groups and webhook health on one admin page.
 
-It lives in `webhooks` because it spans every app and imports flow webhooks → messaging → groups → config:
-this is the one app allowed to read them all. Each number comes from a selector of the app that owns
-the data; every query is date-bounded or index-only, so the page stays fast at a million messages.
+It lives in `desk`, the top app, because it spans every app: the one layer allowed to read them all. Each number
+comes from a selector of the app that owns the data; every query is date-bounded or index-only, so the page stays
+fast at a million messages.
 """
 
 from datetime import datetime, timedelta
@@ -15,11 +15,11 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import urlencode
 
+from desk.charts import Series, horizontal_bars, stacked_bars
 from groups.models import Group
 from groups.selectors import groups_by_state, phone_number_list
 from messaging.errors import error_explain
 from messaging.selectors import failures_over_time, message_counts_by_phone_number, messages_stuck
-from webhooks.charts import Series, horizontal_bars, stacked_bars
 from webhooks.registry import handled_fields
 from webhooks.selectors import signature_rejections, webhook_failed_count, webhook_last_event_per_field
 
@@ -71,6 +71,61 @@ def _failure_chart(*, since: datetime, now: datetime, bucket: str, phone_number:
                    for code in sorted(totals, key=lambda code: -totals[code])]
 
 
+def _stuck_minutes(value: str | None) -> int:
+    try:
+        return max(1, min(24 * 60, int(value or DEFAULT_STUCK_MINUTES)))
+    except ValueError:
+        return DEFAULT_STUCK_MINUTES
+
+
+def _message_counts(numbers: list, *, since: datetime) -> tuple[list[dict], dict]:
+    """Return one row of message counts and rates per phone number, and their totals."""
+    counts = message_counts_by_phone_number(since=since)
+    empty = {"total": 0, "sent": 0, "delivered": 0, "read": 0, "failed": 0, "recipients": 0,
+             "receipts_delivered": 0, "receipts_read": 0}
+    per_number = []
+    for number in numbers:
+        row = {**empty, **{k: v or 0 for k, v in counts.get(number.pk, {}).items()}}
+        per_number.append({"number": number, **row, "delivery_rate": _rate(row["delivered"], row["sent"]),
+                           "read_rate": _rate(row["read"], row["delivered"])})
+    totals = {key: sum(row[key] for row in per_number) for key in empty}
+    return per_number, totals
+
+
+def _link_failure_codes(failure_codes: list[dict], *, phone_id: int | None) -> None:
+    """Give each failure code the link to the failed messages it counts."""
+    changelist = reverse("admin:messaging_outboundmessage_changelist")
+    for row in failure_codes:
+        query = {"status": "failed", "error_code": "" if row["code"] == "none" else row["code"]}
+        if phone_id:
+            query["phone_number"] = phone_id
+        row["list_url"] = f"{changelist}?{urlencode(query)}"
+
+
+def _groups_chart(*, phone_id: int | None):
+    states = groups_by_state(phone_number=phone_id)
+    state_rows = [(label, states.get(value, 0)) for value, label in Group.State.choices]
+    state_rows.append(("Suspended", states.get("suspended", 0)))
+    return horizontal_bars(rows=state_rows, title="Groups by state", chart_id="groups-chart")
+
+
+def _webhook_health(*, now: datetime) -> dict:
+    """Return the webhook part of the page: last event per field, failures and signature rejections (24 h)."""
+    rejections = signature_rejections(since=now - timedelta(hours=24))
+    rejection_keys = _buckets(now - timedelta(hours=23), now, "hour")
+    by_hour = {timezone.localtime(r.hour): r.count for r in rejections}
+    return {
+        "last_events": sorted(webhook_last_event_per_field(fields=sorted(handled_fields())).items()),
+        "failed_events_24h": webhook_failed_count(since=now - timedelta(hours=24)),
+        "rejections_24h": sum(r.count for r in rejections),
+        "rejection_chart": stacked_bars(
+            labels=[key.strftime("%H:00") for key in rejection_keys],
+            series=[Series("signature rejected", [by_hour.get(key, 0) for key in rejection_keys])],
+            title="Signature rejections per hour", width=480, height=120, chart_id="rejections-chart",
+        ),
+    }
+
+
 @permission_required("messaging.view_outboundmessage", raise_exception=True)
 def dashboard_view(request: HttpRequest) -> TemplateResponse:
     """Render the dashboard for one period and all or one phone number."""
@@ -81,45 +136,12 @@ def dashboard_view(request: HttpRequest) -> TemplateResponse:
     numbers = list(phone_number_list())
     phone = request.GET.get("phone") or ""
     selected = next((n for n in numbers if str(n.pk) == phone), None)
-    try:
-        stuck_minutes = max(1, min(24 * 60, int(request.GET.get("stuck") or DEFAULT_STUCK_MINUTES)))
-    except ValueError:
-        stuck_minutes = DEFAULT_STUCK_MINUTES
-
-    counts = message_counts_by_phone_number(since=since)
-    empty = {"total": 0, "sent": 0, "delivered": 0, "read": 0, "failed": 0, "recipients": 0,
-             "receipts_delivered": 0, "receipts_read": 0}
-    per_number = []
-    for number in numbers:
-        row = {**empty, **{k: v or 0 for k, v in counts.get(number.pk, {}).items()}}
-        per_number.append({"number": number, **row, "delivery_rate": _rate(row["delivered"], row["sent"]),
-                           "read_rate": _rate(row["read"], row["delivered"])})
-    totals = {key: sum(row[key] for row in per_number) for key in empty}
+    stuck_minutes = _stuck_minutes(request.GET.get("stuck"))
+    per_number, totals = _message_counts(numbers, since=since)
     shown = next((row for row in per_number if selected and row["number"].pk == selected.pk), None) or totals
     phone_id = selected.pk if selected else None
-
     failure_chart, failure_codes = _failure_chart(since=since, now=now, bucket=bucket, phone_number=phone_id)
-    changelist = reverse("admin:messaging_outboundmessage_changelist")
-    for row in failure_codes:
-        query = {"status": "failed", "error_code": "" if row["code"] == "none" else row["code"]}
-        if phone_id:
-            query["phone_number"] = phone_id
-        row["list_url"] = f"{changelist}?{urlencode(query)}"
-
-    states = groups_by_state(phone_number=phone_id)
-    state_rows = [(label, states.get(value, 0)) for value, label in Group.State.choices]
-    state_rows.append(("Suspended", states.get("suspended", 0)))
-
-    rejections = signature_rejections(since=now - timedelta(hours=24))
-    rejection_keys = _buckets(now - timedelta(hours=23), now, "hour")
-    by_hour = {timezone.localtime(r.hour): r.count for r in rejections}
-    rejection_chart = stacked_bars(
-        labels=[key.strftime("%H:00") for key in rejection_keys],
-        series=[Series("signature rejected", [by_hour.get(key, 0) for key in rejection_keys])],
-        title="Signature rejections per hour", width=480, height=120, chart_id="rejections-chart",
-    )
-    stuck = messages_stuck(older_than=now - timedelta(minutes=stuck_minutes), phone_number=phone_id)
-
+    _link_failure_codes(failure_codes, phone_id=phone_id)
     context = {
         **admin.site.each_context(request),
         "title": "Support desk dashboard",
@@ -138,12 +160,9 @@ def dashboard_view(request: HttpRequest) -> TemplateResponse:
         ),
         "failure_chart": failure_chart,
         "failure_codes": failure_codes,
-        "groups_chart": horizontal_bars(rows=state_rows, title="Groups by state", chart_id="groups-chart"),
-        "last_events": sorted(webhook_last_event_per_field(fields=sorted(handled_fields())).items()),
-        "failed_events_24h": webhook_failed_count(since=now - timedelta(hours=24)),
-        "rejections_24h": sum(r.count for r in rejections),
-        "rejection_chart": rejection_chart,
-        "stuck": stuck,
+        "groups_chart": _groups_chart(phone_id=phone_id),
+        **_webhook_health(now=now),
+        "stuck": messages_stuck(older_than=now - timedelta(minutes=stuck_minutes), phone_number=phone_id),
         "stuck_minutes": stuck_minutes,
         "now": now,
     }

@@ -1,160 +1,31 @@
-"""Message history and failure triage for the support desk: filters, progress bars, CSV export, error catalog.
+"""Failure triage for the support desk: CSV export of the message history, the error catalog, failures by code.
 
-Used by messaging/admin.py (the messages changelist) and linked from the groups admin by URL name only.
+These pages hang under the messages admin (their URLs and names, e.g. `admin:messaging_error_catalog`, are the
+ones staff and links have always used); `desk.admin` adds them to the composed messages admin.
 """
 
 import csv
 from collections.abc import Iterator
-from datetime import datetime, time, timedelta
+from datetime import timedelta
 
 from django import forms
-from django.contrib import admin, messages
-from django.contrib.admin import ListFilter
-from django.contrib.auth import get_user_model
+from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, StreamingHttpResponse
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
-from django.utils.dateparse import parse_date
-from django.utils.html import format_html
 from django.utils.http import urlencode
 
 from config.exceptions import ApplicationError
+from core.models import Source
 from groups.cloud_api import error_catalog
-from groups.models import PhoneNumber, Source
 from messaging.errors import OWN_CODES, error_explain
-from messaging.selectors import failed_messages_by_code, failed_messages_for_retry, message_error_codes
+from messaging.selectors import failed_messages_by_code, failed_messages_for_retry
 from messaging.services import message_retry
 
 EXPORT_CHUNK = 2000  # Rows per query while streaming: small enough to keep memory flat, large enough to be quick.
 BULK_RETRY_LIMIT = 500  # One click queues at most this many retries; the page says so and can be used again.
-
-
-# --- List filters -----------------------------------------------------------------------------------------
-
-
-class InputFilter(admin.SimpleListFilter):
-    """A filter typed into a box: lists of thousands of groups do not fit a sidebar."""
-
-    template = "admin/messaging/input_filter.html"
-    placeholder = ""
-
-    def lookups(self, request, model_admin):
-        return [("", "")]  # Django shows a filter only when it has choices.
-
-    def choices(self, changelist):
-        params = {k: v for k, v in changelist.params.items() if k != self.parameter_name}
-        yield {"parameter_name": self.parameter_name, "value": self.value() or "", "placeholder": self.placeholder,
-               "other_params": [(k, v[-1] if isinstance(v, list) else v) for k, v in params.items()]}
-
-
-class GroupFilter(InputFilter):
-    title = "group (id)"
-    parameter_name = "group"
-    placeholder = "Group id"
-
-    def queryset(self, request, queryset):
-        value = (self.value() or "").strip()
-        return queryset.filter(group_id=int(value)) if value.isdigit() else queryset
-
-
-class PhoneNumberFilter(admin.SimpleListFilter):
-    title = "phone number"
-    parameter_name = "phone_number"
-
-    def lookups(self, request, model_admin):
-        return [(str(number.pk), str(number)) for number in PhoneNumber.objects.order_by("display_phone_number")]
-
-    def queryset(self, request, queryset):
-        return queryset.filter(group__phone_number_id=self.value()) if (self.value() or "").isdigit() else queryset
-
-
-class CreatedByFilter(admin.SimpleListFilter):
-    title = "created by"
-    parameter_name = "created_by"
-
-    def lookups(self, request, model_admin):
-        staff = get_user_model().objects.filter(is_staff=True).order_by("username")[:200]
-        return [(str(user.pk), user.get_username()) for user in staff] + [("none", "Nobody (REST/API token)")]
-
-    def queryset(self, request, queryset):
-        if self.value() == "none":
-            return queryset.filter(created_by__isnull=True)
-        return queryset.filter(created_by_id=self.value()) if (self.value() or "").isdigit() else queryset
-
-
-class ErrorCodeFilter(admin.SimpleListFilter):
-    title = "error code"
-    parameter_name = "error_code"
-
-    def lookups(self, request, model_admin):
-        return [(code, f"{code}: {explained.title}" if (explained := error_explain(code)) else code)
-                for code in message_error_codes()]
-
-    def queryset(self, request, queryset):
-        return queryset.filter(error_code=self.value()) if self.value() else queryset
-
-
-class CreatedRangeFilter(ListFilter):
-    """Created between two dates (inclusive), typed as YYYY-MM-DD."""
-
-    title = "created (date range)"
-    template = "admin/messaging/date_range_filter.html"
-    parameters = ("created_from", "created_to")
-
-    def __init__(self, request, params, model, model_admin):
-        super().__init__(request, params, model, model_admin)
-        self.values = {}
-        for name in self.parameters:
-            if name in params:
-                value = params.pop(name)
-                self.values[name] = value[-1] if isinstance(value, list) else value
-
-    def has_output(self) -> bool:
-        return True
-
-    def expected_parameters(self) -> list[str]:
-        return list(self.parameters)
-
-    def queryset(self, request, queryset):
-        start = parse_date(self.values.get("created_from") or "")
-        end = parse_date(self.values.get("created_to") or "")
-        zone = timezone.get_current_timezone()
-        if start:
-            queryset = queryset.filter(created_at__gte=datetime.combine(start, time.min, tzinfo=zone))
-        if end:
-            queryset = queryset.filter(created_at__lt=datetime.combine(end + timedelta(days=1), time.min, tzinfo=zone))
-        return queryset
-
-    def choices(self, changelist):
-        params = {k: v for k, v in changelist.params.items() if k not in self.parameters}
-        yield {"values": self.values,
-               "other_params": [(k, v[-1] if isinstance(v, list) else v) for k, v in params.items()]}
-
-
-# --- List columns -----------------------------------------------------------------------------------------
-
-
-def progress_bar(count: int, total: int, *, label: str) -> str:
-    """Return "n/N" with a small inline-SVG bar (no JS, no CSS file)."""
-    width = 60
-    filled = 0 if total <= 0 else round(width * min(count, total) / total)
-    return format_html(
-        '<span class="progress" title="{} {} of {}">'
-        '<svg width="{}" height="8" role="img" aria-label="{} {}/{}" style="vertical-align: middle">'
-        '<rect width="{}" height="8" rx="2" fill="#e1e5ea"></rect>'
-        '<rect width="{}" height="8" rx="2" fill="#2f7d4a"></rect></svg> {}/{}</span>',
-        count, label, total, width, label, count, total, width, filled, count, total,
-    )
-
-
-def error_code_link(code: str) -> str:
-    """Return the code linked to its entry on the error catalog page, or "" without a code."""
-    if not code:
-        return ""
-    return format_html('<a href="{}#code-{}" title="What it means">{}</a>', reverse("admin:messaging_error_catalog"),
-                       code, code)
 
 
 # --- CSV export -------------------------------------------------------------------------------------------
@@ -215,7 +86,7 @@ class BulkRetryForm(forms.Form):
     hours = forms.IntegerField(min_value=1, max_value=24 * 30)
 
 
-def desk_urls(model_admin) -> list:
+def triage_urls(model_admin) -> list:
     """Return the extra admin URLs of the messages admin (names: messaging_outboundmessage_export, ...)."""
     wrap = model_admin.admin_site.admin_view
     return [

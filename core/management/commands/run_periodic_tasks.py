@@ -36,7 +36,10 @@ class Command(BaseCommand):
                     self._run(name, entry["task"])
             if options["once"]:
                 return
-            time.sleep(1)
+            try:
+                time.sleep(1)
+            except KeyboardInterrupt:  # Ctrl-C on `make run` stops it: no traceback on the console.
+                return
 
     def _run(self, name: str, task_name: str) -> None:
         try:

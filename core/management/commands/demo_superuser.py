@@ -1,4 +1,4 @@
-"""Create the demo superuser from DJANGO_SUPERUSER_* (once) and print how to log in."""
+"""Create the demo superuser from DJANGO_SUPERUSER_* (once); `make run` prints how to log in, last."""
 
 import os
 
@@ -7,7 +7,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 
 class Command(BaseCommand):
-    help = "Create the demo superuser named by DJANGO_SUPERUSER_USERNAME/_PASSWORD if missing; print it."
+    help = "Create the demo superuser named by DJANGO_SUPERUSER_USERNAME/_PASSWORD if missing."
 
     def handle(self, *args, **options) -> None:
         username = os.environ.get("DJANGO_SUPERUSER_USERNAME")
@@ -19,10 +19,3 @@ class Command(BaseCommand):
             user_model.objects.create_superuser(
                 username=username, email=os.environ.get("DJANGO_SUPERUSER_EMAIL", ""), password=password
             )
-        self.stdout.write(
-            self.style.SUCCESS(
-                f"\n  Admin:    http://127.0.0.1:8000/admin/\n"
-                f"  User:     {username}\n  Password: {password}\n"
-                f"  API docs: http://127.0.0.1:8000/api/docs/\n"
-            )
-        )

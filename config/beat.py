@@ -1,0 +1,45 @@
+"""The periodic tasks (CELERY_BEAT_SCHEDULE): what runs when, in one table."""
+
+from datetime import timedelta
+
+from celery.schedules import crontab
+
+
+def beat_schedule(*, group_operation_stale_minutes: int) -> dict:
+    """Return the schedule; stale operations are looked for twice per staleness period."""
+    return {
+        # Deliveries are also woken on commit when a broker is set; this catches retries coming due and lost
+        # wake-ups, and is how the embedded default (no broker) delivers: the in-process runner, outside any request.
+        "integrations-send-due": {
+            "task": "integrations.tasks.deliveries_send_due_task",
+            "schedule": timedelta(seconds=2),
+        },
+        "webhooks-sweep-pending": {
+            "task": "webhooks.tasks.webhook_events_sweep_pending_task",
+            "schedule": timedelta(minutes=1),
+        },
+        "groups-settle-stale-operations": {
+            "task": "groups.tasks.group_operations_settle_stale_task",
+            "schedule": timedelta(minutes=max(1, group_operation_stale_minutes // 2)),
+        },
+        "webhooks-delete-old": {
+            "task": "webhooks.tasks.webhook_events_delete_old_task",
+            "schedule": crontab(minute=17, hour=3),
+        },
+        "messages-fail-outcome-unknown": {
+            "task": "messaging.tasks.messages_fail_outcome_unknown_task",
+            "schedule": timedelta(minutes=1),
+        },
+        "messages-requeue-stale": {
+            "task": "messaging.tasks.messages_requeue_stale_task",
+            "schedule": timedelta(minutes=1),
+        },
+        "messages-apply-unmatched-statuses": {
+            "task": "messaging.tasks.unmatched_statuses_apply_known_task",
+            "schedule": timedelta(minutes=1),
+        },
+        "pins-expire-due": {
+            "task": "messaging.tasks.pins_expire_due_task",
+            "schedule": timedelta(minutes=1),  # Pins expire by the day; a minute late is invisible.
+        },
+    }

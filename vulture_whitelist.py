@@ -1,0 +1,90 @@
+"""Names only a framework reaches, for vulture (`make lint`); anything else it reports is dead code to delete.
+
+Each group says who calls the names. Conventions every app shares (admin options, DRF hooks, ...) are in
+pyproject.toml's [tool.vulture] ignore_names instead. The `_.name` lines stand for an attribute of any object.
+"""
+
+# Referenced by dotted path from config/settings.py (excluded from the scan: every setting is read by Django):
+# REST_FRAMEWORK, LOGGING, AXES_CLIENT_IP_CALLABLE, SPECTACULAR_SETTINGS hooks and CACHES; or called there.
+spectacular_settings
+beat_schedule
+Metadata
+api_exception_handler
+JsonFormatter
+RedactSecretsFilter
+add_error_responses
+add_event_components  # integrations.schema, a postprocessing hook named in config.schema
+generator  # drf-spectacular's postprocessing-hook signature
+public  # drf-spectacular's postprocessing-hook signature
+client_ip
+UserThrottle
+MetaCallsThrottle
+_.get_client  # django-redis calls the client class's get_client
+_._class
+
+# Celery signals and Django signals and the standard library's signal handlers call these with fixed arguments.
+_close_old_connections
+sender
+frame
+
+# Django: model fields and the attributes services set before save(update_fields=[...]); Django reads them.
+updated_at
+last_synced_at
+requested_by
+completed_at
+applied_at
+meta_group_id
+meta_phone_number_id
+pin_message
+replaced_by
+deliveries
+claimed_until
+claimed_by
+processed_at
+_.participant_id
+_.adding  # Model._state.adding, read by Django after config.bulk.insert_row
+
+# Django forms, DRF serializers and django-filter filter sets: declared fields, read by the frameworks' metaclasses.
+media_link
+template_name
+template_language
+template_components
+file
+search
+policy
+video
+audio
+document
+participant_name
+created_after
+created_before
+received_after
+received_before
+
+# Enum members and dataclass fields: values Meta sends (read by value, never by name) and results set by keyword.
+PLAYED
+TEXT
+IMAGE
+VIDEO
+AUDIO
+DOCUMENT
+TEMPLATE
+BUSINESS
+PARTICIPANT
+INVITE_LINK
+ADMIN_APPROVAL
+partial
+
+# Public test hooks of modules other engineers own: the sandbox's wait_idle (tests and sandbox/README.md) and
+# webhooks.services.webhook_event_process (tests drive one event through it).
+_.wait_idle
+webhook_event_process
+
+# Integrations: model fields and the serializers' output fields that show them (written by services, read by Django
+# and DRF), and a DRF method field.
+disabled_at
+disabled_reason
+last_status_code
+response_body
+get_event
+resent
