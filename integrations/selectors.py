@@ -1,5 +1,6 @@
 """Reads of the integrations app: endpoints, deliveries, and how each endpoint is doing."""
 
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.db.models import Count, Q, QuerySet
@@ -14,6 +15,26 @@ def endpoint_list() -> QuerySet[WebhookEndpoint]:
 
 def delivery_list(*, endpoint: WebhookEndpoint) -> QuerySet[Delivery]:
     return Delivery.objects.filter(endpoint=endpoint).select_related("event")
+
+
+@dataclass(frozen=True)
+class EndpointHealth:
+    """How one endpoint did over a period: attempts that got a 2xx, of all its attempts."""
+
+    endpoint: WebhookEndpoint
+    succeeded: int
+    attempts: int
+
+    @property
+    def success_rate(self) -> str:
+        return f"{100 * self.succeeded / self.attempts:.0f}%" if self.attempts else "-"
+
+
+def endpoints_health(*, since: datetime) -> list[EndpointHealth]:
+    """Return every endpoint with its attempts since `since` (two queries; none more when there is no endpoint)."""
+    endpoints = list(endpoint_list())
+    rates = endpoint_success_rates(since=since) if endpoints else {}
+    return [EndpointHealth(endpoint, *rates.get(endpoint.pk, (0, 0))) for endpoint in endpoints]
 
 
 def endpoint_success_rates(*, since: datetime | None = None) -> dict[int, tuple[int, int]]:

@@ -1,9 +1,11 @@
 """Admin of webhook endpoints and deliveries: the secret shown once and never again, ping, resend, success rate."""
 
 import pytest
+from django.utils import timezone
 
 from integrations.models import Delivery, WebhookEndpoint
 from integrations.services.deliveries import deliveries_send_due
+from tests.integrations.factories import WebhookEndpointFactory
 from tests.integrations.test_deliveries import record_event
 
 pytestmark = pytest.mark.django_db
@@ -66,3 +68,19 @@ def test_delivery_log_and_resend(admin_client_logged_in, endpoint, receiver):
     assert detail.status_code == 200 and delivery.event.event_id in detail.content.decode()
     assert len(receiver.received) == 2
     assert endpoint.secret not in detail.content.decode()
+
+
+def test_dashboard_shows_each_endpoint_s_success_rate_and_a_disabled_notice(admin_client_logged_in, receiver,
+                                                                            endpoint):
+    # given: one endpoint answering half its attempts, one disabled for failing too long
+    receiver.statuses = [200, 500]
+    record_event(), record_event()
+    deliveries_send_due()
+    disabled = WebhookEndpointFactory(description="Old CRM", active=False, disabled_at=timezone.now(),
+                                      disabled_reason="Every delivery failed since 2026-03-01 09:00 UTC.")
+    # when
+    page = admin_client_logged_in.get("/admin/dashboard/").content.decode()
+    # then
+    assert 'id="endpoint-health"' in page and "50%" in page
+    assert f'id="endpoint-disabled-{disabled.pk}"' in page and "Every delivery failed since" in page
+    assert f'id="endpoint-disabled-{endpoint.pk}"' not in page
