@@ -53,8 +53,11 @@ def deliveries_claim(*, now: datetime, limit: int) -> list[Delivery]:
         due = (Delivery.objects.select_for_update(skip_locked=True, of=("self",))
                .filter(state=DeliveryState.PENDING, next_attempt_at__lte=now, endpoint__active=True)
                .order_by("next_attempt_at")[:limit])
-        claimed = list(due.select_related("event", "endpoint"))
+        claimed = list(due.select_related("event"))
+        # The batch's few endpoints read once, rather than joined and built again on each of its rows.
+        endpoints = WebhookEndpoint.objects.in_bulk({delivery.endpoint_id for delivery in claimed})
         for delivery in claimed:
+            delivery.endpoint = endpoints[delivery.endpoint_id]
             delivery.next_attempt_at = now + _lease()
             delivery.updated_at = now
         bulk_update_rows(claimed, fields=["next_attempt_at", "updated_at"])
