@@ -20,7 +20,7 @@ def test_every_event_type_has_an_example_of_its_type():
 def test_docs_show_every_type_with_its_example():
     docs = (ROOT / "docs" / "events.md").read_text()
     for type_ in event_types.ALL:
-        assert f"### {type_}\n" in docs, type_
+        assert f"### {type_}\n\n{event_types.DESCRIPTIONS[type_]}\n" in docs, type_
         assert json.dumps(event_example(type_), indent=2) in docs, type_
 
 
