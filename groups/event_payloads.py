@@ -1,9 +1,19 @@
-"""How outbound events show groups' objects: as the REST API does (registered with the outbox at start-up)."""
+"""Outbound events of groups' objects: the type a join request's state reports, and how each object is shown (as
+the REST API does; registered with the outbox at start-up)."""
 
 from django.utils import timezone
 
 from config.api import datetime_iso
+from groups.models import JoinRequest
+from outbox import event_types
 from outbox.registry import renderer_register
+
+JOIN_REQUEST_EVENTS = {
+    JoinRequest.State.PENDING: event_types.GROUP_JOIN_REQUEST_CREATED,
+    JoinRequest.State.APPROVED: event_types.GROUP_JOIN_REQUEST_APPROVED,
+    JoinRequest.State.REJECTED: event_types.GROUP_JOIN_REQUEST_REJECTED,
+    JoinRequest.State.REVOKED: event_types.GROUP_JOIN_REQUEST_REVOKED,
+}
 
 
 def _with_group(serializer_class):

@@ -12,12 +12,11 @@ from django.utils import timezone
 from core.audit import audit_record
 from core.models import Source
 from groups.cloud_api import CloudAPIClient, get_cloud_api_client
+from groups.event_payloads import JOIN_REQUEST_EVENTS
 from groups.exceptions import GroupInputInvalid, GroupNotActive, JoinRequestNotPending
 from groups.models import Group, GroupAuditAction, JoinRequest
 from groups.selectors import lock_groups
 from groups.services.common import EventType, error_dict, group_assert_accepts_changes, group_event_record
-from groups.services.common import normalize_wa_id as _normalize_wa_id
-from groups.services.webhook_apply import JOIN_REQUEST_EVENTS
 from outbox import event_types
 from outbox.services import event_record
 
@@ -113,10 +112,11 @@ def join_requests_sync(*, group: Group, client: CloudAPIClient | None = None) ->
         locked = lock_groups().get(pk=group.pk)
         for item in items:
             open_ids.add(item.join_request_id)
-            wa_id = _normalize_wa_id(item.wa_id)
+            wa_id = item.wa_id
             _join_request, created = JoinRequest.objects.get_or_create(
                 join_request_id=item.join_request_id,
-                defaults={"group": locked, "wa_id": wa_id, "user_id": item.user_id, "username": item.username or "",
+                defaults={"group": locked, "wa_id": wa_id, "user_id": item.user_id,
+                          "parent_user_id": item.parent_user_id or "", "username": item.username or "",
                           "requested_at": item.created_at, "state_changed_at": item.created_at},
             )
             if created:

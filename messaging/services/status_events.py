@@ -33,6 +33,11 @@ def status_events_start(messages: list[OutboundMessage]) -> EventBatch:
     return events
 
 
+def receipt_times(receipt: MessageReceipt | None) -> tuple:
+    """Return a receipt's (delivered_at, read_at), to tell afterwards whether a status changed it."""
+    return (receipt.delivered_at, receipt.read_at) if receipt is not None else (None, None)
+
+
 def status_events_add(
     events: EventBatch, message: OutboundMessage, *, from_status: str, status: str, at,
     receipt: MessageReceipt | None = None, receipt_was: tuple | None = None,
