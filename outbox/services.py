@@ -43,7 +43,10 @@ class EventBatch:
         ))
 
     def record(self) -> list[OutboxEvent]:
-        """Write the added events (numbered per object, in the order added) and fan them out; return them."""
+        """Write the added events (numbered per object, in the order added) and fan them out; return them.
+
+        On PostgreSQL their primary keys are not read back (one COPY): name an event by its `event_id`.
+        """
         events, self._events = self._events, []
         if not events:
             return []

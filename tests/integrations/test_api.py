@@ -129,7 +129,7 @@ def test_resend_failed_since_a_time(admin_api, endpoint, receiver):
     # given: two deliveries that gave up, one of an event before `since`
     old, new = record_event(), record_event()
     Delivery.objects.update(state=Delivery.State.FAILED, next_attempt_at=None)
-    type(old).objects.filter(pk=old.pk).update(occurred_at=timezone.now() - timedelta(days=5))
+    type(old).objects.filter(event_id=old.event_id).update(occurred_at=timezone.now() - timedelta(days=5))
     since = (timezone.now() - timedelta(days=1)).isoformat()
     # when
     response = admin_api.post(f"{URL}{endpoint.pk}/deliveries/resend-failed/", {"since": since}, format="json")
