@@ -69,6 +69,7 @@ def spectacular_settings(*, debug: bool) -> dict[str, Any]:
             "ParticipantStateEnum": "groups.models.Participant.State",
             "JoinRequestStateEnum": "groups.models.JoinRequest.State",
             "WebhookEventStateEnum": "webhooks.models.WebhookEvent.State",
+            "PinStateEnum": "messaging.models.Pin.State",
             "WebhookDeliveryStateEnum": "integrations.models.Delivery.State",
         },
     }
