@@ -384,16 +384,13 @@ WEBHOOK_DRAINS = max(1, env.int("WEBHOOK_DRAINS", default=2))
 
 # --- Integrations: outbound webhooks (docs/events.md) -------------------------
 
-# Lets endpoints use http:// and loopback, private or link-local addresses: for local receivers only (on with the
-# sandbox of `make run`, and in tests). Off in production: an endpoint URL must not reach internal services (SSRF).
+# http:// and loopback/private/link-local endpoint URLs: local receivers only (sandbox, tests); never in production.
 INTEGRATIONS_ALLOW_PRIVATE_URLS = env.bool("INTEGRATIONS_ALLOW_PRIVATE_URLS", default=WHATSAPP_SANDBOX)
 INTEGRATIONS_CONNECT_TIMEOUT = env.float("INTEGRATIONS_CONNECT_TIMEOUT", default=5.0)
 INTEGRATIONS_READ_TIMEOUT = env.float("INTEGRATIONS_READ_TIMEOUT", default=15.0)
-# A delivery is retried (5 s, 5 min, 30 min, 2 h, 5 h, 10 h, then every 12 h) until this long after its event; an
-# endpoint whose every attempt failed for this long is disabled (staff see it on the dashboard).
+# Retries (5 s ... then every 12 h) stop this long after the event; an endpoint failing this long is disabled.
 INTEGRATIONS_RETRY_HOURS = env.int("INTEGRATIONS_RETRY_HOURS", default=72)
 INTEGRATIONS_DISABLE_AFTER_HOURS = env.int("INTEGRATIONS_DISABLE_AFTER_HOURS", default=72)
-# Deliveries one sender claims at a time, and POSTs it keeps in flight at once (threads; I/O bound).
 INTEGRATIONS_BATCH_SIZE = env.int("INTEGRATIONS_BATCH_SIZE", default=200)
 INTEGRATIONS_DELIVERY_CONCURRENCY = max(1, env.int("INTEGRATIONS_DELIVERY_CONCURRENCY", default=16))
 
