@@ -15,6 +15,7 @@ api_exception_handler
 JsonFormatter
 RedactSecretsFilter
 add_error_responses
+add_event_components  # integrations.schema, a postprocessing hook named in config.schema
 generator  # drf-spectacular's postprocessing-hook signature
 public  # drf-spectacular's postprocessing-hook signature
 client_ip
@@ -81,3 +82,12 @@ partial
 # webhooks.services.webhook_event_process (tests drive one event through it).
 _.wait_idle
 webhook_event_process
+
+# Integrations: model fields and the serializers' output fields that show them (written by services, read by Django
+# and DRF), and a DRF method field.
+disabled_at
+disabled_reason
+last_status_code
+response_body
+get_event
+resent

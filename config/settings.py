@@ -56,9 +56,11 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",
     "csp",
     "core",
+    "outbox",
     "groups",
     "messaging",
     "webhooks",
+    "integrations",
     "desk",
 ]
 
@@ -259,6 +261,7 @@ CELERY_TASK_ROUTES = {
     "groups.tasks.*": {"queue": "outbound"},
     "messaging.tasks.*": {"queue": "outbound"},
     "core.tasks.*": {"queue": "outbound"},
+    "integrations.tasks.*": {"queue": "integrations"},
 }
 # --- WhatsApp Cloud API -------------------------------------------------------
 
@@ -378,6 +381,18 @@ WEBHOOK_PENDING_SWEEP_AFTER_SECONDS = env.int("WEBHOOK_PENDING_SWEEP_AFTER_SECON
 WEBHOOK_DEFER_MAX_HOURS = env.int("WEBHOOK_DEFER_MAX_HOURS", default=24)
 # Drains that may apply a backlog at once (each a task on the `webhooks` queue); about the queue's processes.
 WEBHOOK_DRAINS = max(1, env.int("WEBHOOK_DRAINS", default=2))
+
+# --- Integrations: outbound webhooks (docs/events.md) -------------------------
+
+# http:// and loopback/private/link-local endpoint URLs: local receivers only (sandbox, tests); never in production.
+INTEGRATIONS_ALLOW_PRIVATE_URLS = env.bool("INTEGRATIONS_ALLOW_PRIVATE_URLS", default=WHATSAPP_SANDBOX)
+INTEGRATIONS_CONNECT_TIMEOUT = env.float("INTEGRATIONS_CONNECT_TIMEOUT", default=5.0)
+INTEGRATIONS_READ_TIMEOUT = env.float("INTEGRATIONS_READ_TIMEOUT", default=15.0)
+# Retries (5 s ... then every 12 h) stop this long after the event; an endpoint failing this long is disabled.
+INTEGRATIONS_RETRY_HOURS = env.int("INTEGRATIONS_RETRY_HOURS", default=72)
+INTEGRATIONS_DISABLE_AFTER_HOURS = env.int("INTEGRATIONS_DISABLE_AFTER_HOURS", default=72)
+INTEGRATIONS_BATCH_SIZE = env.int("INTEGRATIONS_BATCH_SIZE", default=200)
+INTEGRATIONS_DELIVERY_CONCURRENCY = max(1, env.int("INTEGRATIONS_DELIVERY_CONCURRENCY", default=16))
 
 # --- Logging: one JSON line per event, secrets redacted -----------------------
 
