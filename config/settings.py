@@ -52,6 +52,7 @@ INSTALLED_APPS = [
     "django_filters",
     "drf_spectacular",
     "drf_spectacular_sidecar",
+    "django_htmx",  # Serves htmx (static/django_htmx/htmx-2.min.js) from the pinned package: no CDN.
     "core",
     "groups",
     "messaging",

@@ -221,3 +221,16 @@ def messages_stuck(*, older_than: datetime, phone_number: int | None = None) -> 
         sending=Count("pk", filter=Q(status=MessageStatus.SENDING, sending_started_at__lt=older_than)),
     )
     return {key: value or 0 for key, value in counts.items()}
+
+
+def message_page_marker(*, message: OutboundMessage) -> tuple:
+    """Return what moves when the message's page would change: newest history row, receipt and member update.
+
+    Three index lookups (both histories lead with the message, participants with the group): cheap enough for
+    the page's live region to ask every second (desk/live.py).
+    """
+    return (
+        message.status_changes.aggregate(newest=Max("pk"))["newest"],
+        message.receipts.aggregate(newest=Max("updated_at"))["newest"],
+        Participant.objects.filter(group_id=message.group_id).aggregate(newest=Max("updated_at"))["newest"],
+    )
