@@ -78,3 +78,6 @@ partial
 # webhooks.services.webhook_event_process (tests drive one event through it).
 _.wait_idle
 webhook_event_process
+
+# Django template filters: called by name from templates ({{ cl.result_list|live_rows_version }}).
+live_rows_version

@@ -16,10 +16,13 @@ from django.utils import timezone
 from django.utils.http import urlencode
 
 from desk.charts import Series, horizontal_bars, stacked_bars
-from groups.models import Group
+from desk.live import live_page, live_version
+from groups.models import Group, GroupEvent
 from groups.selectors import groups_by_state, phone_number_list
 from messaging.errors import error_explain
+from messaging.models import MessageStatusChange, OutboundMessage
 from messaging.selectors import failures_over_time, message_counts_by_phone_number, messages_stuck
+from webhooks.models import WebhookEvent
 from webhooks.registry import handled_fields
 from webhooks.selectors import signature_rejections, webhook_failed_count, webhook_last_event_per_field
 
@@ -126,7 +129,16 @@ def _webhook_health(*, now: datetime) -> dict:
     }
 
 
+def dashboard_version(request: HttpRequest) -> str:
+    """Return what moves when a number on the dashboard may have: the newest message, status change, group event
+    and webhook (each the top of a primary key index), and the minute (stuck messages and "last event" age)."""
+    newest = [model.objects.order_by("-pk").values_list("pk", flat=True).first()
+              for model in (OutboundMessage, MessageStatusChange, GroupEvent, WebhookEvent)]
+    return live_version(*newest, timezone.now().replace(second=0, microsecond=0))
+
+
 @permission_required("messaging.view_outboundmessage", raise_exception=True)
+@live_page(version=dashboard_version)
 def dashboard_view(request: HttpRequest) -> TemplateResponse:
     """Render the dashboard for one period and all or one phone number."""
     period = request.GET.get("period") if request.GET.get("period") in PERIODS else "24h"

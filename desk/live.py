@@ -14,6 +14,7 @@ How it works (the README's "Live updates" says why this and not server-sent even
   actions bar stay; `fields` (a change form) copies the read-only values only, so nobody's typing is lost.
 """
 
+import functools
 import hashlib
 from collections.abc import Callable
 from typing import Literal
@@ -60,16 +61,18 @@ def live_stamp(response: HttpResponse, version: str) -> HttpResponse:
     return response
 
 
-def live_view(view: Callable[..., HttpResponse], *, version: Callable[[HttpRequest], str]) -> Callable:
-    """Wrap a page view so that its regions' polls are answered 204 when `version(request)` has not moved."""
+def live_page(*, version: Callable[[HttpRequest], str]) -> Callable:
+    """Decorate a page view so that its regions' polls are answered 204 while `version(request)` has not moved."""
 
-    def wrapped(request: HttpRequest, *args, **kwargs) -> HttpResponse:
-        current = version(request)
-        if is_live_poll(request) and (unchanged := live_unchanged(request, current)):
-            return unchanged
-        request.live_version = current  # The page's template stamps its regions with it.
-        return live_stamp(view(request, *args, **kwargs), current)
+    def decorate(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+        @functools.wraps(view)
+        def wrapped(request: HttpRequest, *args, **kwargs) -> HttpResponse:
+            current = version(request)
+            if is_live_poll(request) and (unchanged := live_unchanged(request, current)):
+                return unchanged
+            request.live_version = current  # The page's template stamps its regions with it.
+            return live_stamp(view(request, *args, **kwargs), current)
 
-    wrapped.__name__ = view.__name__
-    wrapped.__doc__ = view.__doc__
-    return wrapped
+        return wrapped
+
+    return decorate

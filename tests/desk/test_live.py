@@ -159,3 +159,29 @@ def _version_in_page(html: str, region_id: str) -> str:
     marker = 'data-live-version="'
     at = html.index(marker, start) + len(marker)
     return html[at:html.index('"', at)]
+
+
+def test_the_dashboard_poll_is_204_until_a_message_changes(viewer, message, monkeypatch):
+    # given: the clock stands still (the dashboard's version also moves each minute, for its ages)
+    still = timezone.now()
+    monkeypatch.setattr(timezone, "now", lambda: still)
+    url = reverse("desk-dashboard") + "?period=24h"
+    page = viewer.get(url)
+    version = _version(page)
+    assert f'id="content-main" class="desk-dashboard" hx-get="{url}"' in page.content.decode()
+    assert _poll(viewer, url, version).status_code == 204
+    # when
+    _read_by(message, "447700900003", second=9)
+    # then
+    changed = _poll(viewer, url, version)
+    assert changed.status_code == 200
+    assert _version(changed) != version
+
+
+def test_the_dashboard_poll_needs_the_dashboards_permission(client, user_with_perms):
+    # given
+    client.force_login(user_with_perms("groups.view_group", is_staff=True))
+    # when
+    response = _poll(client, reverse("desk-dashboard"), "x")
+    # then
+    assert response.status_code == 403
