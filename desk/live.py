@@ -61,6 +61,18 @@ def live_stamp(response: HttpResponse, version: str) -> HttpResponse:
     return response
 
 
+def live_answer(request: HttpRequest, response: HttpResponse, version: str) -> HttpResponse:
+    """Stamp a page with its version; rendered for a poll, it leaves the user's flash messages where they are.
+
+    A poll's page is thrown away but for its region; without this, rendering it would mark "Queued 1 message"
+    as shown, and the page the user is being redirected to in another tab would not show it.
+    """
+    storage = getattr(request, "_messages", None)
+    if is_live_poll(request) and storage is not None and hasattr(response, "add_post_render_callback"):
+        response.add_post_render_callback(lambda rendered: setattr(storage, "used", False))
+    return live_stamp(response, version)
+
+
 def live_page(*, version: Callable[[HttpRequest], str]) -> Callable:
     """Decorate a page view so that its regions' polls are answered 204 while `version(request)` has not moved."""
 
@@ -71,7 +83,8 @@ def live_page(*, version: Callable[[HttpRequest], str]) -> Callable:
             if is_live_poll(request) and (unchanged := live_unchanged(request, current)):
                 return unchanged
             request.live_version = current  # The page's template stamps its regions with it.
-            return live_stamp(view(request, *args, **kwargs), current)
+            response = view(request, *args, **kwargs)
+            return live_answer(request, response, current)
 
         return wrapped
 

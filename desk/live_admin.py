@@ -10,7 +10,7 @@ from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 from django.template.loader import select_template
 
-from desk.live import is_live_poll, live_stamp, live_unchanged, live_version
+from desk.live import is_live_poll, live_answer, live_unchanged, live_version
 
 
 def rows_version(rows) -> str:
@@ -49,9 +49,7 @@ class LiveAdminMixin:
                 return unchanged
         parent = self._live_parent(self.live_change_list_parent, "change_list.html")
         response = super().changelist_view(request, {**(extra_context or {}), "live_parent": parent})
-        if is_live_poll(request):
-            live_stamp(response, version)
-        return response
+        return live_answer(request, response, version) if is_live_poll(request) else response
 
     def add_view(self, request: HttpRequest, form_url: str = "", extra_context: dict | None = None) -> HttpResponse:
         context = {**(extra_context or {}),
@@ -71,4 +69,4 @@ class LiveAdminMixin:
         if is_live_poll(request) and (unchanged := live_unchanged(request, version)):
             return unchanged
         response = super().change_view(request, object_id, form_url, {**context, "live_version": version})
-        return live_stamp(response, version)
+        return live_answer(request, response, version)

@@ -33,13 +33,34 @@
     const freshRows = new Map();
     fresh.querySelectorAll("tbody tr").forEach((row) => freshRows.set(rowKey(row), row));
     region.querySelectorAll("tbody tr").forEach((row) => {
-      const update = freshRows.get(rowKey(row));
+      const key = rowKey(row);
+      const update = freshRows.get(key);
+      freshRows.delete(key);
       if (!update) return;
       row.querySelectorAll("td, th").forEach((cell) => {
         const name = fieldClass(cell);
         if (name) copyIfChanged(cell, update.querySelector("." + name));
       });
     });
+    // Rows are never added under the agent's cursor (Django's actions know only the rows they were given):
+    // say that the list has new ones instead.
+    showNewRows(region, freshRows.size);
+  }
+
+  function showNewRows(region, count) {
+    let notice = region.querySelector(".live-new-rows");
+    if (!count) {
+      if (notice) notice.remove();
+      return;
+    }
+    if (!notice) {
+      notice = document.createElement("ul");
+      notice.className = "messagelist live-new-rows";
+      notice.innerHTML = '<li class="info"><a href=""></a></li>';
+      region.prepend(notice);
+    }
+    notice.querySelector("a").textContent =
+      count === 1 ? "1 new row in this list: show it" : count + " new rows in this list: show them";
   }
 
   function fieldKey(value) {

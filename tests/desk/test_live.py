@@ -3,6 +3,10 @@
 from datetime import UTC, datetime
 
 import pytest
+from django.contrib import messages as django_messages
+from django.contrib.messages.storage.cookie import CookieStorage
+from django.http import HttpResponse
+from django.test import RequestFactory
 from django.urls import reverse
 from django.utils import timezone
 
@@ -185,3 +189,19 @@ def test_the_dashboard_poll_needs_the_dashboards_permission(client, user_with_pe
     response = _poll(client, reverse("desk-dashboard"), "x")
     # then
     assert response.status_code == 403
+
+
+def test_a_poll_leaves_the_flash_message_for_the_page_it_is_meant_for(viewer, message):
+    # given: "Queued 1 message." waits for the next page (another tab just sent one)
+    request = RequestFactory().get("/")
+    storage = CookieStorage(request)
+    storage.add(django_messages.SUCCESS, "Queued 1 message.")
+    carrier = HttpResponse()
+    storage.update(carrier)
+    viewer.cookies["messages"] = carrier.cookies["messages"].value
+    url = reverse("admin:messaging_outboundmessage_changelist")
+    # when: a region of this tab polls and gets the whole page, then the other tab's page loads
+    assert _poll(viewer, url, "an older version").status_code == 200
+    page = viewer.get(url)
+    # then
+    assert "Queued 1 message." in page.content.decode()

@@ -104,6 +104,13 @@ def test_the_messages_list_cells_change_and_a_ticked_row_stays_ticked(admin_page
     expect(row.locator("td.field-read [aria-label='read 2/3']")).to_be_visible()
     expect(row.locator("input.action-select")).to_be_checked()
     expect(page.locator(".action-counter")).to_contain_text("1 of 1 selected")
+
+    # when: someone else sends a message (a new row is never slipped in under the agent's cursor)
+    OutboundMessageFactory(group=sent_message.group)
+
+    # then: the list says so, with a link that shows it
+    expect(page.locator(".live-new-rows")).to_have_text("1 new row in this list: show it")
+    expect(page.locator("#result_list tbody tr")).to_have_count(1)
     _assert_not_reloaded(page)
 
 
