@@ -62,8 +62,8 @@ class DeskOutboundMessageAdmin(LiveAdminMixin, OutboundMessageAdmin):
     def get_urls(self):
         return [*triage_urls(self), *super().get_urls()]
 
-    def live_object_version(self, obj: OutboundMessage) -> str:
-        return live_version(obj.updated_at, *message_page_marker(message=obj))
+    def live_object_version(self, pk) -> str:
+        return live_version(message_page_marker(message_id=pk))
 
 
 class DeskPinAdmin(LiveAdminMixin, PinAdmin):

@@ -6,7 +6,7 @@ base, the desk's templates (templates/admin/desk/) only wrap the regions.
 """
 
 from django.contrib.admin.utils import unquote
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.template.loader import select_template
 
@@ -29,9 +29,9 @@ class LiveAdminMixin:
         self.change_list_template = "admin/desk/live_change_list.html"
         self.change_form_template = "admin/desk/live_change_form.html"
 
-    def live_object_version(self, obj) -> str:
-        """Return the version of what the change page shows; screens showing other rows add theirs."""
-        return live_version(obj.updated_at)
+    def live_object_version(self, pk) -> str:
+        """Return the version of what the change page shows, in one query; screens showing other rows add theirs."""
+        return live_version(self.model._default_manager.filter(pk=pk).values_list("updated_at", flat=True).first())
 
     def _live_parent(self, configured: str | None, page: str):
         opts = self.model._meta
@@ -60,13 +60,21 @@ class LiveAdminMixin:
                     extra_context: dict | None = None) -> HttpResponse:
         context = {**(extra_context or {}),
                    "live_parent": self._live_parent(self.live_change_form_parent, "change_form.html")}
-        obj = self.get_object(request, unquote(object_id)) if request.method == "GET" else None
-        if obj is None:  # A POST, or no such object: Django's own answer.
+        pk = self._live_pk(object_id) if request.method == "GET" else None
+        if pk is None:  # A POST, or an id that is no id: Django's own answer.
             return super().change_view(request, object_id, form_url, context)
-        if not self.has_view_or_change_permission(request, obj):
+        # The model's permission first: a poll answered 204 must not tell anyone what they may not see. (None of
+        # the live screens has per-object permissions; Django checks the object itself when it renders.)
+        if not self.has_view_or_change_permission(request):
             raise PermissionDenied
-        version = self.live_object_version(obj)
+        version = self.live_object_version(pk)
         if is_live_poll(request) and (unchanged := live_unchanged(request, version)):
             return unchanged
         response = super().change_view(request, object_id, form_url, {**context, "live_version": version})
         return live_answer(request, response, version)
+
+    def _live_pk(self, object_id: str):
+        try:
+            return self.model._meta.pk.to_python(unquote(object_id))
+        except ValidationError:
+            return None
