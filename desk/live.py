@@ -69,7 +69,7 @@ def live_answer(request: HttpRequest, response: HttpResponse, version: str) -> H
     """
     storage = getattr(request, "_messages", None)
     if is_live_poll(request) and storage is not None and hasattr(response, "add_post_render_callback"):
-        response.add_post_render_callback(lambda rendered: setattr(storage, "used", False))
+        response.add_post_render_callback(lambda _response: setattr(storage, "used", False))
     return live_stamp(response, version)
 
 
