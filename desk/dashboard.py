@@ -9,6 +9,7 @@ from datetime import datetime, timedelta
 
 from django.contrib import admin
 from django.contrib.auth.decorators import permission_required
+from django.db import connection, models
 from django.http import HttpRequest
 from django.template.response import TemplateResponse
 from django.urls import reverse
@@ -129,11 +130,21 @@ def _webhook_health(*, now: datetime) -> dict:
     }
 
 
+def _newest_ids(*tables: type[models.Model]) -> tuple:
+    """Return each table's highest primary key, in one query (each the end of its primary key index)."""
+    quote = connection.ops.quote_name
+    # Names from the models' metadata, never from input.
+    columns = ", ".join(f"(SELECT MAX({quote(table._meta.pk.column)}) FROM {quote(table._meta.db_table)})"  # noqa: S608
+                        for table in tables)
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT {columns}")
+        return cursor.fetchone()
+
+
 def dashboard_version(request: HttpRequest) -> str:
     """Return what moves when a number on the dashboard may have: the newest message, status change, group event
-    and webhook (each the top of a primary key index), and the minute (stuck messages and "last event" age)."""
-    newest = [model.objects.order_by("-pk").values_list("pk", flat=True).first()
-              for model in (OutboundMessage, MessageStatusChange, GroupEvent, WebhookEvent)]
+    and webhook, and the minute (stuck messages and "last event" ages)."""
+    newest = _newest_ids(OutboundMessage, MessageStatusChange, GroupEvent, WebhookEvent)
     return live_version(*newest, timezone.now().replace(second=0, microsecond=0))
 
 
