@@ -11,12 +11,14 @@ from groups.models import Group, GroupOperation
 from messaging.models import OutboundMessage
 from tests.groups.factories import GroupFactory, GroupOperationFactory, ParticipantFactory
 from tests.messaging.factories import OutboundMessageFactory
+from tests.messaging.pin_factories import PinFactory
 from tests.spec import SPEC_G1, sign, webhook_body
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
 SPEC_WAMID = "wamid.HBgLMTU1NTA3ODM4ODEVAgARGBQzRUIwQzJGNEExRDhFNkI3QzkwQQA="
 PEOPLE = ("16505551234", "5511987654321", "447700900123")
+PIN_WAMID = "wamid.LIVE-E2E-PIN-ACTION"
 CREATE_REQUEST_ID = "c4f1a9e07b2d4c3f9e5a8b61d0c7e2f4"  # The create_succeeded sample's request_id.
 
 
@@ -137,3 +139,29 @@ def test_a_group_page_and_the_groups_list_show_creating_then_active(admin_page, 
     _assert_not_reloaded(page)
     assert Group.objects.get(pk=group.pk).state == Group.State.ACTIVE
     assert OutboundMessage.objects.count() == 0
+
+
+def test_the_dashboard_and_the_pins_list_change_in_place(admin_page, live_server, sent_message):
+    # given: the dashboard in one tab, the pins list with a pin being pinned in another
+    page = admin_page
+    page.goto(f"{live_server.url}/admin/dashboard/?period=24h")
+    expect(page.locator("#read-rate")).to_have_text("-")
+    _mark_window(page)
+    pin = PinFactory(group=sent_message.group, message_id=sent_message.wamid, pin_message__wamid=PIN_WAMID,
+                     pin_message__status=OutboundMessage.Status.ACCEPTED)
+    pins = page.context.new_page()
+    pins.goto(f"{live_server.url}/admin/messaging/pin/")
+    pin_row = pins.locator("#result_list tbody tr", has=pins.locator(f"input[value='{pin.pk}']"))
+    state = pin_row.locator("td.field-state")
+    expect(state).to_have_text("Pending")
+
+    # when: everyone read the message; Meta accepted the pin
+    _post_webhook(live_server, _statuses("read", PEOPLE, at=1771322060))
+    sent = json.loads(webhook_body("messages.status_sent"))
+    sent["entry"][0]["changes"][0]["value"]["statuses"][0]["id"] = PIN_WAMID
+    _post_webhook(live_server, json.dumps(sent).encode())
+
+    # then
+    expect(page.locator("#read-rate")).to_have_text("100.0 %")
+    expect(state).to_have_text("Active")
+    _assert_not_reloaded(page)
