@@ -77,7 +77,7 @@ def app_group(group_id: str, wa_id: str):
 
 def one_run(env: dict, base: str, token: str, messages: int, rate: float, concurrency: int) -> dict:
     from messaging.models import OutboundMessage
-    from messaging.services.outbound import message_create
+    from messaging.services.compose import message_create
 
     group_id, wa_id = sandbox_group(base, token)
     group = app_group(group_id, wa_id)

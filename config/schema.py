@@ -68,6 +68,7 @@ def spectacular_settings(*, debug: bool) -> dict[str, Any]:
             "ParticipantStateEnum": "groups.models.Participant.State",
             "JoinRequestStateEnum": "groups.models.JoinRequest.State",
             "WebhookEventStateEnum": "webhooks.models.WebhookEvent.State",
+            "PinStateEnum": "messaging.models.Pin.State",
         },
     }
 

@@ -247,6 +247,7 @@ CELERY_TASK_ROUTES = {
     "webhooks.tasks.*": {"queue": "webhooks"},
     "groups.tasks.*": {"queue": "outbound"},
     "messaging.tasks.*": {"queue": "outbound"},
+    "core.tasks.*": {"queue": "outbound"},
 }
 # --- WhatsApp Cloud API -------------------------------------------------------
 
@@ -291,14 +292,24 @@ WHATSAPP_READ_TIMEOUT = env.float("WHATSAPP_READ_TIMEOUT", default=15.0)
 
 # --- Outbound messages (README "Sending pace") ------------------------------------
 
-# Calls to Meta per message before it fails; only retryable errors use more than one.
-MESSAGE_SEND_MAX_ATTEMPTS = env.int("MESSAGE_SEND_MAX_ATTEMPTS", default=5)
-MESSAGE_SEND_RETRY_BASE_SECONDS = env.float("MESSAGE_SEND_RETRY_BASE_SECONDS", default=2.0)
-MESSAGE_SEND_RETRY_MAX_SECONDS = env.float("MESSAGE_SEND_RETRY_MAX_SECONDS", default=300.0)
+# The one retry policy of Graph calls (groups/cloud_api/retry.py), for sends and group operations alike: calls
+# per message or operation before a temporary error fails it, and the backoff between them. The MESSAGE_SEND_*
+# names are read too, as they were before the policy covered group operations.
+META_RETRY_MAX_ATTEMPTS = env.int("META_RETRY_MAX_ATTEMPTS", default=env.int("MESSAGE_SEND_MAX_ATTEMPTS", default=5))
+META_RETRY_BASE_SECONDS = env.float(
+    "META_RETRY_BASE_SECONDS", default=env.float("MESSAGE_SEND_RETRY_BASE_SECONDS", default=2.0)
+)
+META_RETRY_MAX_SECONDS = env.float(
+    "META_RETRY_MAX_SECONDS", default=env.float("MESSAGE_SEND_RETRY_MAX_SECONDS", default=300.0)
+)
 # A send whose call timed out stays `sending` this long waiting for a status, then fails `outcome_unknown`.
 MESSAGE_OUTCOME_UNKNOWN_AFTER_MINUTES = env.int("MESSAGE_OUTCOME_UNKNOWN_AFTER_MINUTES", default=10)
-# Queued messages older than this with no send running are enqueued again (a lost task).
-MESSAGE_QUEUED_SWEEP_AFTER_SECONDS = env.int("MESSAGE_QUEUED_SWEEP_AFTER_SECONDS", default=300)
+# Work that waits for a time on its row (a retry, a paced send: core/due.py): with a broker its task is published
+# for that time, and a row still waiting this long after it is started again (a lost task). Without a broker
+# the periodic runner starts it as soon as it is due. MESSAGE_QUEUED_SWEEP_AFTER_SECONDS is read too (its old name).
+DUE_WORK_LOST_AFTER_SECONDS = env.int(
+    "DUE_WORK_LOST_AFTER_SECONDS", default=env.int("MESSAGE_QUEUED_SWEEP_AFTER_SECONDS", default=300)
+)
 # Ceiling of sends per second per phone number (Meta's default throughput is 80/s, spec §8).
 MESSAGE_SEND_RATE_PER_SECOND = env.float("MESSAGE_SEND_RATE_PER_SECOND", default=80.0)
 # A worker sleeps up to this long for its number's next slot; a later slot re-queues the send.
@@ -313,7 +324,9 @@ MESSAGE_PACING_REDIS_URL = env.str("MESSAGE_PACING_REDIS_URL", default="") or en
 GROUP_OPERATION_STALE_MINUTES = env.int("GROUP_OPERATION_STALE_MINUTES", default=10)
 
 # Periodic tasks (Celery beat, or `manage.py run_periodic_tasks` in the embedded default).
-CELERY_BEAT_SCHEDULE = beat_schedule(group_operation_stale_minutes=GROUP_OPERATION_STALE_MINUTES)
+CELERY_BEAT_SCHEDULE = beat_schedule(
+    group_operation_stale_minutes=GROUP_OPERATION_STALE_MINUTES, tasks_in_process=CELERY_TASK_ALWAYS_EAGER
+)
 
 # --- Webhooks -----------------------------------------------------------------
 

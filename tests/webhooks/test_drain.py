@@ -251,3 +251,24 @@ def test_a_backlog_wakes_a_second_drain(settings, tmp_path, drains, taken_by_the
     # then: with a second slot, the first drain applied its own batch and the second drain the rest
     assert taken == taken_by_the_first
     assert WebhookEvent.objects.filter(state=State.PROCESSED).count() == 6
+
+
+def test_without_a_broker_a_drain_that_loses_the_database_is_not_retried_inside_its_caller(monkeypatch):
+    """Eager Celery runs a retry at once, in the caller's stack (issue 16 §1): the events wait for the sweep."""
+    # given
+    from webhooks.tasks import webhook_events_drain_task
+
+    _backlog(1)
+    calls = []
+
+    def database_gone(**kwargs):
+        calls.append(kwargs)
+        raise OperationalError("server closed the connection unexpectedly")
+
+    monkeypatch.setattr("webhooks.services.webhook_events_drain", database_gone)
+    # when
+    with pytest.raises(OperationalError):
+        webhook_events_drain_task.delay()
+    # then
+    assert len(calls) == 1
+    assert WebhookEvent.objects.filter(state=State.PENDING).exists()
