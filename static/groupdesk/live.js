@@ -5,6 +5,12 @@
 (function () {
   "use strict";
 
+  // Set before htmx starts (it does on DOMContentLoaded, after every deferred script): no eval, no <script> from a
+  // response, no injected <style> (a strict Content-Security-Policy refuses all three), no history snapshots.
+  Object.assign(htmx.config, {
+    allowEval: false, allowScriptTags: false, includeIndicatorStyles: false, historyEnabled: false,
+  });
+
   const HEADER = "X-Live-Version";
   const REGION = "[data-live-version]";
 

@@ -87,6 +87,9 @@ def test_a_message_page_shows_sent_delivered_and_read_as_the_webhooks_arrive(adm
         expect(page.locator("table.receipt-matrix tr", has_text=wa_id).locator("td").nth(2)).not_to_have_text("-")
     expect(page.locator("table.status-history")).to_contain_text("delivered → read")
     _assert_not_reloaded(page)
+    # htmx ran as a strict Content-Security-Policy needs: no eval, no <style> of its own
+    assert page.evaluate("htmx.config.allowEval") is False
+    assert not page.evaluate("[...document.querySelectorAll('style')].some(s => s.textContent.includes('htmx-'))")
 
 
 def test_the_messages_list_cells_change_and_a_ticked_row_stays_ticked(admin_page, live_server, sent_message):
