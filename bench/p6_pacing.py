@@ -28,8 +28,8 @@ sys.path.insert(0, str(ROOT))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 # The same bench-only values as bench/run_webhooks.sh, so the script also runs on its own.
 for _name, _value in (("DEBUG", "false"), ("SECRET_KEY", "bench-only-insecure-secret-key"),
-                      ("WHATSAPP_ACCESS_TOKEN", "bench-token"), ("WHATSAPP_APP_SECRET", "bench-secret"),
-                      ("WHATSAPP_VERIFY_TOKEN", "bench-verify")):
+                      ("WHATSAPP_ACCESS_TOKEN", "bench-token"), ("WHATSAPP_APP_SECRET", "bench-only-app-secret"),
+                      ("WHATSAPP_VERIFY_TOKEN", "bench-only-verify-token")):
     os.environ.setdefault(_name, _value)
 
 import django  # noqa: E402

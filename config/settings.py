@@ -9,6 +9,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import environ
+from csp.constants import NONCE, NONE, SELF, UNSAFE_INLINE
 from django.core.exceptions import ImproperlyConfigured
 
 from config.beat import beat_schedule
@@ -52,6 +53,7 @@ INSTALLED_APPS = [
     "django_filters",
     "drf_spectacular",
     "drf_spectacular_sidecar",
+    "csp",
     "django_htmx",  # Serves htmx (static/django_htmx/htmx-2.min.js) from the pinned package: no CDN.
     "core",
     "groups",
@@ -62,6 +64,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -166,6 +169,24 @@ SILENCED_SYSTEM_CHECKS = [
     "security.W021",
 ]
 
+# Content-Security-Policy (django-csp) on every response, so on every staff page: scripts and <style> blocks only
+# from our origin or carrying the response's nonce (`nonce="{{ request.csp_nonce }}"` in a template). style=""
+# attributes (Django's admin widgets, our charts) cannot carry a nonce and cannot run script: allowed on their own.
+# /api/docs/ adds the CDN that serves Swagger UI (config.urls).
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF, NONCE],
+        "style-src": [SELF, NONCE],
+        "style-src-attr": [UNSAFE_INLINE],
+        "img-src": [SELF, "data:"],
+        "object-src": [NONE],
+        "base-uri": [SELF],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],
+    },
+}
+
 # --- Admin login lockout (django-axes) ----------------------------------------------
 
 AUTHENTICATION_BACKENDS = [
@@ -198,6 +219,11 @@ REST_FRAMEWORK = {
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["config.api.ModelPermissions"],
+    "DEFAULT_PARSER_CLASSES": [
+        "config.api.JSONParser",
+        "rest_framework.parsers.FormParser",
+        "rest_framework.parsers.MultiPartParser",
+    ],
     "DEFAULT_PAGINATION_CLASS": "config.api.CursorPagination",
     "PAGE_SIZE": 50,
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
@@ -252,6 +278,13 @@ CELERY_TASK_ROUTES = {
 # --- WhatsApp Cloud API -------------------------------------------------------
 
 WHATSAPP_SANDBOX = env.bool("WHATSAPP_SANDBOX", default=False)
+if WHATSAPP_SANDBOX and not DEBUG:
+    # The sandbox's token and app secret are published (here and in the sandbox): signed with them, anyone's webhook
+    # would be accepted. It is for `make run` and demos, never a deployment.
+    raise ImproperlyConfigured(
+        "WHATSAPP_SANDBOX=true needs DEBUG=true: the sandbox signs with a public secret. "
+        "Unset WHATSAPP_SANDBOX in production."
+    )
 # With the sandbox (python -m sandbox) playing Meta, its address, credentials and sample number are
 # the defaults, so `make run` needs nothing else; explicit environment values still win.
 _SANDBOX_DEFAULTS = (
@@ -273,8 +306,24 @@ def _whatsapp(name: str, default: str = "") -> str:
     return env.str(name, default=_SANDBOX_DEFAULTS.get(name, default))
 
 
+# Webhook signatures and the handshake are only as strong as these: a short one can be guessed. Meta's app secrets
+# are 32 characters; .env.example and the README state this minimum.
+WHATSAPP_SECRET_MIN_LENGTH = 16
+
+
 def _whatsapp_secret(name: str) -> str:
-    return _SANDBOX_DEFAULTS[name] if name in _SANDBOX_DEFAULTS and not env.str(name, "") else _secret(name)
+    value = _SANDBOX_DEFAULTS[name] if name in _SANDBOX_DEFAULTS and not env.str(name, "") else _secret(name)
+    if value and name != "WHATSAPP_ACCESS_TOKEN":  # Meta issues the token; the other two are keys we hold.
+        _require_length(name, value)
+    return value
+
+
+def _require_length(name: str, value: str) -> None:
+    if len(value) < WHATSAPP_SECRET_MIN_LENGTH:
+        raise ImproperlyConfigured(
+            f"{name} is shorter than {WHATSAPP_SECRET_MIN_LENGTH} characters; use a long random value "
+            "(see .env.example)."
+        )
 
 
 WHATSAPP_API_BASE_URL = _whatsapp("WHATSAPP_API_BASE_URL", "https://graph.facebook.com").rstrip("/")
@@ -283,6 +332,8 @@ WHATSAPP_ACCESS_TOKEN = _whatsapp_secret("WHATSAPP_ACCESS_TOKEN")
 WHATSAPP_APP_SECRET = _whatsapp_secret("WHATSAPP_APP_SECRET")
 # During a rotation Meta may still sign with the old secret; accept both until it ends.
 WHATSAPP_APP_SECRET_PREVIOUS = env.str("WHATSAPP_APP_SECRET_PREVIOUS", default="")
+if WHATSAPP_APP_SECRET_PREVIOUS:
+    _require_length("WHATSAPP_APP_SECRET_PREVIOUS", WHATSAPP_APP_SECRET_PREVIOUS)
 WHATSAPP_VERIFY_TOKEN = _whatsapp_secret("WHATSAPP_VERIFY_TOKEN")
 WHATSAPP_PHONE_NUMBER_ID = _whatsapp("WHATSAPP_PHONE_NUMBER_ID")
 WHATSAPP_WABA_ID = _whatsapp("WHATSAPP_WABA_ID")

@@ -92,7 +92,10 @@ class WebhookEventAdmin(ReadOnlyAdmin):
     @admin.display(description="payload")
     def payload_display(self, event: WebhookEvent) -> str:
         payload = webhook_event_payload(event)
-        text = payload if isinstance(payload, str) else json.dumps(payload, indent=2, ensure_ascii=False)
+        try:
+            text = payload if isinstance(payload, str) else json.dumps(payload, indent=2, ensure_ascii=False)
+        except RecursionError:  # Indenting recurses deeper than parsing did: show the body as it came.
+            text = bytes(event.body).decode("utf-8", "replace")
         return format_html('<pre style="white-space: pre-wrap">{}</pre>', text)
 
     @admin.action(description="Reprocess selected events", permissions=["reprocess"])
