@@ -62,8 +62,10 @@ def sent_message():
 
 
 def test_a_message_page_shows_sent_delivered_and_read_as_the_webhooks_arrive(admin_page, live_server, sent_message):
-    # given: the message's page is open
+    # given: the message's page is open (and whatever the browser refuses is noted)
     page = admin_page
+    refused = []
+    page.on("console", lambda message: refused.append(message.text) if "Refused" in message.text else None)
     page.goto(f"{live_server.url}/admin/messaging/outboundmessage/{sent_message.pk}/change/")
     expect(page.locator(".field-status .readonly")).to_have_text("Accepted by Meta")
     _mark_window(page)
@@ -90,6 +92,7 @@ def test_a_message_page_shows_sent_delivered_and_read_as_the_webhooks_arrive(adm
     # htmx ran as a strict Content-Security-Policy needs: no eval, no <style> of its own
     assert page.evaluate("htmx.config.allowEval") is False
     assert not page.evaluate("[...document.querySelectorAll('style')].some(s => s.textContent.includes('htmx-'))")
+    assert refused == []  # The Content-Security-Policy blocked nothing
 
 
 def test_the_messages_list_cells_change_and_a_ticked_row_stays_ticked(admin_page, live_server, sent_message):
