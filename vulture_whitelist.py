@@ -8,11 +8,14 @@ pyproject.toml's [tool.vulture] ignore_names instead. The `_.name` lines stand f
 # REST_FRAMEWORK, LOGGING, AXES_CLIENT_IP_CALLABLE, SPECTACULAR_SETTINGS hooks and CACHES; or called there.
 spectacular_settings
 beat_schedule
+logging_config
+content_security_policy
 Metadata
 api_exception_handler
 JsonFormatter
 RedactSecretsFilter
 add_error_responses
+add_event_components  # integrations.schema, a postprocessing hook named in config.schema
 generator  # drf-spectacular's postprocessing-hook signature
 public  # drf-spectacular's postprocessing-hook signature
 client_ip
@@ -79,6 +82,15 @@ partial
 # webhooks.services.webhook_event_process (tests drive one event through it).
 _.wait_idle
 webhook_event_process
+
+# Integrations: model fields and the serializers' output fields that show them (written by services, read by Django
+# and DRF), and a DRF method field.
+disabled_at
+disabled_reason
+last_status_code
+response_body
+get_event
+resent
 
 # Django template filters: called by name from templates ({{ cl.result_list|live_rows_version }}).
 live_rows_version

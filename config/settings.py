@@ -9,11 +9,12 @@ from datetime import timedelta
 from pathlib import Path
 
 import environ
-from csp.constants import NONCE, NONE, SELF, UNSAFE_INLINE
 from django.core.exceptions import ImproperlyConfigured
 
 from config.beat import beat_schedule
+from config.logging import logging_config
 from config.schema import spectacular_settings
+from config.security import content_security_policy
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -56,9 +57,11 @@ INSTALLED_APPS = [
     "csp",
     "django_htmx",  # Serves htmx (static/django_htmx/htmx-2.min.js) from the pinned package: no CDN.
     "core",
+    "outbox",
     "groups",
     "messaging",
     "webhooks",
+    "integrations",
     "desk",
 ]
 
@@ -169,23 +172,8 @@ SILENCED_SYSTEM_CHECKS = [
     "security.W021",
 ]
 
-# Content-Security-Policy (django-csp) on every response, so on every staff page: scripts and <style> blocks only
-# from our origin or carrying the response's nonce (`nonce="{{ request.csp_nonce }}"` in a template). style=""
-# attributes (Django's admin widgets, our charts) cannot carry a nonce and cannot run script: allowed on their own.
-# /api/docs/ adds the CDN that serves Swagger UI (config.urls).
-CONTENT_SECURITY_POLICY = {
-    "DIRECTIVES": {
-        "default-src": [SELF],
-        "script-src": [SELF, NONCE],
-        "style-src": [SELF, NONCE],
-        "style-src-attr": [UNSAFE_INLINE],
-        "img-src": [SELF, "data:"],
-        "object-src": [NONE],
-        "base-uri": [SELF],
-        "form-action": [SELF],
-        "frame-ancestors": [NONE],
-    },
-}
+# Content-Security-Policy (django-csp) on every response: config.security.content_security_policy says why.
+CONTENT_SECURITY_POLICY = content_security_policy()
 
 # --- Admin login lockout (django-axes) ----------------------------------------------
 
@@ -274,6 +262,7 @@ CELERY_TASK_ROUTES = {
     "groups.tasks.*": {"queue": "outbound"},
     "messaging.tasks.*": {"queue": "outbound"},
     "core.tasks.*": {"queue": "outbound"},
+    "integrations.tasks.*": {"queue": "integrations"},
 }
 # --- WhatsApp Cloud API -------------------------------------------------------
 
@@ -394,30 +383,19 @@ WEBHOOK_DEFER_MAX_HOURS = env.int("WEBHOOK_DEFER_MAX_HOURS", default=24)
 # Drains that may apply a backlog at once (each a task on the `webhooks` queue); about the queue's processes.
 WEBHOOK_DRAINS = max(1, env.int("WEBHOOK_DRAINS", default=2))
 
+# --- Integrations: outbound webhooks (docs/events.md) -------------------------
+
+# http:// and loopback/private/link-local endpoint URLs: local receivers only (sandbox, tests); never in production.
+INTEGRATIONS_ALLOW_PRIVATE_URLS = env.bool("INTEGRATIONS_ALLOW_PRIVATE_URLS", default=WHATSAPP_SANDBOX)
+INTEGRATIONS_CONNECT_TIMEOUT = env.float("INTEGRATIONS_CONNECT_TIMEOUT", default=5.0)
+INTEGRATIONS_READ_TIMEOUT = env.float("INTEGRATIONS_READ_TIMEOUT", default=15.0)
+# Retries (5 s ... then every 12 h) stop this long after the event; an endpoint failing this long is disabled.
+INTEGRATIONS_RETRY_HOURS = env.int("INTEGRATIONS_RETRY_HOURS", default=72)
+INTEGRATIONS_DISABLE_AFTER_HOURS = env.int("INTEGRATIONS_DISABLE_AFTER_HOURS", default=72)
+INTEGRATIONS_BATCH_SIZE = env.int("INTEGRATIONS_BATCH_SIZE", default=200)
+INTEGRATIONS_DELIVERY_CONCURRENCY = max(1, env.int("INTEGRATIONS_DELIVERY_CONCURRENCY", default=16))
+
 # --- Logging: one JSON line per event, secrets redacted -----------------------
 
 LOG_LEVEL = env.str("LOG_LEVEL", default="INFO")
-LOGGING = {
-    "version": 1,
-    "disable_existing_loggers": False,
-    "filters": {"redact_secrets": {"()": "config.logging.RedactSecretsFilter"}},
-    "formatters": {"json": {"()": "config.logging.JsonFormatter"}},
-    "handlers": {
-        "console": {
-            "class": "logging.StreamHandler",
-            "formatter": "json",
-            "filters": ["redact_secrets"],
-        }
-    },
-    "root": {"handlers": ["console"], "level": LOG_LEVEL},
-    "loggers": {
-        "django.db.backends": {"level": "WARNING"},
-        "urllib3": {"level": "WARNING"},
-        # One line per successful task drowns everything else; failures are still logged.
-        "celery.app.trace": {"level": "WARNING"},
-        # runserver's request lines (one per static file too) follow LOG_LEVEL: `make run` shows only 4xx/5xx.
-        "django.server": {"handlers": ["console"], "level": LOG_LEVEL, "propagate": False},
-        # With no broker (tasks run in-process) kombu's "No hostname was supplied" is expected, not a warning.
-        "kombu.connection": {"level": "ERROR" if CELERY_TASK_ALWAYS_EAGER else "WARNING"},
-    },
-}
+LOGGING = logging_config(level=LOG_LEVEL, tasks_in_process=CELERY_TASK_ALWAYS_EAGER)

@@ -24,6 +24,8 @@ from groups.admin import (
     PhoneNumberAdmin,
 )
 from groups.models import Group, GroupEvent, GroupOperation, JoinRequest, Participant, PhoneNumber
+from integrations.admin import DeliveryAdmin, WebhookEndpointAdmin
+from integrations.models import Delivery, WebhookEndpoint
 from messaging.admin import (
     AccountErrorAdmin,
     InboundMessageAdmin,
@@ -84,6 +86,8 @@ SCREENS: list[tuple[type[models.Model], type[admin.ModelAdmin]]] = [
     (UnmatchedStatus, UnmatchedStatusAdmin),
     (Pin, DeskPinAdmin),
     (WebhookEvent, WebhookEventAdmin),
+    (WebhookEndpoint, WebhookEndpointAdmin),
+    (Delivery, DeliveryAdmin),
 ]
 
 for model, admin_class in SCREENS:

@@ -20,6 +20,7 @@ from desk.charts import Series, horizontal_bars, stacked_bars
 from desk.live import live_page, live_version
 from groups.models import Group, GroupEvent
 from groups.selectors import groups_by_state, phone_number_list
+from integrations.selectors import endpoints_health
 from messaging.errors import error_explain
 from messaging.models import MessageStatusChange, OutboundMessage
 from messaging.selectors import failures_over_time, message_counts_by_phone_number, messages_stuck
@@ -185,6 +186,7 @@ def dashboard_view(request: HttpRequest) -> TemplateResponse:
         "failure_codes": failure_codes,
         "groups_chart": _groups_chart(phone_id=phone_id),
         **_webhook_health(now=now),
+        "endpoints_health": endpoints_health(since=now - timedelta(hours=24)),
         "stuck": messages_stuck(older_than=now - timedelta(minutes=stuck_minutes), phone_number=phone_id),
         "stuck_minutes": stuck_minutes,
         "now": now,
