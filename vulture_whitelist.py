@@ -91,3 +91,6 @@ last_status_code
 response_body
 get_event
 resent
+
+# Django template filters: called by name from templates ({{ cl.result_list|live_rows_version }}).
+live_rows_version

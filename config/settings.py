@@ -55,6 +55,7 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "csp",
+    "django_htmx",  # Serves htmx (static/django_htmx/htmx-2.min.js) from the pinned package: no CDN.
     "core",
     "outbox",
     "groups",
