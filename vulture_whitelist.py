@@ -15,6 +15,7 @@ api_exception_handler
 JsonFormatter
 RedactSecretsFilter
 add_error_responses
+add_event_components  # integrations.schema, a postprocessing hook named in config.schema
 generator  # drf-spectacular's postprocessing-hook signature
 public  # drf-spectacular's postprocessing-hook signature
 client_ip
@@ -81,6 +82,18 @@ partial
 # webhooks.services.webhook_event_process (tests drive one event through it).
 _.wait_idle
 webhook_event_process
+
+# Integrations: model fields and the serializers' output fields that show them (written by services, read by Django
+# and DRF), and a DRF method field.
+disabled_at
+disabled_reason
+last_status_code
+response_body
+get_event
+resent
+
+# Django template filters: called by name from templates ({{ cl.result_list|live_rows_version }}).
+live_rows_version
 
 # Django templates: the desk's template tags (desk/templatetags/desk.py) and what the workspace's templates read
 # (templates/desk/workspace/): the bubbles' not-read list and pin button, the pins' time left and excerpt.

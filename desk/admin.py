@@ -15,6 +15,8 @@ from config.paginator import EstimatedCountPaginator
 from core.admin import AuditEntryAdmin
 from core.models import AuditEntry
 from desk import workspace, workspace_actions
+from desk.live import live_version
+from desk.live_admin import LiveAdminMixin
 from desk.triage import triage_urls
 from groups.admin import (
     GroupAdmin,
@@ -25,6 +27,8 @@ from groups.admin import (
     PhoneNumberAdmin,
 )
 from groups.models import Group, GroupEvent, GroupOperation, JoinRequest, Participant, PhoneNumber
+from integrations.admin import DeliveryAdmin, WebhookEndpointAdmin
+from integrations.models import Delivery, WebhookEndpoint
 from messaging.admin import (
     AccountErrorAdmin,
     InboundMessageAdmin,
@@ -34,6 +38,7 @@ from messaging.admin import (
 )
 from messaging.admin_pins import GroupPinInline, PinAdmin
 from messaging.models import AccountError, InboundMessage, OutboundMessage, Pin, UnmatchedStatus
+from messaging.selectors import message_page_marker
 from webhooks.admin import WebhookEventAdmin
 from webhooks.models import WebhookEvent
 
@@ -44,10 +49,10 @@ site.index_title = "Support desk"
 site.site_url = None  # No public site: no "View site" link that 404s.
 
 
-class DeskGroupAdmin(GroupAdmin):
-    """The groups admin, plus "Send a message" (messaging), and the group's page as the workspace (desk.workspace):
-    the conversation, compose, pins, members and timeline. The stock form, with the current pins, is "Edit settings".
-    """
+class DeskGroupAdmin(LiveAdminMixin, GroupAdmin):
+    """The groups admin, plus "Send a message" (messaging), the group's current pins (messaging), and live: the
+    list's state cells follow webhooks in place; the group's page is its workspace (desk.workspace: conversation,
+    compose, pins, members, timeline) and the stock form, with the current pins, is "Edit settings"."""
 
     actions = [*GroupAdmin.actions, send_message_to_groups]
     inlines = [*GroupAdmin.inlines, GroupPinInline]
@@ -83,11 +88,19 @@ class DeskGroupAdmin(GroupAdmin):
             "admin:groups_group_change", args=[object_id])})
 
 
-class DeskOutboundMessageAdmin(OutboundMessageAdmin):
-    """The messages admin, plus the desk's triage pages under it: CSV export, error codes, failures by code."""
+class DeskOutboundMessageAdmin(LiveAdminMixin, OutboundMessageAdmin):
+    """The messages admin, plus the desk's triage pages under it (CSV export, error codes, failures by code), and
+    live: the list's status and count cells and the page's status, counts, receipts and history follow webhooks."""
 
     def get_urls(self):
         return [*triage_urls(self), *super().get_urls()]
+
+    def live_object_version(self, pk) -> str:
+        return live_version(message_page_marker(message_id=pk))
+
+
+class DeskPinAdmin(LiveAdminMixin, PinAdmin):
+    """The pins admin, live: a pin going active, expiring or being unpinned shows in the list and on its page."""
 
 
 SCREENS: list[tuple[type[models.Model], type[admin.ModelAdmin]]] = [
@@ -102,8 +115,10 @@ SCREENS: list[tuple[type[models.Model], type[admin.ModelAdmin]]] = [
     (InboundMessage, InboundMessageAdmin),
     (AccountError, AccountErrorAdmin),
     (UnmatchedStatus, UnmatchedStatusAdmin),
-    (Pin, PinAdmin),
+    (Pin, DeskPinAdmin),
     (WebhookEvent, WebhookEventAdmin),
+    (WebhookEndpoint, WebhookEndpointAdmin),
+    (Delivery, DeliveryAdmin),
 ]
 
 for model, admin_class in SCREENS:
