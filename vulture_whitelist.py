@@ -94,3 +94,13 @@ resent
 
 # Django template filters: called by name from templates ({{ cl.result_list|live_rows_version }}).
 live_rows_version
+
+# Django templates: the desk's template tags (desk/templatetags/desk.py) and what the workspace's templates read
+# (templates/desk/workspace/): the bubbles' not-read list and pin button, the pins' time left and excerpt.
+when
+short_id
+desk_assets
+not_read
+pinnable
+_.time_left
+_.excerpt

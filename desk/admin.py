@@ -8,10 +8,13 @@ mutates another app's admin, and no app below imports this one.
 
 from django.contrib import admin
 from django.db import models
+from django.http import HttpResponseNotAllowed
+from django.urls import path, reverse
 
 from config.paginator import EstimatedCountPaginator
 from core.admin import AuditEntryAdmin
 from core.models import AuditEntry
+from desk import workspace, workspace_actions
 from desk.live import live_version
 from desk.live_admin import LiveAdminMixin
 from desk.triage import triage_urls
@@ -48,13 +51,41 @@ site.site_url = None  # No public site: no "View site" link that 404s.
 
 class DeskGroupAdmin(LiveAdminMixin, GroupAdmin):
     """The groups admin, plus "Send a message" (messaging), the group's current pins (messaging), and live: the
-    list's state cells and the page's read-only values (state, invite link, members) follow webhooks in place."""
+    list's state cells follow webhooks in place; the group's page is its workspace (desk.workspace: conversation,
+    compose, pins, members, timeline) and the stock form, with the current pins, is "Edit settings"."""
 
     actions = [*GroupAdmin.actions, send_message_to_groups]
     inlines = [*GroupAdmin.inlines, GroupPinInline]
 
     def has_send_message_permission(self, request) -> bool:
         return request.user.has_perm("messaging.add_outboundmessage")
+
+    def get_urls(self):
+        def view(function, name: str, route: str):
+            wrapped = self.admin_site.admin_view(lambda request, **kwargs: function(self, request, **kwargs))
+            return path(f"<int:object_id>/{route}", wrapped, name=f"groups_group_{name}")
+
+        return [
+            view(DeskGroupAdmin.settings_view, "settings", "settings/"),
+            view(workspace_actions.send_view, "workspace_send", "workspace/send/"),
+            view(workspace_actions.pin_view, "workspace_pin", "workspace/pin/<str:kind>/<int:message_pk>/"),
+            view(workspace_actions.unpin_view, "workspace_unpin", "workspace/unpin/<int:pin_pk>/"),
+            view(workspace_actions.decide_view, "workspace_decide",
+                 "workspace/join-requests/<int:join_request_pk>/<str:decision>/"),
+            view(workspace.region_view, "workspace_region", "workspace/<str:region>/"),
+            *super().get_urls(),
+        ]
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        """The group's page is its workspace; its stock form (which posts to itself) is `settings_view`."""
+        if request.method != "GET":
+            return HttpResponseNotAllowed(["GET"])
+        return workspace.workspace_view(self, request, object_id)
+
+    def settings_view(self, request, object_id):
+        """The stock change form ("Edit settings"): subject and description, and the read-only details."""
+        return super().change_view(request, str(object_id), extra_context={"workspace_url": reverse(
+            "admin:groups_group_change", args=[object_id])})
 
 
 class DeskOutboundMessageAdmin(LiveAdminMixin, OutboundMessageAdmin):

@@ -105,6 +105,13 @@ class ComposeForm(forms.Form):
         return data
 
 
+def compose_preview(form: ComposeForm) -> dict:
+    """Return what the preview of a valid compose form shows (admin/messaging/compose_preview.html)."""
+    data = form.cleaned_data
+    return {"type": data["type"], "content": data["content"], "groups": data["groups"],
+            "json": json.dumps({data["type"]: data["content"]}, indent=2)}
+
+
 class InSubqueryArray(Lookup):
     """PostgreSQL's `col = ANY(ARRAY(subquery))`: the subquery runs once (an InitPlan) and col's index is used."""
 
@@ -249,9 +256,7 @@ class OutboundMessageAdmin(ReadOnlyAdmin):
             if form.is_valid():
                 if "_send" in request.POST:
                     return self._compose_send(request, form)
-                preview = {"type": form.cleaned_data["type"], "content": form.cleaned_data["content"],
-                           "json": json.dumps({form.cleaned_data["type"]: form.cleaned_data["content"]}, indent=2),
-                           "groups": form.cleaned_data["groups"]}
+                preview = compose_preview(form)
         else:
             selected = [pk for pk in request.GET.get("groups", "").split(",") if pk.isdigit()]
             form = ComposeForm(initial={"groups": selected, "type": "text", "token": uuid.uuid4().hex})
@@ -266,6 +271,12 @@ class OutboundMessageAdmin(ReadOnlyAdmin):
         return TemplateResponse(request, "admin/messaging/compose.html", context)
 
     def _compose_send(self, request: HttpRequest, form: ComposeForm) -> HttpResponse:
+        self.compose_send(request, form)
+        return HttpResponseRedirect(reverse("admin:messaging_outboundmessage_changelist"))
+
+    def compose_send(self, request: HttpRequest, form: ComposeForm) -> None:
+        """Queue the valid form's message to each of its groups and say what happened (the compose page and the
+        group workspace send through it)."""
         sent = 0
         token = form.cleaned_data.get("token") or uuid.uuid4().hex
         for group in form.cleaned_data["groups"]:
@@ -280,7 +291,6 @@ class OutboundMessageAdmin(ReadOnlyAdmin):
                 sent += 1
         if sent:
             self.message_user(request, f"Queued {sent} message{'s' if sent != 1 else ''}.", messages.SUCCESS)
-        return HttpResponseRedirect(reverse("admin:messaging_outboundmessage_changelist"))
 
 
 @admin.action(description="Send a message to the selected groups", permissions=["send_message"])

@@ -76,6 +76,16 @@ def message_audience_without_receipt(*, message: OutboundMessage) -> QuerySet[Pa
     )
 
 
+def participant_was_audience(participant: Participant, *, message: OutboundMessage) -> bool:
+    """Return whether the message went to this participant: the rule of message_audience_without_receipt, for rows
+    already in memory (the group workspace checks fifty messages against one list of people)."""
+    accepted = message.accepted_at
+    if accepted is None:
+        return participant.state == Participant.State.ACTIVE
+    joined_before = participant.joined_at is None or participant.joined_at <= accepted
+    return joined_before and (participant.left_at is None or participant.left_at > accepted)
+
+
 def message_ids_outcome_unknown(*, started_before: datetime, limit: int) -> list[int]:
     """Return ids of messages still `sending` since before `started_before`, oldest first."""
     return list(

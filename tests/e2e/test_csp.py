@@ -1,7 +1,9 @@
 """In a real browser, the staff pages break nothing of their Content-Security-Policy (issue 16 §5)."""
 
+import re
+
 import pytest
-from playwright.sync_api import Page
+from playwright.sync_api import Page, expect
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
@@ -44,10 +46,26 @@ def test_staff_pages_have_no_csp_violation(staff_page: Page, live_server, path):
 
 
 def test_the_compose_page_script_still_runs_under_the_policy(staff_page: Page, live_server):
-    # when: the page's inline script shows only the fields of the chosen type
+    # when: the page's script (static/messaging/compose.js) shows only the fields of the chosen type
     staff_page.goto(f"{live_server.url}/admin/messaging/outboundmessage/compose/")
     staff_page.select_option("#id_type", "image")
     # then
     assert staff_page.locator(".compose-type[data-types~='image']").first.is_visible()
     assert not staff_page.locator(".compose-type[data-types='text']").first.is_visible()
+    assert _violations(staff_page) == []
+
+
+def test_the_group_workspace_runs_under_the_policy(staff_page: Page, live_server):
+    # given
+    from tests.groups.factories import GroupFactory
+
+    group = GroupFactory(subject="CSP workspace")
+    # when: the composer's type is changed and the invite link's copy button clicked
+    staff_page.goto(f"{live_server.url}/admin/groups/group/{group.pk}/change/")
+    staff_page.select_option("#id_type", "template")
+    staff_page.locator("#workspace-header .copy-button").first.click()
+    # then: both scripts ran (static files) and nothing was blocked
+    assert staff_page.locator(".compose-type[data-types='template']").first.is_visible()
+    assert not staff_page.locator(".compose-type[data-types='text']").first.is_visible()
+    expect(staff_page.locator("#workspace-header .copy-button").first).to_have_text(re.compile(r"Copied|Press Ctrl"))
     assert _violations(staff_page) == []

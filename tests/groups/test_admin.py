@@ -54,10 +54,10 @@ def test_change_form_queues_a_settings_update(desk, graph, django_capture_on_com
     group = GroupFactory(group_id=SPEC_G1, subject="Old")
     graph.post(f"{BASE}/{SPEC_G1}", json={"success": True},
                match=[matchers.json_params_matcher({"messaging_product": "whatsapp", "subject": "New"})])
-    forms = management_forms(desk.get(f"/admin/groups/group/{group.pk}/change/").text)
+    forms = management_forms(desk.get(f"/admin/groups/group/{group.pk}/settings/").text)
     # when
     with django_capture_on_commit_callbacks(execute=True):
-        desk.post(f"/admin/groups/group/{group.pk}/change/", {"subject": "New", "description": "", **forms})
+        desk.post(f"/admin/groups/group/{group.pk}/settings/", {"subject": "New", "description": "", **forms})
     # then
     group.refresh_from_db()
     assert group.subject == "Old"  # Until Meta confirms by webhook.
@@ -194,7 +194,7 @@ def test_group_page_lists_participants_join_requests_operations_and_timeline(des
     assert "Maya Patel" in page and "16505551234" in page
     assert "JRVISIBLE01" in page and "447700900123" in page
     assert "REQVISIBLE01" in page and "Meta error 131212" in page
-    assert "Suspension cleared" in page
+    assert "WhatsApp lifted the suspension" in page
 
 
 def test_group_page_shows_the_last_meta_error_with_its_meaning(desk):
@@ -297,9 +297,9 @@ def test_suspended_group_refuses_removals_and_join_decisions_in_the_admin(desk):
 def test_suspended_group_change_form_post_queues_nothing(desk):
     # given
     group = GroupFactory(suspended=True, subject="Held")
-    forms = management_forms(desk.get(f"/admin/groups/group/{group.pk}/change/").text)
+    forms = management_forms(desk.get(f"/admin/groups/group/{group.pk}/settings/").text)
     # when
-    desk.post(f"/admin/groups/group/{group.pk}/change/", {"subject": "Changed", "description": "x", **forms})
+    desk.post(f"/admin/groups/group/{group.pk}/settings/", {"subject": "Changed", "description": "x", **forms})
     # then
     group.refresh_from_db()
     assert group.subject == "Held" and not GroupOperation.objects.exists()
