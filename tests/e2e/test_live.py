@@ -122,13 +122,13 @@ def test_the_messages_list_cells_change_and_a_ticked_row_stays_ticked(admin_page
     _assert_not_reloaded(page)
 
 
-def test_a_group_page_and_the_groups_list_show_creating_then_active(admin_page, live_server):
-    # given: a group Meta is still creating, its page and the groups list open side by side
+def test_a_group_workspace_and_the_groups_list_show_creating_then_active(admin_page, live_server):
+    # given: a group Meta is still creating, its workspace and the groups list open side by side
     group = GroupFactory(creating=True, subject="Order 48213 - delivery support")
     GroupOperationFactory(group=group, kind=GroupOperation.Kind.CREATE, request_id=CREATE_REQUEST_ID)
     page = admin_page
     page.goto(f"{live_server.url}/admin/groups/group/{group.pk}/change/")
-    expect(page.locator(".field-state .readonly")).to_have_text("Creating")
+    expect(page.locator("#group-state")).to_have_text("Creating")
     _mark_window(page)
     listing = page.context.new_page()
     listing.goto(f"{live_server.url}/admin/groups/group/")
@@ -138,13 +138,33 @@ def test_a_group_page_and_the_groups_list_show_creating_then_active(admin_page, 
     # when: Meta's create webhook arrives
     _post_webhook(live_server, webhook_body("group_lifecycle_update.create_succeeded"))
 
-    # then: both show it active, the page with its invite link
-    expect(page.locator(".field-state .readonly")).to_have_text("Active")
-    expect(page.locator(".field-invite_link .readonly")).to_contain_text("https://chat.whatsapp.com/")
+    # then: both show it active, the workspace with its invite link and timeline
+    expect(page.locator("#group-state")).to_have_text("Active")
+    expect(page.locator("#invite-link")).to_have_text("https://chat.whatsapp.com/KxR4nQ7vLm2Bd9TfWc3HpZ")
+    expect(page.locator("#timeline-list")).to_contain_text("Meta created the group")
     expect(row.locator("td.field-state")).to_have_text("Active")
     _assert_not_reloaded(page)
     assert Group.objects.get(pk=group.pk).state == Group.State.ACTIVE
-    assert OutboundMessage.objects.count() == 0
+
+
+def test_a_group_workspace_conversation_shows_the_receipts_arrive_and_keeps_a_draft(admin_page, live_server,
+                                                                                     sent_message):
+    # given
+    page = admin_page
+    page.goto(f"{live_server.url}/admin/groups/group/{sent_message.group.pk}/change/")
+    bubble = page.locator(f"#bubble-out-{sent_message.pk}")
+    expect(bubble.locator(".ws-receipts")).to_have_text("delivered 0/3, read 0/3")
+    page.fill("textarea[name=body]", "A draft that must survive")
+    _mark_window(page)
+
+    # when
+    _post_webhook(live_server, _statuses("read", PEOPLE, at=1771322060))
+
+    # then
+    expect(bubble.locator(".ws-receipts")).to_have_text("delivered 3/3, read 3/3")
+    expect(bubble.locator(".ws-status")).to_have_text("Read")
+    expect(page.locator("textarea[name=body]")).to_have_value("A draft that must survive")  # compose is no region
+    _assert_not_reloaded(page)
 
 
 def test_the_dashboard_and_the_pins_list_change_in_place(admin_page, live_server, sent_message):
