@@ -86,7 +86,7 @@ def test_a_group_from_creation_to_a_read_message_pinned_and_unpinned(admin_page:
     cells = row.locator("td")
     assert cells.nth(1).inner_text() != "-"  # Delivered at
     assert cells.nth(2).inner_text() != "-"  # Read at
-    expect(page.locator("table.status-history")).to_contain_text("read")
+    expect(page.locator("table.status-history")).to_contain_text("Read by")
 
     # when: staff pin the message for the default 7 days from the messages list
     page.goto(f"{live_server.url}/admin/messaging/outboundmessage/")
