@@ -78,3 +78,8 @@ partial
 # webhooks.services.webhook_event_process (tests drive one event through it).
 _.wait_idle
 webhook_event_process
+
+# Django reads these by name: AdminConfig.default_site (a dotted path to the class) and AdminSite.get_app_list.
+default_site
+DeskAdminSite
+get_app_list

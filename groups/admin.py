@@ -13,9 +13,10 @@ from django.utils.safestring import mark_safe
 
 from config.admin import ReadOnlyAdmin
 from config.exceptions import ApplicationError
+from core.admin_confirm import Confirmed, confirm
 from core.models import Source
 from groups import selectors, services
-from groups.admin_confirm import Confirmed, confirm, meta_error_html, meta_error_text, report_error
+from groups.admin_confirm import meta_error_html, meta_error_text, report_error
 from groups.admin_timeline import event_who, group_timeline_html
 from groups.models import Group, GroupEvent, GroupOperation, JoinRequest, Participant
 
@@ -181,13 +182,20 @@ class GroupAdmin(admin.ModelAdmin):
 
     @admin.action(description="Sync from Meta", permissions=["change"])
     def sync_from_meta(self, request, queryset: QuerySet[Group]):
+        reason = confirm(self, request, queryset, action="sync_from_meta", title="Sync these groups from Meta?",
+                         warning="Groupdesk asks Meta for each group's subject, settings and members and "
+                                 "overwrites what it shows with Meta's answer.", reason="none")
+        if not isinstance(reason, Confirmed):
+            return reason
         self._each(request, queryset, lambda g: services.group_sync(group=g), "synced from Meta.")
+        return None
 
     @admin.action(description="Reset invite link", permissions=["reset_invite_link"])
     def reset_invite_link(self, request, queryset: QuerySet[Group]):
         reason = confirm(self, request, queryset, action="reset_invite_link", title="Reset the invite link?",
-                         warning="The current invite link of each group stops working at once; "
-                                 "anyone holding it can no longer join.")
+                         warning="Meta makes a new invite link for each group.",
+                         irreversible="the current link stops working at once and cannot be restored; anyone "
+                                      "holding it can no longer join.")
         if not isinstance(reason, Confirmed):
             return reason
         self._each(request, queryset, lambda g: services.group_invite_link_reset(
@@ -197,7 +205,8 @@ class GroupAdmin(admin.ModelAdmin):
     @admin.action(description="Delete groups at Meta", permissions=["delete_at_meta"])
     def delete_groups(self, request, queryset: QuerySet[Group]):
         reason = confirm(self, request, queryset, action="delete_groups", title="Delete these groups?",
-                         warning="Meta removes every participant and the group itself. This cannot be undone.",
+                         warning="Meta removes every participant and the group itself.",
+                         irreversible="a deleted group, its members and its history on WhatsApp are gone for good.",
                          reason="required")
         if not isinstance(reason, Confirmed):
             return reason
@@ -226,7 +235,9 @@ class ParticipantAdmin(admin.ModelAdmin):
     @admin.action(description="Remove from their group", permissions=["remove"])
     def remove_participants(self, request, queryset: QuerySet[Participant]):
         reason = confirm(self, request, queryset, action="remove_participants", title="Remove these participants?",
-                         warning="A removed participant can no longer join through the invite link.",
+                         warning="Meta removes each person from their group.",
+                         irreversible="a removed participant can no longer join through the invite link; only a "
+                                      "new invitation brings them back.",
                          reason="required")
         if not isinstance(reason, Confirmed):
             return reason
@@ -289,7 +300,12 @@ class JoinRequestAdmin(admin.ModelAdmin):
 
     @admin.action(description="Approve", permissions=["decide"])
     def approve(self, request, queryset):
-        self._decide(request, queryset, approve=True)
+        reason = confirm(self, request, queryset, action="approve", title="Approve these join requests?",
+                         warning="Meta adds each person to the group: they see its messages from now on.")
+        if not isinstance(reason, Confirmed):
+            return reason
+        self._decide(request, queryset, approve=True, reason=reason)
+        return None
 
     @admin.action(description="Reject", permissions=["decide"])
     def reject(self, request, queryset):

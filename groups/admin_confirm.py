@@ -1,9 +1,7 @@
-"""What every groups admin action shares: Meta's errors as staff read them, and the two-step confirmation page."""
+"""What every groups admin action shares: Meta's errors as staff read them (the confirmation page is core's)."""
 
 from django.contrib import admin, messages
-from django.contrib.admin import helpers
 from django.http import HttpRequest
-from django.template.response import TemplateResponse
 from django.utils.html import format_html
 
 from config.exceptions import ApplicationError
@@ -40,34 +38,3 @@ def report_error(admin_obj: admin.ModelAdmin, request: HttpRequest, obj, exc: Ap
     text = meta_error_text(exc) if isinstance(exc, CloudAPIError) else exc.message
     admin_obj.message_user(request, f"{obj}: {text}", messages.ERROR)
 
-
-class Confirmed(str):
-    """The reason given on a confirmation page (possibly empty): the action may go ahead."""
-
-
-def confirm(admin_obj, request, queryset, *, action: str, title: str, warning: str, extra: str = "",
-            reason: str = "optional"):
-    """Render the two-step confirmation page (as delete_selected does) asking a reason.
-
-    Returns the page, or a `Confirmed` reason once confirmed; `reason` is "required" or "optional".
-    """
-    given = (request.POST.get("reason") or "").strip()
-    reason_error = ""
-    if request.POST.get("post") == "yes":
-        if given or reason != "required":
-            return Confirmed(given)
-        reason_error = "Give a reason: it is written to the audit log."
-    context = {
-        "reason_required": reason == "required",
-        "reason": given,
-        "reason_error": reason_error,
-        **admin_obj.admin_site.each_context(request),
-        "title": title,
-        "warning": warning,
-        "extra": extra,
-        "objects": list(queryset),
-        "action": action,
-        "opts": admin_obj.model._meta,
-        "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
-    }
-    return TemplateResponse(request, "admin/groups/confirm_action.html", context)

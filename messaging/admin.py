@@ -21,6 +21,7 @@ from django.utils.text import smart_split, unescape_string_literal
 from config.admin import ReadOnlyAdmin
 from config.exceptions import ApplicationError
 from config.paginator import EstimatedCountPaginator
+from core.admin_confirm import Confirmed, confirm
 from core.meta_errors import MetaError
 from core.models import Source
 from groups.models import Group
@@ -218,7 +219,14 @@ class OutboundMessageAdmin(ReadOnlyAdmin):
         return request.user.has_perm("messaging.add_pin")
 
     @admin.action(description="Retry the selected failed messages", permissions=["retry"])
-    def retry_failed(self, request: HttpRequest, queryset: QuerySet[OutboundMessage]) -> None:
+    def retry_failed(self, request: HttpRequest, queryset: QuerySet[OutboundMessage]) -> HttpResponse | None:
+        confirmed = confirm(self, request, queryset.select_related("group"), action="retry_failed",
+                            title="Retry these messages?", reason="none",
+                            warning="Each failed message is sent again to its whole group, as a new message; "
+                                    "the failed one keeps its history.",
+                            irreversible="a message once sent cannot be recalled.")
+        if not isinstance(confirmed, Confirmed):
+            return confirmed
         retried = 0
         for message in queryset.select_related("group"):
             try:
@@ -233,6 +241,7 @@ class OutboundMessageAdmin(ReadOnlyAdmin):
                                                "was sent.", messages.WARNING)
         if retried:
             self.message_user(request, f"Queued {retried} retr{'y' if retried == 1 else 'ies'}.", messages.SUCCESS)
+        return None
 
     def get_urls(self):
         compose = path("compose/", self.admin_site.admin_view(self.compose_view), name="messaging_compose")

@@ -4,11 +4,12 @@ import json
 
 from django.contrib import admin, messages
 from django.db.models import QuerySet
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse
 from django.utils.html import format_html
 
 from config.admin import ReadOnlyAdmin
 from config.exceptions import ApplicationError
+from core.admin_confirm import Confirmed, confirm
 from core.audit import audit_record
 from core.models import Source
 from webhooks.models import WebhookAuditAction, WebhookEvent
@@ -96,16 +97,23 @@ class WebhookEventAdmin(ReadOnlyAdmin):
         return format_html('<pre style="white-space: pre-wrap">{}</pre>', text)
 
     @admin.action(description="Reprocess selected events", permissions=["reprocess"])
-    def reprocess(self, request: HttpRequest, queryset: QuerySet[WebhookEvent]) -> None:
+    def reprocess(self, request: HttpRequest, queryset: QuerySet[WebhookEvent]) -> HttpResponse | None:
+        reason = confirm(self, request, queryset.only("pk", "received_at", "state"), action="reprocess",
+                         title="Reprocess these webhook events?",
+                         warning="Each event's items are applied again: messages, groups and members change to what "
+                                 "the events say, where they are newer than what Groupdesk shows.")
+        if not isinstance(reason, Confirmed):
+            return reason
         done = 0
         for event in queryset.only("pk", "state"):
             try:
                 webhook_event_reprocess(event=event)
                 # webhook_event_reprocess takes no actor, so the adapter records the staff action.
                 audit_record(actor=request.user, action=WebhookAuditAction.WEBHOOK_EVENT_REPROCESS, target=event,
-                             source=Source.ADMIN)
+                             source=Source.ADMIN, reason=reason)
                 done += 1
             except ApplicationError as exc:
                 self.message_user(request, f"Event {event.pk}: {exc.message}", messages.ERROR)
         if done:
             self.message_user(request, f"{done} event(s) queued for reprocessing.", messages.SUCCESS)
+        return None

@@ -271,7 +271,7 @@ def test_admin_shows_the_pretty_payload_and_replays(client, superuser, post_webh
     monkeypatch.setitem(HANDLERS, ("messages", "statuses"), lambda item, ctx: None)
     replay = client.post(
         "/admin/webhooks/webhookevent/",
-        {"action": "reprocess", "_selected_action": [event.pk]},
+        {"action": "reprocess", "_selected_action": [event.pk], "post": "yes"},
         follow=True,
     )
     # then
