@@ -16,7 +16,13 @@ from config.exceptions import ApplicationError
 from core.admin_confirm import Confirmed, confirm
 from core.models import Source
 from groups import selectors, services
-from groups.admin_confirm import meta_error_html, meta_error_text, report_error
+from groups.admin_confirm import (
+    CREATE_FAILED_ADVICE,
+    meta_error_html,
+    meta_error_text,
+    operation_error_html,
+    report_error,
+)
 from groups.admin_timeline import event_who, group_timeline_html
 from groups.models import Group, GroupEvent, GroupOperation, JoinRequest, Participant
 
@@ -58,7 +64,7 @@ class GroupOperationInline(ReadOnlyInline):
 
     @admin.display(description="errors")
     def error_text(self, obj: GroupOperation) -> str:
-        return format_html_join("; ", "{}", ((meta_error_html(e),) for e in obj.errors or []))
+        return format_html_join("; ", "{}", ((operation_error_html(obj, e),) for e in obj.errors or []))
 
 
 class GroupForm(forms.ModelForm):
@@ -73,7 +79,7 @@ class GroupAdmin(admin.ModelAdmin):
     list_filter = ("state", "suspended", "phone_number")
     search_fields = ("subject", "group_id")
     inlines = [ParticipantInline, JoinRequestInline, GroupOperationInline]
-    actions = ["sync_from_meta", "reset_invite_link", "delete_groups"]
+    actions = ["sync_from_meta", "reset_invite_link", "delete_groups", "create_again"]
     readonly_fields = ("group_id", "state", "suspended", "invite_link", "participant_count", "last_error_text",
                        "created_by", "created_at", "updated_at", "last_synced_at", "timeline")
 
@@ -91,7 +97,8 @@ class GroupAdmin(admin.ModelAdmin):
 
     @admin.display(description="last error")
     def last_error_text(self, obj: Group) -> str:
-        return meta_error_html(obj.last_error) or "-"
+        final = CREATE_FAILED_ADVICE if obj.state == Group.State.CREATE_FAILED else ""
+        return meta_error_html(obj.last_error, final_advice=final) or "-"
 
     @admin.display(description="timeline")
     def timeline(self, obj: Group) -> str:
@@ -215,6 +222,19 @@ class GroupAdmin(admin.ModelAdmin):
         return None
 
 
+    @admin.action(description="Try again: create these groups anew", permissions=["add"])
+    def create_again(self, request, queryset: QuerySet[Group]):
+        reason = confirm(self, request, queryset, action="create_again", title="Create these groups again?",
+                         warning="Their creation failed for good. Groupdesk asks Meta to create a new group with "
+                                 "the same number, subject, description and approval mode; the failed one stays, "
+                                 "with its error.")
+        if not isinstance(reason, Confirmed):
+            return reason
+        self._each(request, queryset, lambda g: services.group_create_again(
+            group=g, actor=request.user, source=Source.ADMIN, reason=reason), "creation sent to Meta again.")
+        return None
+
+
 class ParticipantAdmin(admin.ModelAdmin):
     list_display = ("__str__", "group", "state", "joined_at", "left_at")
     list_filter = ("state",)
@@ -326,7 +346,8 @@ class GroupOperationAdmin(ReadOnlyAdmin):
 
     @admin.display(description="errors explained")
     def errors_explained(self, obj: GroupOperation) -> str:
-        return format_html_join(mark_safe("<br>"), "{}", ((meta_error_html(e),) for e in obj.errors or [])) or "-"
+        errors = ((operation_error_html(obj, e),) for e in obj.errors or [])
+        return format_html_join(mark_safe("<br>"), "{}", errors) or "-"
 
 class GroupEventAdmin(ReadOnlyAdmin):
     list_display = ("occurred_at", "group", "type", "who", "source")

@@ -7,24 +7,31 @@ from django.utils.html import format_html
 from config.exceptions import ApplicationError
 from core.admin_links import admin_link
 from core.meta_errors import MetaError
-from groups.cloud_api import CloudAPIError, describe_error
+from groups.cloud_api import CloudAPIError, RetryClass, describe_error
 
 
-def meta_error_text(error: dict | CloudAPIError | None) -> str:
-    """Return a Meta error as staff read it: the code, its plain-language meaning and what to do."""
+def meta_error_text(error: dict | CloudAPIError | None, *, final_advice: str = "") -> str:
+    """Return a Meta error as staff read it: the code, its plain-language meaning and what to do.
+
+    `final_advice` is for an error that ended something for good (a create that failed, an operation that failed):
+    it replaces the catalog's "Groupdesk retries later", which is untrue there, and is said after any other advice.
+    """
     meta_error = MetaError.from_value(error)
     if meta_error is None:
         return ""
     if meta_error.code is None:
-        return meta_error.text or "Unknown error"
+        return " ".join(part for part in (meta_error.text or "Unknown error", final_advice) if part)
     description = describe_error(meta_error.code)
-    return (f"Meta error {meta_error.code} ({description.title}): {description.meaning} {description.action} "
+    action = description.action
+    if final_advice:
+        action = final_advice if description.retry_class == RetryClass.BACK_OFF else f"{action} {final_advice}"
+    return (f"Meta error {meta_error.code} ({description.title}): {description.meaning} {action} "
             f"{meta_error.text}").strip()
 
 
-def meta_error_html(error: dict | None) -> str:
+def meta_error_html(error: dict | None, *, final_advice: str = "") -> str:
     """Return meta_error_text with a link to the code's entry in the error catalog (the messages admin)."""
-    text = meta_error_text(error)
+    text = meta_error_text(error, final_advice=final_advice)
     meta_error = MetaError.from_value(error)
     if not text or meta_error is None or meta_error.code_text == "":
         return text
@@ -38,3 +45,16 @@ def report_error(admin_obj: admin.ModelAdmin, request: HttpRequest, obj, exc: Ap
     text = meta_error_text(exc) if isinstance(exc, CloudAPIError) else exc.message
     admin_obj.message_user(request, f"{obj}: {text}", messages.ERROR)
 
+
+
+CREATE_FAILED_ADVICE = ("Groupdesk does not retry a create: select the group in the list and choose “Try again: "
+                        "create these groups anew”.")
+OPERATION_FAILED_ADVICE = "Groupdesk does not retry this operation: ask for it again if it is still needed."
+
+
+def operation_error_html(operation, error: dict) -> str:
+    """Return one error of a group operation, with advice that fits whether the operation has ended."""
+    failed = operation.state == operation.State.FAILED
+    create = operation.kind == operation.Kind.CREATE
+    return meta_error_html(error, final_advice=(CREATE_FAILED_ADVICE if create else OPERATION_FAILED_ADVICE)
+                           if failed else "")
