@@ -16,7 +16,7 @@ from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html, format_html_join
-from django.utils.text import smart_split, unescape_string_literal
+from django.utils.text import Truncator, smart_split, unescape_string_literal
 
 from config.admin import ReadOnlyAdmin
 from config.exceptions import ApplicationError
@@ -35,7 +35,7 @@ from messaging.admin_filters import (
     progress_bar,
 )
 from messaging.admin_pins import pin_selected_messages
-from messaging.content import COMPOSABLE_TYPES, content_validate
+from messaging.content import COMPOSABLE_TYPES, content_text, content_validate
 from messaging.errors import error_explain
 from messaging.exceptions import ContentInvalid
 from messaging.models import AccountError, InboundMessage, OutboundMessage
@@ -65,7 +65,7 @@ class ComposeForm(forms.Form):
     template_name = forms.CharField(required=False)
     template_language = forms.CharField(required=False, help_text="e.g. en_US")
     template_components = forms.CharField(widget=forms.Textarea(attrs={"rows": 4}), required=False,
-                                          help_text='JSON list, e.g. [{"type": "body", "parameters": [...]}]')
+                                          help_text="The template's components as a JSON list, as Meta's template docs define them.")
     token = forms.CharField(widget=forms.HiddenInput, required=False)  # Makes a double submit send once.
 
     FIELD_FOR_KEY = {
@@ -117,7 +117,7 @@ class InSubqueryArray(Lookup):
 
 
 class OutboundMessageAdmin(ReadOnlyAdmin):
-    list_display = ["id", "group", "type", "status", "delivered", "read", "error_code_column", "created_at"]
+    list_display = ["id", "group", "message_text", "status", "delivered", "read", "error_code_column", "created_at"]
     list_filter = ["status", "type", ErrorCodeFilter, PhoneNumberFilter, GroupFilter, CreatedByFilter,
                    CreatedRangeFilter]
     # Searched by get_search_results below; listed so that the changelist shows its search box.
@@ -143,6 +143,10 @@ class OutboundMessageAdmin(ReadOnlyAdmin):
     @admin.display(description="Read")
     def read(self, message: OutboundMessage) -> str:
         return progress_bar(message.read_count, message.recipient_count, label="read")
+
+    @admin.display(description="Message")
+    def message_text(self, message: OutboundMessage) -> str:
+        return Truncator(content_text(type=message.type, content=message.content)).chars(80)
 
     @admin.display(description="Error code", ordering="error_code")
     def error_code_column(self, message: OutboundMessage) -> str:
@@ -302,10 +306,14 @@ def send_message_to_groups(modeladmin, request: HttpRequest, queryset: QuerySet[
 
 
 class InboundMessageAdmin(ReadOnlyAdmin):
-    list_display = ["timestamp", "group", "from_wa_id", "from_user_id", "contact_name", "type", "text", "error_code"]
+    list_display = ["timestamp", "group", "contact_name", "from_wa_id", "from_user_id", "message_text", "error_code"]
     list_filter = ["type"]
     search_fields = ["text", "contact_name", "from_wa_id", "from_user_id", "wamid"]
     list_select_related = ["group"]
+
+    @admin.display(description="Message")
+    def message_text(self, message: InboundMessage) -> str:
+        return Truncator(content_text(type=message.type, content=message.content, text=message.text)).chars(80)
 
     @admin.display(description="Error")
     def error_code(self, message: InboundMessage) -> str:

@@ -12,7 +12,7 @@ from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 from django.utils.timesince import timeuntil
 
-from config.admin import ReadOnlyAdmin
+from config.admin import ReadOnlyAdmin, exact_time, readable_html
 from config.exceptions import ApplicationError
 from core.admin_confirm import Confirmed, confirm
 from core.models import Source
@@ -33,7 +33,7 @@ def pin_time_left(pin: Pin) -> str:
 
 
 def _pin_label(pin: Pin) -> str:
-    pinned = f", pinned {pin.pinned_at:%Y-%m-%d %H:%M}" if pin.pinned_at else ""
+    pinned = f", pinned {exact_time(pin.pinned_at)}" if pin.pinned_at else ""
     return f"pin #{pin.pk} of {pin.message_id}{pinned}"
 
 
@@ -57,7 +57,8 @@ class PinAdmin(ReadOnlyAdmin):
     @admin.display(description="History")
     def history(self, pin: Pin) -> str:
         rows = [
-            (change.created_at, change.from_state or "-", change.to_state, change.get_source_display(), change.detail)
+            (exact_time(change.created_at), change.from_state or "-", change.to_state, change.get_source_display(),
+             readable_html(change.detail))
             for change in pin.status_changes.order_by("pk")
         ]
         return format_html(
