@@ -6,7 +6,7 @@ from django.db import models
 from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
-from django.utils.safestring import SafeString, mark_safe
+from django.utils.safestring import SafeString
 
 EMPTY = "-"
 
@@ -35,7 +35,7 @@ def readable_html(value) -> SafeString:
     plain values a comma-separated line; empty values are a dash.
     """
     if value in (None, "", {}, []):
-        return mark_safe(EMPTY)
+        return format_html("{}", EMPTY)
     if isinstance(value, dict):
         rows = format_html_join("", "<tr><th>{}</th><td>{}</td></tr>",
                                 ((_label(key), readable_html(item)) for key, item in value.items()))

@@ -65,7 +65,7 @@ class ComposeForm(forms.Form):
     template_name = forms.CharField(required=False)
     template_language = forms.CharField(required=False, help_text="e.g. en_US")
     template_components = forms.CharField(widget=forms.Textarea(attrs={"rows": 4}), required=False,
-                                          help_text="The template's components as a JSON list, as Meta's template docs define them.")
+                                          help_text="The template's components: a JSON list, as Meta's docs define it.")
     token = forms.CharField(widget=forms.HiddenInput, required=False)  # Makes a double submit send once.
 
     FIELD_FOR_KEY = {
