@@ -83,3 +83,4 @@ webhook_event_process
 default_site
 DeskAdminSite
 get_app_list
+short_description  # Django's admin reads a display function's label from it (config.admin.ReadOnlyAdmin).
