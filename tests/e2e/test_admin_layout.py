@@ -58,8 +58,10 @@ def test_no_admin_page_overflows_horizontally_at_1400_px(logged_in, live_server)
 
 
 # The desk's own pages, also at a phone's width; GROUPDESK_SCREENSHOTS=docs/screenshots saves them for the README.
-DESK_PAGES = {"dashboard": ("desk-dashboard", ""), "dashboard-30d": ("desk-dashboard", "?period=30d"),
-              "failures": ("admin:messaging_failures", "?hours=720"), "error-codes": ("admin:messaging_error_catalog", "")}
+DESK_PAGES = {
+    "dashboard": ("desk-dashboard", ""), "dashboard-30d": ("desk-dashboard", "?period=30d"),
+    "failures": ("admin:messaging_failures", "?hours=720"), "error-codes": ("admin:messaging_error_catalog", ""),
+}
 
 
 @pytest.mark.parametrize("width", [WIDTH, 390])
