@@ -1,22 +1,30 @@
 """Reads of messaging data, and the lock helpers services take before read-then-write."""
 
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 
 from django.db import connection
 from django.db.models import Count, Exists, Max, OuterRef, Q, QuerySet, Sum
-from django.db.models.functions import TruncDay, TruncHour
+from django.db.models.functions import Coalesce, TruncDay, TruncHour
 
 from groups.models import Group, Participant
 from groups.selectors import lock_groups
 from messaging.models import (
     CALLBACK_PREFIX,
+    MessageHourlyCount,
     MessageReceipt,
     MessageStatusChange,
     OutboundMessage,
+    RollupWatermark,
     UnmatchedStatus,
 )
 
 MessageStatus = OutboundMessage.Status
+ROLLUP_NAME = "message_hourly_counts"  # The watermark of messaging.services.rollups.
+
+
+def hour_floor(moment: datetime) -> datetime:
+    """Return the start of the UTC hour holding `moment`."""
+    return moment.astimezone(UTC).replace(minute=0, second=0, microsecond=0)
 
 
 def lock_outbound_messages() -> QuerySet[OutboundMessage]:
@@ -165,29 +173,64 @@ def failed_messages_for_retry(*, error_code: str, since: datetime, limit: int) -
     )
 
 
-def message_counts_by_phone_number(*, since: datetime) -> dict[int, dict]:
-    """Return per phone number id the messages created since `since`: total, sent, delivered, read, failed.
+SENT_OR_BEYOND = [MessageStatus.SENT, MessageStatus.DELIVERED, MessageStatus.READ]
 
-    One date-bounded aggregate over the created_at index. Status only moves forward, so "sent" counts
-    every message at sent or beyond, "delivered" at delivered or read.
+
+def _count_columns(count, total) -> dict:
+    """The dashboard's counts, over messages (`count` is Count("pk")) or roll-up rows (`count` sums `messages`)."""
+    return {
+        "total": total,
+        "sent": count(Q(status__in=SENT_OR_BEYOND)),
+        "delivered": count(Q(status__in=SENT_OR_BEYOND[1:])),
+        "read": count(Q(status=MessageStatus.READ)),
+        "failed": count(Q(status=MessageStatus.FAILED)),
+    }
+
+
+def message_counts_raw(*, created: Q) -> dict[int, dict]:
+    """Return per phone number id the counts of the messages `created` selects, read from the messages themselves.
+
+    One date-bounded aggregate over the created_at index. Status only moves forward, so "sent" counts every message
+    at sent or beyond, "delivered" at delivered or read.
     """
-    sent = [MessageStatus.SENT, MessageStatus.DELIVERED, MessageStatus.READ]
     rows = (
-        OutboundMessage.objects.filter(created_at__gte=since)
+        OutboundMessage.objects.filter(created)
         .values("group__phone_number_id")
-        .annotate(
-            total=Count("pk"),
-            sent=Count("pk", filter=Q(status__in=sent)),
-            delivered=Count("pk", filter=Q(status__in=sent[1:])),
-            read=Count("pk", filter=Q(status=MessageStatus.READ)),
-            failed=Count("pk", filter=Q(status=MessageStatus.FAILED)),
-            recipients=Sum("recipient_count"),
-            receipts_delivered=Sum("delivered_count"),
-            receipts_read=Sum("read_count"),
-        )
+        .annotate(**_count_columns(lambda where: Count("pk", filter=where), Count("pk")),
+                  recipients=Sum("recipient_count"), receipts_delivered=Sum("delivered_count"),
+                  receipts_read=Sum("read_count"))
         .order_by()
     )
     return {row.pop("group__phone_number_id"): row for row in rows}
+
+
+def _message_counts_rolled(*, since: datetime, until: datetime) -> dict[int, dict]:
+    rows = (
+        MessageHourlyCount.objects.filter(hour__gte=since, hour__lt=until)
+        .values("phone_number_id")
+        .annotate(**_count_columns(lambda where: Coalesce(Sum("messages", filter=where), 0), Sum("messages")),
+                  recipients=Sum("recipients"), receipts_delivered=Sum("receipts_delivered"),
+                  receipts_read=Sum("receipts_read"))
+        .order_by()
+    )
+    return {row.pop("phone_number_id"): row for row in rows}
+
+
+def message_counts_by_phone_number(*, since: datetime) -> dict[int, dict]:
+    """Return per phone number id the messages created since `since`: total, sent, delivered, read, failed, ...
+
+    Whole hours the roll-up has counted come from it (messaging.services.rollups); the part hour at the start of
+    the period and the hours since the last roll-up are counted live. Without a roll-up, everything is live.
+    """
+    mark = RollupWatermark.objects.filter(name=ROLLUP_NAME).values_list("until", flat=True).first()
+    first_hour = hour_floor(since) + timedelta(hours=1) if since != hour_floor(since) else since
+    if mark is None or mark <= first_hour:
+        return message_counts_raw(created=Q(created_at__gte=since))
+    live = message_counts_raw(created=Q(created_at__gte=since, created_at__lt=first_hour) | Q(created_at__gte=mark))
+    counts = _message_counts_rolled(since=first_hour, until=mark)
+    for number, row in live.items():
+        counts[number] = {key: (counts.get(number, {}).get(key) or 0) + (value or 0) for key, value in row.items()}
+    return counts
 
 
 def failures_over_time(*, since: datetime, bucket: str, phone_number: int | None = None) -> list[dict]:
