@@ -84,3 +84,5 @@ default_site
 DeskAdminSite
 get_app_list
 short_description  # Django's admin reads a display function's label from it (config.admin.ReadOnlyAdmin).
+receipts_delivered  # MessageHourlyCount's sums, read through .values() and Sum("receipts_delivered") by name.
+receipts_read
