@@ -95,3 +95,23 @@ def seed_every_screen(*, superuser) -> dict:
         "webhooks/webhookevent": webhook_event, "auth/user": agent, "auth/group": user_group,
         "authtoken/tokenproxy": TokenProxy.objects.get(key=token.key),
     }
+
+
+def seed_desk_history(*, days: int = 7) -> None:
+    """Add a week of messages in every status, failures of three codes among them: what the dashboard charts."""
+    groups = [GroupFactory(subject=subject) for subject in ("Parcels Leeds", "Billing help", "Returns desk")]
+    now = timezone.now()
+    Status = OutboundMessage.Status
+    cycle = [Status.READ, Status.READ, Status.DELIVERED, Status.READ, Status.SENT, Status.FAILED, Status.READ,
+             Status.DELIVERED, Status.FAILED, Status.ACCEPTED]
+    codes = ["131026", "131020", "130429"]
+    for i in range(days * 24):
+        at = now - timedelta(hours=i, minutes=7 * i % 60)
+        status = cycle[i % len(cycle)]
+        message = OutboundMessageFactory(
+            group=groups[i % 3], status=status, content={"body": f"Update {i}: your parcel is on its way"},
+            recipient_count=3, delivered_count=3 if status in (Status.DELIVERED, Status.READ) else 0,
+            read_count=2 if status == Status.READ else 0,
+            error_code=codes[i % 3] if status == Status.FAILED else "", failed_at=at if status == Status.FAILED else None,
+        )
+        OutboundMessage.objects.filter(pk=message.pk).update(created_at=at)
