@@ -341,7 +341,7 @@ class GroupOperationAdmin(ReadOnlyAdmin):
     list_display = ("__str__", "group", "kind", "state", "request_id", "created_at", "completed_at")
     list_filter = ("kind", "state")
     search_fields = ("request_id", "group__subject", "group__group_id")
-    exclude = ("picture",)
+    exclude = ("picture", "errors")  # Shown as "errors explained": each with its meaning and advice.
     readonly_fields = ("errors_explained",)
 
     @admin.display(description="errors explained")
