@@ -111,7 +111,7 @@ def seed_desk_history(*, days: int = 7) -> None:
         message = OutboundMessageFactory(
             group=groups[i % 3], status=status, content={"body": f"Update {i}: your parcel is on its way"},
             recipient_count=3, delivered_count=3 if status in (Status.DELIVERED, Status.READ) else 0,
-            read_count=2 if status == Status.READ else 0,
-            error_code=codes[i % 3] if status == Status.FAILED else "", failed_at=at if status == Status.FAILED else None,
+            read_count=2 if status == Status.READ else 0, error_code=codes[i % 3] if status == Status.FAILED else "",
+            failed_at=at if status == Status.FAILED else None,
         )
         OutboundMessage.objects.filter(pk=message.pk).update(created_at=at)
