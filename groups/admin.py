@@ -284,8 +284,8 @@ class JoinRequestAdmin(admin.ModelAdmin):
     list_filter = ("state",)
     search_fields = ("join_request_id", "wa_id", "user_id", "group__subject")
     actions = ["approve", "reject"]
-    readonly_fields = ("group", "join_request_id", "wa_id", "user_id", "username", "state", "requested_at",
-                       "state_changed_at")
+    readonly_fields = ("group", "join_request_id", "wa_id", "user_id", "parent_user_id", "username", "state",
+                       "requested_at", "state_changed_at")
 
     def has_add_permission(self, request):
         return False

@@ -95,7 +95,8 @@ class Participant(TimeStamped):
     group = models.ForeignKey(Group, on_delete=models.CASCADE, related_name="participants")
     wa_id = models.CharField(max_length=32, null=True, blank=True)
     user_id = models.CharField("BSUID", max_length=160, null=True, blank=True)
-    parent_user_id = models.CharField(max_length=160, blank=True)
+    # Enterprise-wide BSUID (`US.ENT.…`, C1): a removal we asked by it names the person only by it.
+    parent_user_id = models.CharField("parent BSUID", max_length=160, blank=True)
     username = models.CharField(max_length=128, blank=True)
     name = models.CharField(max_length=256, blank=True)
     # Meta's time of the item that last set parent_user_id, username and name: an older item arriving later only
@@ -139,6 +140,7 @@ class JoinRequest(TimeStamped):
     join_request_id = models.CharField(max_length=255, unique=True)
     wa_id = models.CharField(max_length=32, null=True, blank=True)
     user_id = models.CharField("BSUID", max_length=160, null=True, blank=True)
+    parent_user_id = models.CharField("parent BSUID", max_length=160, blank=True)
     username = models.CharField(max_length=128, blank=True)
     state = models.CharField(max_length=10, choices=State.choices, default=State.PENDING, db_index=True)
     requested_at = models.DateTimeField(null=True, blank=True, help_text="Meta's time of the request.")

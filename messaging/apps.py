@@ -12,10 +12,10 @@ class MessagingConfig(AppConfig):
         from groups.services.participants import participant_identity_changed
         from messaging.models import MessagingAuditAction, MessagingTimelineType
         from messaging.services.pins import register_pin_message_type
-        from messaging.services.statuses import _on_participant_identity_changed
+        from messaging.services.status_people import on_participant_identity_changed
 
         audit_actions.register(MessagingAuditAction)
         timeline_types.register(MessagingTimelineType)
         register_pin_message_type()
         # Receipts and status history are keyed by a person's identity: re-key them when groups links or merges it.
-        participant_identity_changed.connect(_on_participant_identity_changed, dispatch_uid="messaging-rekey")
+        participant_identity_changed.connect(on_participant_identity_changed, dispatch_uid="messaging-rekey")

@@ -36,6 +36,10 @@ class StatusEvent:
     recipient_id: str = ""
     participant_wa_id: str | None = None
     participant_user_id: str | None = None
+    participant_parent_user_id: str | None = None
+    # What the body's `contacts[]` says of the participant (BSUID-era delivered/read, C4).
+    participant_name: str | None = None
+    participant_username: str | None = None
     errors: list[dict[str, Any]] = field(default_factory=list)  # Each {code, title, message, details, href}.
     pricing: dict[str, Any] | None = None
     callback_data: str | None = None
@@ -65,6 +69,7 @@ class InboundEvent:
     phone_number_id: str = ""
     from_wa_id: str | None = None
     from_user_id: str | None = None
+    from_parent_user_id: str | None = None
     contact_name: str = ""
     contact_username: str = ""
     text: str = ""

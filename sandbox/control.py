@@ -99,11 +99,17 @@ class ControlApi:
             person.name = str(data["name"])
         if "accepts_terms" in data:
             person.accepts_terms = bool(data["accepts_terms"])
+        # BSUID era (spec §5.7): the person's business-scoped ids and username, and whether their phone is hidden.
+        for key in ("user_id", "parent_user_id", "username"):
+            if key in data:
+                setattr(person, key, str(data[key]) if data[key] else None)
+        if "phone_hidden" in data:
+            person.phone_hidden = bool(data["phone_hidden"])
         return self.sim.person_arrives(group, person)
 
     def _leave(self, group: Group, data: dict) -> dict:
         person = self._person(group, data, member=True)
-        self.sim.person_leaves(group, person)
+        self.sim.person_leaves(group, person, with_request_id=bool(data.get("with_request_id")))
         return {"wa_id": person.wa_id, "left": True}
 
     def _revoke(self, group: Group, data: dict) -> dict:
@@ -124,7 +130,8 @@ class ControlApi:
     def _inbound(self, group: Group, data: dict) -> dict:
         person = self._person(group, data, member=True)
         text = data.get("text") or "Hello from the sandbox!"
-        return {"wa_id": person.wa_id, "wamid": self.sim.inbound_text(group, person, str(text))}
+        wamid = self.sim.inbound_text(group, person, str(text), plus=bool(data.get("from_plus")))
+        return {"wa_id": person.wa_id, "wamid": wamid}
 
 
 __all__ = ["PREFIX", "ControlApi", "FaultConfig"]

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from sandbox.state import Group, JoinRequest, Message, Person, PhoneNumber
 
+# A group service message within the number's free tier; beyond it Meta prices it `regular`. Since 2026-10-01 a group
+# utility template inside the service window is `regular` too (Corrections C6).
 FREE_SERVICE = {"billable": False, "pricing_model": "PMP", "type": "free_group_customer_service",
                 "category": "group_service"}
 MARKETING = {"billable": True, "pricing_model": "PMP", "type": "regular", "category": "group_marketing"}
@@ -64,7 +66,7 @@ def delete_result(group: Group, request_id: str, ts: int, error: dict | None = N
 
 def joined_via_link(group: Group, people: list[Person], ts: int) -> dict:
     return {"timestamp": str(ts), "group_id": group.group_id, "type": "group_participants_add",
-            "reason": "invite_link", "added_participants": [{"wa_id": p.wa_id} for p in people]}
+            "reason": "invite_link", "added_participants": [p.identity() for p in people]}
 
 
 def join_request_approved(group: Group, people: list[Person], ts: int) -> dict:
@@ -95,9 +97,14 @@ def participants_removed(group: Group, request_id: str, ts: int, *, removed: lis
     return item
 
 
-def participant_left(group: Group, person: Person, ts: int) -> dict:
-    return {"timestamp": str(ts), "group_id": group.group_id, "type": "group_participants_remove",
-            "initiated_by": "participant", "removed_participants": [{"wa_id": person.wa_id}]}
+def participant_left(group: Group, person: Person, ts: int, *, request_id: str | None = None) -> dict:
+    """Return a leave; with a request_id, as the BSUID page shows it: a request_id and no initiated_by (C2)."""
+    item = {"timestamp": str(ts), "group_id": group.group_id, "type": "group_participants_remove",
+            "initiated_by": "participant", "removed_participants": [person.identity()]}
+    if request_id is not None:
+        del item["initiated_by"]
+        item["request_id"] = request_id
+    return item
 
 
 # -- group_settings_update and group_status_update ---------------------------------------------------------------
@@ -120,13 +127,20 @@ def status_change(group: Group, kind: str, ts: int) -> dict:
 
 
 def status(message: Message, state: str, ts: int, *, participant: str | None = None, pricing: dict | None = None,
-           errors: list[dict] | None = None) -> dict:
-    """Return one `statuses[]` object: group-level (sent, failed) or per participant (delivered, read)."""
+           errors: list[dict] | None = None, person: Person | None = None) -> dict:
+    """Return one `statuses[]` object: group-level (sent, failed) or per participant (delivered, read).
+
+    The participant is named by their wa_id (`participant`), or as `person` is named in the BSUID era (spec §5.7).
+    """
     item: dict = {"id": message.wamid, "status": state, "timestamp": str(ts), "recipient_id": message.to}
     if message.recipient_type == "group":
         item["recipient_type"] = "group"
-    if participant is not None:
-        item["recipient_participant_id"] = participant
+    if participant is not None or person is not None:
+        named = person.identity() if person is not None else {"wa_id": participant}
+        for key, status_key in (("wa_id", "recipient_participant_id"), ("user_id", "recipient_participant_user_id"),
+                                ("parent_user_id", "recipient_participant_parent_user_id")):
+            if key in named:
+                item[status_key] = named[key]
     if message.biz_opaque_callback_data is not None:
         item["biz_opaque_callback_data"] = message.biz_opaque_callback_data
     if pricing is not None:
@@ -136,13 +150,28 @@ def status(message: Message, state: str, ts: int, *, participant: str | None = N
     return item
 
 
-def statuses_body(phone: PhoneNumber, statuses: list[dict]) -> dict:
-    return envelope(phone, "messages", {"statuses": statuses})
+def statuses_body(phone: PhoneNumber, statuses: list[dict], people: list[Person] = ()) -> dict:
+    """Wrap statuses; BSUID-era delivered/read name their people in a top-level `contacts[]` too (C4)."""
+    value: dict = {"statuses": statuses}
+    contacts = [_contact(person) for person in people if person.user_id]
+    if contacts:
+        value = {"contacts": contacts, **value}
+    return envelope(phone, "messages", value)
 
 
-def inbound_text(phone: PhoneNumber, group: Group, person: Person, wamid: str, text: str, ts: int) -> dict:
-    return envelope(phone, "messages", {
-        "contacts": [{"profile": {"name": person.name}, "wa_id": person.wa_id}],
-        "messages": [{"from": person.wa_id, "group_id": group.group_id, "id": wamid, "timestamp": str(ts),
-                      "text": {"body": text}, "type": "text"}],
-    })
+def _contact(person: Person) -> dict:
+    named = person.identity()
+    profile = {"name": person.name, **({"username": person.username} if person.username else {})}
+    return {"profile": profile, **{key: value for key, value in named.items() if key != "username"}}
+
+
+def inbound_text(phone: PhoneNumber, group: Group, person: Person, wamid: str, text: str, ts: int, *,
+                 plus: bool = False) -> dict:
+    """Return an inbound text; `plus` writes `from` as Meta's reference example does, `+16505551234` (C3)."""
+    message: dict = {"group_id": group.group_id, "id": wamid, "timestamp": str(ts), "text": {"body": text},
+                     "type": "text"}
+    if not person.phone_hidden:
+        message["from"] = f"+{person.wa_id}" if plus else person.wa_id
+    if person.user_id:
+        message["from_user_id"] = person.user_id
+    return envelope(phone, "messages", {"contacts": [_contact(person)], "messages": [message]})

@@ -174,10 +174,11 @@ class Simulator:
                 return
             removed, failed = [], []
             for value in inputs:
-                wa_id = value.lstrip("+")
-                if wa_id in group.participants:
-                    del group.participants[wa_id]
-                    group.removed.add(wa_id)
+                # The `user` may be a phone (with or without +), a BSUID or a parent BSUID; `input` echoes it (C1).
+                person = next((p for p in group.participants.values() if p.is_named_by(value)), None)
+                if person is not None:
+                    del group.participants[person.wa_id]
+                    group.removed.add(person.wa_id)
                     removed.append(value)
                 else:
                     failed.append((value, webhook_error(131212, "The user given in the request is not a "
@@ -252,10 +253,13 @@ class Simulator:
             if group.active and wa_id in group.participants:
                 self.person_leaves(group, group.participants[wa_id])
 
-    def person_leaves(self, group: Group, person: Person) -> None:
+    def person_leaves(self, group: Group, person: Person, *, with_request_id: bool = False) -> None:
+        """Let a person leave; `with_request_id` sends the BSUID page's shape (a request_id, no initiated_by)."""
         with self.world.lock:
             group.participants.pop(person.wa_id, None)
-            self.emit(group.group_id, "group_participants_update", events.participant_left(group, person, now()))
+            request_id = self.world.new_request_id() if with_request_id else None
+            self.emit(group.group_id, "group_participants_update",
+                      events.participant_left(group, person, now(), request_id=request_id))
 
     def _revoke_if_pending(self, group: Group, join_request_id: str) -> None:
         with self.world.lock:
@@ -269,11 +273,11 @@ class Simulator:
             self.emit(group.group_id, "group_participants_update",
                       events.join_request_event(group, request, "group_join_request_revoked", now()))
 
-    def inbound_text(self, group: Group, person: Person, text: str) -> str:
+    def inbound_text(self, group: Group, person: Person, text: str, *, plus: bool = False) -> str:
         with self.world.lock:
             phone = self.world.phone_number(group.phone_number_id)
             wamid = self.world.new_wamid(person.wa_id)
-            self.dispatcher.send(events.inbound_text(phone, group, person, wamid, text, now()))
+            self.dispatcher.send(events.inbound_text(phone, group, person, wamid, text, now(), plus=plus))
             return wamid
 
     # -- message statuses ----------------------------------------------------------------------------------------
@@ -316,15 +320,17 @@ class Simulator:
 
     def _statuses(self, message: Message, entries: list[tuple]) -> None:
         ts = now()
-        items = []
+        items, people = [], []
         for state, participant_or_none, extra in entries:
             if state == "failed":
                 items.append(events.status(message, "failed", ts, errors=extra))
             elif state == "sent":
                 items.append(events.status(message, "sent", ts))
             else:
-                items.append(events.status(message, state, ts, participant=participant_or_none, pricing=extra))
+                person = self.world.people.get(participant_or_none) or Person(participant_or_none, "")
+                people.append(person)
+                items.append(events.status(message, state, ts, person=person, pricing=extra))
             with self.world.lock:
                 message.statuses.append(state if participant_or_none is None else f"{state}:{participant_or_none}")
         phone = self.world.phone_number(message.phone_number_id)
-        self.dispatcher.send(events.statuses_body(phone, items))
+        self.dispatcher.send(events.statuses_body(phone, items, people))

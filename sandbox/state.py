@@ -41,9 +41,24 @@ class PhoneNumber:
 
 @dataclass
 class Person:
-    wa_id: str
+    wa_id: str  # The sandbox's key for the person, even when their phone is hidden from the business.
     name: str
     accepts_terms: bool = True  # False: approving their join request fails with 131203.
+    # BSUID era (spec §5.7, C1): business-scoped ids, a username, and a phone the user may hide.
+    user_id: str | None = None
+    parent_user_id: str | None = None
+    username: str | None = None
+    phone_hidden: bool = False
+
+    def identity(self) -> dict:
+        """Return how webhooks name the person: wa_id unless hidden, and any BSUID, parent BSUID and username."""
+        named = {"wa_id": None if self.phone_hidden else self.wa_id, "user_id": self.user_id,
+                 "parent_user_id": self.parent_user_id, "username": self.username}
+        return {key: value for key, value in named.items() if value}
+
+    def is_named_by(self, value: str) -> bool:
+        """Return True when a removal's `user` names this person: phone (with or without +), BSUID or parent BSUID."""
+        return value.lstrip("+") == self.wa_id or value in {self.user_id, self.parent_user_id} - {None}
 
 
 @dataclass

@@ -280,7 +280,8 @@ class GroupParticipantsRemoveApi(APIView):
 
         participants = FlatListField(
             child=serializers.CharField(max_length=160), min_length=1, max_length=Group.MAX_PARTICIPANTS,
-            help_text="1-8 phone numbers (wa_id, with or without +) or business-scoped user IDs, each once.",
+            help_text="1-8 people, each once: phone numbers (wa_id, up to 15 digits, with or without +), "
+                      "business-scoped user IDs (US.1349…) or parent BSUIDs (US.ENT.1181…).",
         )
         reason = ReasonField()
 

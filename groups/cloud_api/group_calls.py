@@ -23,8 +23,12 @@ from groups.cloud_api.types import (
     read_str,
     read_timestamp,
 )
+from groups.identity import normalize_wa_id
 
 MESSAGING_PRODUCT = "whatsapp"
+# The multipart field of the group picture: Meta's reference body table (and pywa) name it so; its curl sample
+# shows `file` (Corrections C5). Our REST endpoint keeps its own field `file` (CONTRACT).
+GROUP_PICTURE_FIELD = "profile_picture_file"
 GROUP_INFO_FIELDS = (
     "subject",
     "description",
@@ -96,7 +100,7 @@ class GroupCalls:
         if isinstance(raw_participants, list):
             participants = [
                 ParticipantInfo(
-                    wa_id=read_str(raw.get("wa_id")),
+                    wa_id=normalize_wa_id(read_str(raw.get("wa_id"))),
                     user_id=read_str(raw.get("user_id")),
                     parent_user_id=read_str(raw.get("parent_user_id")),
                     username=read_str(raw.get("username")),
@@ -138,7 +142,7 @@ class GroupCalls:
             "POST",
             f"/{group_id}",
             data={"messaging_product": MESSAGING_PRODUCT},
-            files={"file": ("group-picture.jpg", jpeg, "image/jpeg")},
+            files={GROUP_PICTURE_FIELD: ("group-picture.jpg", jpeg, "image/jpeg")},
         )
 
     def delete_group(self, *, group_id: str) -> dict:
@@ -191,8 +195,9 @@ class GroupCalls:
         items = [
             JoinRequestInfo(
                 join_request_id=read_str(raw.get("join_request_id")) or "",
-                wa_id=read_str(raw.get("wa_id")),
+                wa_id=normalize_wa_id(read_str(raw.get("wa_id"))),
                 user_id=read_str(raw.get("user_id")),
+                parent_user_id=read_str(raw.get("parent_user_id")),
                 username=read_str(raw.get("username")),
                 created_at=read_timestamp(raw.get("creation_timestamp")),
             )

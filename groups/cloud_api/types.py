@@ -57,6 +57,7 @@ class JoinRequestInfo:
     join_request_id: str
     wa_id: str | None = None
     user_id: str | None = None
+    parent_user_id: str | None = None
     username: str | None = None
     created_at: datetime | None = None
 

@@ -1,7 +1,6 @@
 """Pieces every groups service shares: the timeline writer, change checks, identities, error shapes."""
 
 import hashlib
-import re
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -11,12 +10,10 @@ from django.utils import timezone
 from core.meta_errors import MetaError
 from core.models import Source
 from groups.exceptions import GroupIsSuspended, GroupNotActive
+from groups.identity import identity_from_input, normalize_wa_id
 from groups.models import Group, GroupEvent, Participant
 
 EventType = GroupEvent.Type
-
-BSUID_RE = re.compile(r"^[A-Z]{2}\.[A-Za-z0-9]{1,128}$")
-PHONE_RE = re.compile(r"^\+?\d{6,20}$")
 
 
 @dataclass(frozen=True)
@@ -46,24 +43,15 @@ class ParticipantRef:
 
     def identity(self) -> tuple[str | None, str | None]:
         """Return (wa_id, user_id), falling back on `input` (a phone, with or without +, or a BSUID)."""
-        if self.wa_id or self.user_id:
-            return normalize_wa_id(self.wa_id), self.user_id
-        return identity_from_input(self.input or "")
+        wa_id = normalize_wa_id(self.wa_id)
+        if wa_id or self.user_id:
+            return wa_id, self.user_id
+        named = identity_from_input(self.input or "")
+        return named.wa_id, named.user_id
 
-
-def normalize_wa_id(value: str | None) -> str | None:
-    """Return a phone number as Meta's wa_id: digits only, no `+`."""
-    if not value:
-        return None
-    return value.strip().lstrip("+") or None
-
-
-def identity_from_input(value: str) -> tuple[str | None, str | None]:
-    """Return (wa_id, user_id) for a removal input: a phone number or a (parent) BSUID."""
-    value = value.strip()
-    if BSUID_RE.match(value):
-        return None, value
-    return normalize_wa_id(value), None
+    def parent_id(self) -> str | None:
+        """Return the parent BSUID this reference gives, itself or as the `input` we sent (C1)."""
+        return self.parent_user_id or identity_from_input(self.input or "").parent_user_id
 
 
 def error_dict(raw: Any) -> dict[str, Any]:

@@ -16,7 +16,6 @@ from groups.exceptions import GroupInputInvalid, GroupNotActive, JoinRequestNotP
 from groups.models import Group, GroupAuditAction, JoinRequest
 from groups.selectors import lock_groups
 from groups.services.common import EventType, error_dict, group_assert_accepts_changes, group_event_record
-from groups.services.common import normalize_wa_id as _normalize_wa_id
 
 JoinState = JoinRequest.State
 
@@ -110,10 +109,11 @@ def join_requests_sync(*, group: Group, client: CloudAPIClient | None = None) ->
         locked = lock_groups().get(pk=group.pk)
         for item in items:
             open_ids.add(item.join_request_id)
-            wa_id = _normalize_wa_id(item.wa_id)
+            wa_id = item.wa_id
             _join_request, created = JoinRequest.objects.get_or_create(
                 join_request_id=item.join_request_id,
-                defaults={"group": locked, "wa_id": wa_id, "user_id": item.user_id, "username": item.username or "",
+                defaults={"group": locked, "wa_id": wa_id, "user_id": item.user_id,
+                          "parent_user_id": item.parent_user_id or "", "username": item.username or "",
                           "requested_at": item.created_at, "state_changed_at": item.created_at},
             )
             if created:

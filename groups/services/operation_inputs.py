@@ -7,8 +7,8 @@ import io
 from PIL import Image, UnidentifiedImageError
 
 from groups.exceptions import GroupInputInvalid
+from groups.identity import identity_from_input, is_participant_input
 from groups.models import Group
-from groups.services.common import BSUID_RE, PHONE_RE, normalize_wa_id
 
 PICTURE_MAX_BYTES = 5 * 1024 * 1024  # Meta's limit (spec §2).
 PICTURE_MIN_SIDE = 192
@@ -71,11 +71,12 @@ def clean_participants(participants: list[str]) -> list[str]:
             f"Give 1 to {Group.MAX_PARTICIPANTS} participants; {len(values)} were given.", field="participants"
         )
     for value in values:
-        if not (PHONE_RE.match(value) or BSUID_RE.match(value)):
+        if not is_participant_input(value):
             raise GroupInputInvalid(
-                f"{value!r} is neither a phone number (wa_id) nor a business-scoped user ID.", field="participants"
+                f"{value!r} is neither a phone number (wa_id, up to 15 digits) nor a business-scoped user ID "
+                "(parent or not).", field="participants"
             )
-    normalized = [normalize_wa_id(v) if PHONE_RE.match(v) else v for v in values]
+    normalized = [next(v for v in identity_from_input(value) if v) for value in values]
     duplicates = sorted({v for v in normalized if normalized.count(v) > 1})
     if duplicates:
         raise GroupInputInvalid(f"Each participant may appear once; repeated: {', '.join(duplicates)}.",

@@ -305,6 +305,9 @@ _FAILURE_EVENT = {
     Kind.UPDATE_PICTURE: EventType.SETTINGS_FAILED,
     Kind.REMOVE_PARTICIPANTS: EventType.REMOVE_FAILED,
 }
+# What a failed create or delete undoes: the group's state while it waited, and the state it returns to.
+_UNDO = {Kind.CREATE: (GroupState.CREATING, GroupState.CREATE_FAILED), Kind.DELETE: (GroupState.DELETING,
+                                                                                      GroupState.ACTIVE)}
 
 
 def operation_finish(
@@ -328,26 +331,30 @@ def operation_finish(
     operation.save(update_fields=["state", "errors", "outcome", "completed_at", "picture", "updated_at"])
     if state != OpState.FAILED:
         return
-    first_error = operation.errors[0] if operation.errors else None
     at_or_now = at or timezone.now()
-    group_fields = []
-    if first_error is not None and _error_is_newest(group, at_or_now):
-        # Kept with Meta's time of the failure, so an older failure arriving later never replaces a newer one.
-        group.last_error = {**first_error, "occurred_at": at_or_now.isoformat()}
-        group_fields.append("last_error")
-    undo = {Kind.CREATE: (GroupState.CREATING, GroupState.CREATE_FAILED),
-            Kind.DELETE: (GroupState.DELETING, GroupState.ACTIVE)}.get(operation.kind)
-    if undo and group.state == undo[0] and is_newer(at_or_now, group.lifecycle_changed_at):
-        group.state = undo[1]
-        group.lifecycle_changed_at = at_or_now
-        group_fields += ["state", "lifecycle_changed_at"]
-    if group_fields:
-        group.save(update_fields=[*group_fields, "updated_at"])
+    _group_undo(group, operation, at=at_or_now)
     if write_event:
         group_event_record(
             group=group, type=_FAILURE_EVENT[operation.kind], source=source, occurred_at=at_or_now, origin=origin,
             detail={"operation": operation.pk, "errors": operation.errors, **({"outcome": outcome} if outcome else {})},
         )
+
+
+def _group_undo(group: Group, operation: GroupOperation, *, at: datetime) -> None:
+    """Keep a failed operation's first error on the group (the newest wins), and undo a failed create or delete."""
+    first_error = operation.errors[0] if operation.errors else None
+    group_fields = []
+    if first_error is not None and _error_is_newest(group, at):
+        # Kept with Meta's time of the failure, so an older failure arriving later never replaces a newer one.
+        group.last_error = {**first_error, "occurred_at": at.isoformat()}
+        group_fields.append("last_error")
+    undo = _UNDO.get(operation.kind)
+    if undo and group.state == undo[0] and is_newer(at, group.lifecycle_changed_at):
+        group.state = undo[1]
+        group.lifecycle_changed_at = at
+        group_fields += ["state", "lifecycle_changed_at"]
+    if group_fields:
+        group.save(update_fields=[*group_fields, "updated_at"])
 
 
 def _error_is_newest(group: Group, at: datetime) -> bool:
@@ -359,3 +366,5 @@ def _error_is_newest(group: Group, at: datetime) -> bool:
         return is_newer(at, datetime.fromisoformat(stored))
     except (TypeError, ValueError):
         return True
+
+

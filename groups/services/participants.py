@@ -27,19 +27,30 @@ PROFILE_FIELDS = ("parent_user_id", "username", "name")
 participant_identity_changed = Signal()
 
 
-def _resolve(*, group: Group, wa_id: str | None, user_id: str | None) -> Participant | None:
+def _resolve(
+    *, group: Group, wa_id: str | None, user_id: str | None, parent_user_id: str | None = None
+) -> Participant | None:
     """Return the group's participant known by `wa_id` and/or `user_id`; merge two rows an item shows are one person.
 
+    An item naming only a parent BSUID (a removal we asked by it, C1) finds the one participant that has it.
     A person may first be seen by phone (a status) and by BSUID (an inbound message) before an item names both:
     whatever the order, they end as one row.
     """
     by_phone = group.participants.filter(wa_id=wa_id).first() if wa_id else None
     by_bsuid = group.participants.filter(user_id=user_id).first() if user_id else None
     if by_phone is None or by_bsuid is None or by_phone.pk == by_bsuid.pk:
-        return by_phone or by_bsuid
+        return by_phone or by_bsuid or (_by_parent(group, parent_user_id) if not (wa_id or user_id) else None)
     if by_phone.user_id or by_bsuid.wa_id:
         return by_phone  # Each row already has another identity: not the same person by what we know.
     return _merge(keep=by_phone, other=by_bsuid)
+
+
+def _by_parent(group: Group, parent_user_id: str | None) -> Participant | None:
+    """Return the one participant of `group` with this parent BSUID (None if nobody, or several, have it)."""
+    if not parent_user_id:
+        return None
+    rows = list(group.participants.filter(parent_user_id=parent_user_id)[:2])
+    return rows[0] if len(rows) == 1 else None
 
 
 def _merge(*, keep: Participant, other: Participant) -> Participant:
@@ -84,15 +95,13 @@ def _fill_identity(
     if user_id and not participant.user_id and not group.participants.filter(user_id=user_id).exists():
         participant.user_id = user_id
         changed.append("user_id")
-    profile = _profile_of(ref)
-    newest = at is not None and is_newer(at, participant.profile_seen_at)
-    for name, value in profile.items():
-        current = getattr(participant, name)
-        if current != value and (newest or not current):
-            setattr(participant, name, value)
-            changed.append(name)
-    if profile and newest and participant.profile_seen_at != at:
-        participant.profile_seen_at = at
+    current = {name: getattr(participant, name) for name in PROFILE_FIELDS}
+    updates, seen_at = profile_merge(current, seen_at=participant.profile_seen_at, profile=_profile_of(ref), at=at)
+    for name, value in updates.items():
+        setattr(participant, name, value)
+        changed.append(name)
+    if seen_at != participant.profile_seen_at:
+        participant.profile_seen_at = seen_at
         changed.append("profile_seen_at")
     if changed:
         participant.save(update_fields=[*changed, "updated_at"])
@@ -100,13 +109,27 @@ def _fill_identity(
         participant_identity_changed.send(sender=Participant, participant=participant, merged_ids=[])
 
 
+def profile_merge(
+    current: dict[str, str], *, seen_at: datetime | None, profile: dict[str, str], at: datetime | None
+) -> tuple[dict[str, str], datetime | None]:
+    """Return the profile fields an item at `at` changes, and the profile's new time (Participant.profile_seen_at).
+
+    The newest item wins; an older one, or one of unknown time (`at` None), only fills what is empty.
+    """
+    newest = at is not None and is_newer(at, seen_at)
+    updates = {name: value for name, value in profile.items()
+               if current.get(name) != value and (newest or not current.get(name))}
+    return updates, at if profile and newest else seen_at
+
+
+def participant_profile(*, parent_user_id: str | None, username: str | None, name: str | None) -> dict[str, str]:
+    """Return the profile fields given (non-empty), cut to their columns' lengths."""
+    given = {"parent_user_id": parent_user_id, "username": username, "name": name}
+    return {field: value[: Participant._meta.get_field(field).max_length] for field, value in given.items() if value}
+
+
 def _profile_of(ref: ParticipantRef) -> dict[str, str]:
-    """Return the profile fields `ref` gives (non-empty), cut to their columns' lengths."""
-    return {
-        name: value[: Participant._meta.get_field(name).max_length]
-        for name in PROFILE_FIELDS
-        if (value := getattr(ref, name))
-    }
+    return participant_profile(parent_user_id=ref.parent_id(), username=ref.username, name=ref.name)
 
 
 def _new_row_profile(ref: ParticipantRef, *, at: datetime | None) -> dict:
@@ -173,9 +196,10 @@ def participant_state_apply(
     Returns the participant, or None when the reference names nobody (no phone, no BSUID).
     """
     wa_id, user_id = ref.identity()
-    if not wa_id and not user_id:
-        return None
-    participant = _resolve(group=group, wa_id=wa_id, user_id=user_id)
+    parent_id = ref.parent_id()
+    participant = _resolve(group=group, wa_id=wa_id, user_id=user_id, parent_user_id=parent_id)
+    if participant is None and not wa_id and not user_id:
+        return None  # Named by nothing, or only by a parent BSUID nobody here has: no row can hold that alone.
     if participant is None:
         # A leave may arrive before its join: the row starts in whatever state the first event says.
         participant = Participant(group=group, wa_id=wa_id, user_id=user_id, state=state,
@@ -197,7 +221,7 @@ def participant_state_apply(
     if applied:
         group_participant_count_refresh(group=group)
     # The entry says who the item named, not what we knew of them on arrival (that depends on arrival order).
-    who = {"wa_id": wa_id, "user_id": user_id}
+    who = {"wa_id": wa_id, "user_id": user_id, **({"parent_user_id": parent_id} if parent_id else {})}
     group_event_record(
         group=group,
         type=event_type,
@@ -206,6 +230,6 @@ def participant_state_apply(
         detail={**who, **(detail or {}), **({} if applied else {"applied": False, "why": "older than stored state"})},
         origin=origin,
         actor=actor,
-        effect=f"{event_type}:{wa_id or ''}:{user_id or ''}",
+        effect=f"{event_type}:{wa_id or ''}:{user_id or ''}" + ("" if wa_id or user_id else f":{parent_id}"),
     )
     return participant

@@ -158,9 +158,12 @@ def _settle_stale_operations(group: Group, *, present: set, info, now: datetime)
                              at=now)
         elif operation.kind == Kind.REMOVE_PARTICIPANTS:
             outcome = {}
+            parent_ids = set(group.participants.filter(state=Participant.State.ACTIVE)
+                             .exclude(parent_user_id="").values_list("parent_user_id", flat=True))
             for value in requested.get("participants", []):
-                wa_id, user_id = identity_from_input(value)
-                gone = not ((wa_id and wa_id in wa_ids) or (user_id and user_id in user_ids))
+                wa_id, user_id, parent_id = identity_from_input(value)
+                gone = not ((wa_id and wa_id in wa_ids) or (user_id and user_id in user_ids)
+                            or (parent_id and parent_id in parent_ids))
                 outcome[value] = {"removed": gone, "via": "sync"}
             removed = [k for k, v in outcome.items() if v["removed"]]
             state = (OpState.SUCCEEDED if len(removed) == len(outcome) else

@@ -35,7 +35,8 @@ def inbound_message_record(
             # the same participant row (the join still applies by its own time).
             participant, _ = participant_get_or_create(
                 group=group, wa_id=event.from_wa_id, user_id=event.from_user_id,
-                username=event.contact_username or None, name=event.contact_name or None, at=event.timestamp,
+                parent_user_id=event.from_parent_user_id, username=event.contact_username or None,
+                name=event.contact_name or None, at=event.timestamp,
             )
         phone_number = (
             PhoneNumber.objects.filter(phone_number_id=event.phone_number_id).first() if event.phone_number_id else None

@@ -22,6 +22,10 @@ from sandbox.graph.common import (
 from sandbox.simulation import Simulator
 from sandbox.state import MAX_PARTICIPANTS, Group, PhoneNumber, World
 
+# The picture's multipart field: Meta's reference body table says `profile_picture_file`, its curl sample `file`
+# (Corrections C5); the sandbox takes either, as Meta's documentation allows both.
+PICTURE_FIELDS = ("profile_picture_file", "file")
+
 
 class GroupCalls:
     """The handlers of group calls; GraphApi routes to them with the world locked."""
@@ -107,23 +111,26 @@ class GroupCalls:
         return ok(body)
 
     def update_settings(self, group: Group, request: Request) -> Response:
+        """Accept subject, description and a picture in one call, JSON or multipart (spec §4.4, C5)."""
         if request.headers.get("content-type", "").startswith("multipart/form-data"):
             data, files = parse_multipart(request)
         else:
             data, files = parse_json(request, product=False), {}
         if data.get("messaging_product") != "whatsapp":
             raise invalid("Param messaging_product must be 'whatsapp'.")
-        if "profile_picture_file" in data:
-            raise invalid("Upload the picture as the multipart form field 'file'.")
+        if "profile_picture_file" in data or "file" in data:
+            # Meta's prose once described a JSON "path to an image file"; the picture itself must be uploaded.
+            raise invalid("Upload the picture as a multipart file (field 'profile_picture_file' or 'file').")
         changes: dict = {}
         if "subject" in data:
             changes["subject"] = check_subject(data["subject"])
         if "description" in data:
             changes["description"] = check_description(data["description"])
-        if "file" in files:
-            changes["picture"] = check_picture(files["file"])
+        picture = next((files[name] for name in PICTURE_FIELDS if name in files), None)
+        if picture is not None:
+            changes["picture"] = check_picture(picture)
         if not changes:
-            raise invalid("Give at least one of subject, description or file.")
+            raise invalid("Give at least one of subject, description or profile_picture_file.")
         not_suspended(group)
         self.sim.settings_requested(group, self.world.new_request_id(), changes)
         return ok({"success": True})

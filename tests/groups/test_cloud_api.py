@@ -323,7 +323,7 @@ def test_update_group_settings_needs_a_change(client):
 
 
 def test_update_group_picture_uploads_multipart_jpeg(graph, client):
-    # given
+    # given: the field is named as in Meta's reference body table (Corrections C5), not `file` as its curl sample
     buffer = io.BytesIO()
     Image.new("RGB", (192, 192), "navy").save(buffer, format="JPEG")
     jpeg = buffer.getvalue()
@@ -332,7 +332,8 @@ def test_update_group_picture_uploads_multipart_jpeg(graph, client):
         json={"success": True},
         match=[
             matchers.multipart_matcher(
-                files={"file": ("group-picture.jpg", jpeg, "image/jpeg")}, data={"messaging_product": "whatsapp"}
+                files={"profile_picture_file": ("group-picture.jpg", jpeg, "image/jpeg")},
+                data={"messaging_product": "whatsapp"},
             )
         ],
     )

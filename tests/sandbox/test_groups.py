@@ -146,13 +146,15 @@ def test_update_settings_json_then_settings_webhook_applies_them(api, receiver):
     assert info["subject"] == "Order 48213 - delivery and returns"
 
 
-def test_update_settings_multipart_with_all_three_matches_success_sample(api, receiver):
+# Meta's reference body table names the field profile_picture_file, its curl sample file (Corrections C5).
+@pytest.mark.parametrize("field", ["profile_picture_file", "file"])
+def test_update_settings_multipart_with_all_three_matches_success_sample(api, receiver, field):
     # given
     group_id = api.create_group(receiver)
     # when
     response = api.call("POST", f"/{group_id}", data={"messaging_product": "whatsapp", "subject": "New",
                                                       "description": "New desc"},
-                        files={"file": ("picture.jpg", jpeg(640, 640), "image/jpeg")})
+                        files={field: ("picture.jpg", jpeg(640, 640), "image/jpeg")})
     # then
     assert response.status_code == 200
     item = receiver.wait_items("group_settings_update")[0]

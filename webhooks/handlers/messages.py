@@ -19,7 +19,7 @@ if TYPE_CHECKING:  # The registry imports this module: no runtime import back.
 
 def handle_message_status(item: dict, ctx: ItemContext) -> None:
     """Apply one status of an outbound message (kept for later if its wamid is not known yet)."""
-    event = parse_status(item)
+    event = parse_status(item, value=ctx.value)
     message_status_apply(event=event, webhook_event_id=ctx.event_id, webhook_item=ctx.path, raw=item)
 
 
@@ -29,8 +29,8 @@ def handle_message_statuses(items: list[tuple[dict, ItemContext]]) -> list[Excep
     parsed = []
     for index, (item, ctx) in enumerate(items):
         try:
-            parsed.append(StatusItem(event=parse_status(item), webhook_event_id=ctx.event_id, webhook_item=ctx.path,
-                                     raw=item))
+            parsed.append(StatusItem(event=parse_status(item, value=ctx.value), webhook_event_id=ctx.event_id,
+                                     webhook_item=ctx.path, raw=item))
         except Exception as exc:  # PayloadError and whatever else a malformed item raises: that item only.
             outcomes[index] = exc
     message_statuses_apply(parsed)

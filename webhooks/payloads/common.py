@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 from typing import Any, TypeVar
 
 from core.meta_errors import MetaError
+from groups.identity import normalize_wa_id
 
 logger = logging.getLogger(__name__)
 
@@ -65,7 +66,11 @@ def parse_enum(enum_type: type[E], value: Any, *, context: str) -> E:
 
 @dataclass(frozen=True)
 class Contact:
-    """A person named in `contacts[]` or a participant list: phone and/or BSUID, and names."""
+    """A person named in `contacts[]` or a participant list: phone and/or BSUID, and names.
+
+    `wa_id` is only ever a phone as Meta's wa_id (digits): "" (hidden phone), a `+` or any other text is read
+    through the one normaliser (C3). Extra keys (`country_code`, `identity_key_hash`, C9) are ignored.
+    """
 
     wa_id: str | None = None
     user_id: str | None = None
@@ -81,7 +86,7 @@ class Contact:
             raise PayloadError(f"expected a participant object, got {type(raw).__name__}")
         profile = raw.get("profile") if isinstance(raw.get("profile"), dict) else {}
         return cls(
-            wa_id=optional_str(raw, "wa_id"),
+            wa_id=normalize_wa_id(optional_str(raw, "wa_id")),
             user_id=optional_str(raw, "user_id"),
             parent_user_id=optional_str(raw, "parent_user_id"),
             username=optional_str(raw, "username") or optional_str(profile, "username"),

@@ -2,8 +2,10 @@
 
 from typing import Any
 
+from groups.identity import normalize_wa_id
 from messaging.events import InboundEvent, MetaStatus, StatusEvent
 from webhooks.payloads.common import (
+    Contact,
     MetaError,
     PayloadError,
     optional_str,
@@ -22,8 +24,12 @@ def _object(item: Any, what: str) -> dict:
     return item
 
 
-def parse_status(item: Any) -> StatusEvent:
-    """Return one `statuses[]` item as a StatusEvent (both spellings of the participant key accepted)."""
+def parse_status(item: Any, *, value: dict | None = None) -> StatusEvent:
+    """Return one `statuses[]` item as a StatusEvent (both spellings of the participant key accepted).
+
+    A BSUID-era delivered/read names its participant in the body's `contacts[]` too (C4): their name and username
+    come from there. `recipient_identity_key_hash` and other extra keys are ignored (C9).
+    """
     item = _object(item, "status")
     status = require_str(item, "status").strip().lower()
     parse_enum(MetaStatus, status, context="message status")  # Logs a value Meta added later.
@@ -32,41 +38,51 @@ def parse_status(item: Any) -> StatusEvent:
         # Some of Meta's group samples nest pricing inside `conversation` (spec §5.4): take it from there.
         conversation = item.get("conversation")
         pricing = conversation.get("pricing") if isinstance(conversation, dict) else None
+    # `participant_recipient_id` is a misspelling in some of Meta's samples (spec §6.7).
+    given = optional_str(item, "recipient_participant_id") or optional_str(item, "participant_recipient_id")
+    wa_id = normalize_wa_id(given)
+    user_id = optional_str(item, "recipient_participant_user_id")
+    if given and wa_id is None and user_id is None:
+        # Names a participant, but by no phone we could store: not a group-level status either.
+        raise PayloadError("recipient_participant_id is not a phone number (wa_id)")
+    contact = _contact_for(value or {}, wa_id=wa_id, user_id=user_id, sole=False) if wa_id or user_id else Contact()
     return StatusEvent(
         wamid=require_str(item, "id"),
         status=status,
         timestamp=parse_timestamp(item.get("timestamp")),
         recipient_id=optional_str(item, "recipient_id") or "",
-        # `participant_recipient_id` is a misspelling in some of Meta's samples (spec §6.7).
-        participant_wa_id=(optional_str(item, "recipient_participant_id")
-                           or optional_str(item, "participant_recipient_id")),
-        participant_user_id=optional_str(item, "recipient_participant_user_id"),
+        participant_wa_id=wa_id,
+        participant_user_id=user_id,
+        participant_parent_user_id=optional_str(item, "recipient_participant_parent_user_id")
+        or contact.parent_user_id,
+        participant_name=contact.name,
+        participant_username=contact.username,
         errors=[error.as_dict(with_href=True) for error in parse_errors(item.get("errors"))],
         pricing=pricing if isinstance(pricing, dict) else None,
         callback_data=optional_str(item, "biz_opaque_callback_data"),
     )
 
 
-def _contact_for(value: dict, *, wa_id: str | None, user_id: str | None) -> dict:
-    contacts = value.get("contacts") if isinstance(value.get("contacts"), list) else []
+def _contact_for(value: dict, *, wa_id: str | None, user_id: str | None, sole: bool = True) -> Contact:
+    """Return the `contacts[]` entry of the person a message or status names (with `sole`, the only entry)."""
+    raw = value.get("contacts") if isinstance(value.get("contacts"), list) else []
+    contacts = [Contact.from_raw(entry) for entry in raw if isinstance(entry, dict)]
     for contact in contacts:
-        if not isinstance(contact, dict):
-            continue
-        if (wa_id and contact.get("wa_id") == wa_id) or (user_id and contact.get("user_id") == user_id):
+        if (wa_id and contact.wa_id == wa_id) or (user_id and contact.user_id == user_id):
             return contact
-    return contacts[0] if len(contacts) == 1 and isinstance(contacts[0], dict) else {}
+    return contacts[0] if sole and len(contacts) == 1 else Contact()
 
 
 def parse_inbound(item: Any, *, value: dict, phone_number_id: str = "") -> InboundEvent:
     """Return one `messages[]` item as an InboundEvent, with the writer's name from `contacts[]`."""
     item = _object(item, "message")
     message_type = require_str(item, "type").strip().lower()
-    wa_id = optional_str(item, "from")
+    # Meta's reference shows `from` as `+16505551234` (C3): one normaliser makes it a wa_id.
+    wa_id = normalize_wa_id(optional_str(item, "from"))
     user_id = optional_str(item, "from_user_id")
     contact = _contact_for(value, wa_id=wa_id, user_id=user_id)
-    profile = contact.get("profile") if isinstance(contact.get("profile"), dict) else {}
-    wa_id = wa_id or optional_str(contact, "wa_id")
-    user_id = user_id or optional_str(contact, "user_id")
+    wa_id = wa_id or contact.wa_id
+    user_id = user_id or contact.user_id
     content = item.get(message_type) if isinstance(item.get(message_type), dict) else {}
     text = ""
     if message_type == "text":
@@ -84,8 +100,9 @@ def parse_inbound(item: Any, *, value: dict, phone_number_id: str = "") -> Inbou
         phone_number_id=phone_number_id,
         from_wa_id=wa_id,
         from_user_id=user_id,
-        contact_name=optional_str(profile, "name") or "",
-        contact_username=optional_str(profile, "username") or "",
+        from_parent_user_id=optional_str(item, "from_parent_user_id") or contact.parent_user_id,
+        contact_name=contact.name or "",
+        contact_username=contact.username or "",
         text=text,
         content=content,
         media_id=str(content.get("id") or "") if message_type in MEDIA_TYPES else "",
