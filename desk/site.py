@@ -19,6 +19,9 @@ SECTIONS: list[tuple[str, tuple[str, ...], tuple[str, ...]]] = [
      ("User", "Group", "TokenProxy", "AccessAttempt", "AccessFailureLog", "AccessLog")),
 ]
 
+# Two screens called "Groups" side by side confuse: Django's user groups are the desk's staff roles.
+RENAMED = {("auth", "Group"): "Staff roles (user groups)"}
+
 
 def _section_of(app_label: str) -> int | None:
     return next((i for i, (_name, labels, _order) in enumerate(SECTIONS) if app_label in labels), None)
@@ -67,6 +70,8 @@ class DeskAdminSite(AdminSite):
         for section in ordered:
             index = _section_of(section["app_label"])
             order = SECTIONS[index][2] if index is not None else ()
+            for model in section["models"]:
+                model["name"] = RENAMED.get((model["model"]._meta.app_label, model["object_name"]), model["name"])
             section["models"].sort(key=lambda m: (order.index(m["object_name"]) if m["object_name"] in order
                                                   else len(order), m["name"]))
         desk = _desk_section(request) if app_label is None else None

@@ -28,8 +28,8 @@ def test_index_shows_the_desk_then_whatsapp_sections_then_access(client, superus
     assert _section_rows(html, "Support desk")[0] == "Dashboard"
     assert _section_rows(html, "WhatsApp groups")[0] == "Groups"
     assert _section_rows(html, "Messages")[:3] == ["Outbound messages", "Pins", "Inbound messages"]
-    assert _section_rows(html, "Access") == ["Users", "Groups", "Tokens", "Access attempts", "Access failures",
-                                             "Access logs"]
+    assert _section_rows(html, "Access") == ["Users", "Staff roles (user groups)", "Tokens", "Access attempts",
+                                             "Access failures", "Access logs"]
 
 
 def test_the_sidebar_has_the_same_order(client, superuser):
