@@ -164,7 +164,7 @@ def _bulk_retry(model_admin, request: HttpRequest, *, code: str, hours: int) -> 
     """Ask first (like delete_selected), then retry each failed message with this code once."""
     since = timezone.now() - timedelta(hours=hours)
     candidates = failed_messages_for_retry(error_code=code, since=since, limit=BULK_RETRY_LIMIT)
-    explained = error_explain(code)
+    explained = error_explain(code, final=True)
     confirmed = confirm(
         model_admin, request, candidates, action=None, title="Retry failed messages?", reason="none",
         warning=f"Retry {len(candidates)} failed message{'s' if len(candidates) != 1 else ''} with error {code}"

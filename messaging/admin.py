@@ -172,7 +172,7 @@ class OutboundMessageAdmin(ReadOnlyAdmin):
 
     @admin.display(description="Error")
     def error_explained(self, message: OutboundMessage) -> str:
-        explained = error_explain(message.error_code)
+        explained = error_explain(message.error_code, final=message.status == OutboundMessage.Status.FAILED)
         if explained is None:
             return "-"
         details = meta_error.text if (meta_error := MetaError.from_value(message.error)) else ""
@@ -213,7 +213,8 @@ class OutboundMessageAdmin(ReadOnlyAdmin):
 
     def changelist_view(self, request: HttpRequest, extra_context: dict | None = None) -> HttpResponse:
         # Filtered by one error code: say what it means and what to do, above the failed messages.
-        explained = error_explain(request.GET.get(ErrorCodeFilter.parameter_name))
+        # Only failed messages carry an error code (messaging.services.history): the advice is for a final failure.
+        explained = error_explain(request.GET.get(ErrorCodeFilter.parameter_name), final=True)
         return super().changelist_view(request, {**(extra_context or {}), "error_explained": explained})
 
     def has_retry_permission(self, request) -> bool:

@@ -97,3 +97,18 @@ def test_131020_advice_does_not_contradict_the_recipient_count(client, superuser
     assert "whose only member is the business" not in page
     assert "whatever Groupdesk&#x27;s member list showed" in page
     assert "Sync the group from Meta" in page
+
+
+def test_a_failed_message_rate_limited_is_not_told_groupdesk_retries_later(client, superuser):
+    # given: a message failed for good with a temporary error (Groupdesk's retries are spent)
+    from tests.messaging.factories import OutboundMessageFactory
+
+    message = OutboundMessageFactory(status="failed", error_code="130429", error={"code": 130429})
+    client.force_login(superuser)
+    # when
+    page = client.get(f"/admin/messaging/outboundmessage/{message.pk}/change/").text
+    listed = client.get("/admin/messaging/outboundmessage/?error_code=130429").text
+    # then
+    for text in (page, listed):
+        assert "retries later" not in text
+        assert "this failure is final" in text
