@@ -4,7 +4,8 @@ from datetime import UTC, datetime, timedelta
 
 from django.db import connection
 from django.db.models import Count, Exists, Max, OuterRef, Q, QuerySet, Sum
-from django.db.models.functions import Coalesce, TruncDay, TruncHour
+from django.db.models.functions import Coalesce, TruncHour
+from django.utils import timezone
 
 from groups.models import Group, Participant
 from groups.selectors import lock_groups
@@ -233,18 +234,37 @@ def message_counts_by_phone_number(*, since: datetime) -> dict[int, dict]:
     return counts
 
 
-def failures_over_time(*, since: datetime, bucket: str, phone_number: int | None = None) -> list[dict]:
-    """Return [{bucket, error_code, count}] of failures since `since`, per hour or day (`bucket`)."""
-    trunc = TruncHour if bucket == "hour" else TruncDay
-    failed = OutboundMessage.objects.filter(status=MessageStatus.FAILED, failed_at__gte=since)
+def _failures_raw(*, created: Q, phone_number: int | None) -> list[dict]:
+    failed = OutboundMessage.objects.filter(created, status=MessageStatus.FAILED)
     if phone_number is not None:
         failed = failed.filter(group__phone_number_id=phone_number)
-    return list(
-        failed.annotate(bucket=trunc("failed_at"))
-        .values("bucket", "error_code")
-        .annotate(count=Count("pk"))
-        .order_by("bucket", "error_code")
-    )
+    return list(failed.annotate(hour=TruncHour("created_at", tzinfo=UTC)).values("hour", "error_code")
+                .annotate(count=Count("pk")).order_by())
+
+
+def failures_over_time(*, since: datetime, bucket: str, phone_number: int | None = None) -> list[dict]:
+    """Return [{bucket, error_code, count}] of the failed messages created since `since`, per hour or local day.
+
+    By the hour the messages were created, like the counts beside the chart: whole hours the roll-up has counted
+    come from it, the rest (the part hour at the start, the time since the last roll-up) from the messages.
+    """
+    mark = RollupWatermark.objects.filter(name=ROLLUP_NAME).values_list("until", flat=True).first()
+    first_hour = hour_floor(since) + timedelta(hours=1) if since != hour_floor(since) else since
+    if mark is None or mark <= first_hour:
+        hours = _failures_raw(created=Q(created_at__gte=since), phone_number=phone_number)
+    else:
+        hours = _failures_raw(created=Q(created_at__gte=since, created_at__lt=first_hour) | Q(created_at__gte=mark),
+                              phone_number=phone_number)
+        rolled = MessageHourlyCount.objects.filter(hour__gte=first_hour, hour__lt=mark, status=MessageStatus.FAILED)
+        if phone_number is not None:
+            rolled = rolled.filter(phone_number_id=phone_number)
+        hours += list(rolled.values("hour", "error_code").annotate(count=Sum("messages")).order_by())
+    buckets: dict[tuple[datetime, str], int] = {}
+    for row in hours:
+        at = timezone.localtime(row["hour"])  # Days are the configured time zone's (TIME_ZONE).
+        key = (at.replace(hour=0) if bucket == "day" else at, row["error_code"])
+        buckets[key] = buckets.get(key, 0) + row["count"]
+    return [{"bucket": at, "error_code": code, "count": count} for (at, code), count in sorted(buckets.items())]
 
 
 def messages_stuck(*, older_than: datetime, phone_number: int | None = None) -> dict[str, int]:

@@ -6,7 +6,7 @@ import pytest
 from django.db.models import Q
 
 from messaging.models import MessageHourlyCount, OutboundMessage
-from messaging.selectors import message_counts_by_phone_number, message_counts_raw
+from messaging.selectors import failures_over_time, message_counts_by_phone_number, message_counts_raw
 from messaging.services.rollups import message_counts_roll_up
 from tests.groups.factories import GroupFactory, PhoneNumberFactory
 
@@ -87,3 +87,21 @@ def test_messages_created_after_the_last_run_are_counted_live(messages):
     assert counts == message_counts_raw(created=Q(created_at__gte=NOW - timedelta(days=30)))
     assert counts[new.group.phone_number_id]["total"] == message_counts_raw(
         created=Q(created_at__gte=NOW - timedelta(days=30)))[new.group.phone_number_id]["total"]
+
+
+@pytest.mark.parametrize(("span", "bucket"), [(timedelta(hours=24), "hour"), (timedelta(days=30), "day")])
+def test_failures_over_time_from_the_roll_up_equal_those_from_the_messages(messages, span, bucket):
+    # given: failures in a closed hour of today and in the open hour too
+    for at in (NOW - timedelta(hours=3), NOW - timedelta(minutes=2)):
+        _message(messages[0].group, at=at, status=Status.FAILED, error_code="131020")
+    since = NOW - span
+    live = failures_over_time(since=since, bucket=bucket)
+    phone = messages[0].group.phone_number_id
+    live_one = failures_over_time(since=since, bucket=bucket, phone_number=phone)
+    # when
+    message_counts_roll_up(now=NOW, hours=31 * 24)
+    # then
+    assert failures_over_time(since=since, bucket=bucket) == live
+    assert failures_over_time(since=since, bucket=bucket, phone_number=phone) == live_one
+    assert sum(row["count"] for row in live) == OutboundMessage.objects.filter(
+        status=Status.FAILED, created_at__gte=since).count() > 0
