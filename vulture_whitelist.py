@@ -55,6 +55,7 @@ video
 audio
 document
 participant_name
+history  # messaging.api.pins.PinDetailOutputSerializer
 created_after
 created_before
 received_after

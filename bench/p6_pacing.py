@@ -28,8 +28,8 @@ sys.path.insert(0, str(ROOT))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 # The same bench-only values as bench/run_webhooks.sh, so the script also runs on its own.
 for _name, _value in (("DEBUG", "false"), ("SECRET_KEY", "bench-only-insecure-secret-key"),
-                      ("WHATSAPP_ACCESS_TOKEN", "bench-token"), ("WHATSAPP_APP_SECRET", "bench-secret"),
-                      ("WHATSAPP_VERIFY_TOKEN", "bench-verify")):
+                      ("WHATSAPP_ACCESS_TOKEN", "bench-token"), ("WHATSAPP_APP_SECRET", "bench-only-app-secret"),
+                      ("WHATSAPP_VERIFY_TOKEN", "bench-only-verify-token")):
     os.environ.setdefault(_name, _value)
 
 import django  # noqa: E402
@@ -77,7 +77,7 @@ def app_group(group_id: str, wa_id: str):
 
 def one_run(env: dict, base: str, token: str, messages: int, rate: float, concurrency: int) -> dict:
     from messaging.models import OutboundMessage
-    from messaging.services.outbound import message_create
+    from messaging.services.compose import message_create
 
     group_id, wa_id = sandbox_group(base, token)
     group = app_group(group_id, wa_id)

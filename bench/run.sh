@@ -7,8 +7,8 @@ cd "$(dirname "$0")/.."
 PY=${PYTHON:-.venv/bin/python}
 # Production settings (DEBUG=false) with placeholder secrets: the benchmark never calls Meta.
 export DEBUG=false SECRET_KEY=${SECRET_KEY:-bench-only-insecure-secret-key}
-export WHATSAPP_ACCESS_TOKEN=${WHATSAPP_ACCESS_TOKEN:-bench-token} WHATSAPP_APP_SECRET=${WHATSAPP_APP_SECRET:-bench-secret}
-export WHATSAPP_VERIFY_TOKEN=${WHATSAPP_VERIFY_TOKEN:-bench-verify}
+export WHATSAPP_ACCESS_TOKEN=${WHATSAPP_ACCESS_TOKEN:-bench-token} WHATSAPP_APP_SECRET=${WHATSAPP_APP_SECRET:-bench-only-app-secret}
+export WHATSAPP_VERIFY_TOKEN=${WHATSAPP_VERIFY_TOKEN:-bench-only-verify-token}
 # with_services.sh starts an empty cluster: create the database named in DATABASE_URL, then migrate.
 "$PY" -c 'from bench.harness import database_prepare; database_prepare()'
 "$PY" bench/seed.py --messages "${BENCH_MESSAGES:-100000}" --statuses-per-message "${BENCH_STATUSES:-10}"

@@ -6,7 +6,7 @@ from functools import cached_property
 
 from django.conf import settings
 from django.utils import timezone
-from rest_framework import ISO_8601, metadata, pagination, permissions, serializers
+from rest_framework import ISO_8601, exceptions, metadata, pagination, parsers, permissions, serializers
 from rest_framework.fields import SkipField
 from rest_framework.relations import PKOnlyObject
 from rest_framework.settings import api_settings
@@ -21,6 +21,16 @@ class ModelPermissions(permissions.DjangoModelPermissions):
         "HEAD": ["%(app_label)s.view_%(model_name)s"],
         "OPTIONS": ["%(app_label)s.view_%(model_name)s"],
     }
+
+
+class JSONParser(parsers.JSONParser):
+    """DRF's JSON parser, with JSON nested deeper than Python's parser recurses answered 400 (it raised a 500)."""
+
+    def parse(self, stream, media_type=None, parser_context=None):
+        try:
+            return super().parse(stream, media_type, parser_context)
+        except RecursionError as exc:
+            raise exceptions.ParseError("JSON parse error - the body is nested too deeply.") from exc
 
 
 class CursorPagination(pagination.CursorPagination):

@@ -5,7 +5,7 @@ from datetime import timedelta
 from celery.schedules import crontab
 
 
-def beat_schedule(*, group_operation_stale_minutes: int) -> dict:
+def beat_schedule(*, group_operation_stale_minutes: int, tasks_in_process: bool) -> dict:
     """Return the schedule; stale operations are looked for twice per staleness period."""
     return {
         "webhooks-sweep-pending": {
@@ -24,9 +24,11 @@ def beat_schedule(*, group_operation_stale_minutes: int) -> dict:
             "task": "messaging.tasks.messages_fail_outcome_unknown_task",
             "schedule": timedelta(minutes=1),
         },
-        "messages-requeue-stale": {
-            "task": "messaging.tasks.messages_requeue_stale_task",
-            "schedule": timedelta(minutes=1),
+        "due-work": {
+            "task": "core.tasks.due_work_run_task",
+            # Without a broker this is how retries run (core/due.py), so soon after they are due; with one, a
+            # backstop for lost tasks.
+            "schedule": timedelta(seconds=2 if tasks_in_process else 60),
         },
         "messages-apply-unmatched-statuses": {
             "task": "messaging.tasks.unmatched_statuses_apply_known_task",

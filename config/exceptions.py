@@ -9,6 +9,7 @@ from typing import Any
 
 from django.core.exceptions import PermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import InterfaceError, OperationalError
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.views.defaults import page_not_found
 from rest_framework import exceptions, status
@@ -16,6 +17,9 @@ from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
 logger = logging.getLogger(__name__)
+
+# How long a client should wait before retrying a request the database could not take (locked or unreachable).
+DATABASE_RETRY_AFTER_SECONDS = 5
 
 
 class ApplicationError(Exception):
@@ -52,6 +56,16 @@ def api_exception_handler(exc: Exception, context: dict) -> Response | None:
     """Turn any error into the shared body; unknown errors stay 500s (DRF re-raises)."""
     if isinstance(exc, ApplicationError):
         return Response(exc.as_body(), status=exc.http_status)
+    if isinstance(exc, OperationalError | InterfaceError):
+        # Write-locked (SQLite's timeout), restarting or unreachable: a retry later may succeed, as the webhook
+        # endpoint tells Meta with its 503 (writes that change state take an Idempotency-Key where it matters).
+        logger.warning("request not served: database unavailable", extra={"error_type": type(exc).__name__})
+        return Response(
+            {"code": "database_unavailable", "message": "The database is busy or unavailable; try again shortly.",
+             "extra": {}},
+            status=status.HTTP_503_SERVICE_UNAVAILABLE,
+            headers={"Retry-After": str(DATABASE_RETRY_AFTER_SECONDS)},
+        )
     if isinstance(exc, DjangoValidationError):
         exc = exceptions.ValidationError(_django_validation_detail(exc))
     elif isinstance(exc, Http404):

@@ -32,6 +32,8 @@ DESCRIPTIONS = {
     "429": "Throttled (API_USER_RATE, or API_META_CALLS_RATE for calls that reach Meta); `Retry-After` "
            "says how many seconds to wait.",
     "502": "Meta refused or failed the call; `extra.meta_code` is Meta's code.",
+    "503": "The database is busy (write-locked) or unavailable: `code` is `database_unavailable`; `Retry-After` "
+           "says how many seconds to wait.",
 }
 WRITE_METHODS = {"post", "put", "patch", "delete"}
 RETRY_AFTER_HEADER = {"schema": {"type": "integer"}, "description": "Seconds to wait before trying again."}
@@ -68,6 +70,7 @@ def spectacular_settings(*, debug: bool) -> dict[str, Any]:
             "ParticipantStateEnum": "groups.models.Participant.State",
             "JoinRequestStateEnum": "groups.models.JoinRequest.State",
             "WebhookEventStateEnum": "webhooks.models.WebhookEvent.State",
+            "PinStateEnum": "messaging.models.Pin.State",
         },
     }
 
@@ -80,13 +83,14 @@ def add_error_responses(result: dict[str, Any], generator, request, public) -> d
         for method, operation in operations.items():
             if method not in {"get", "head", *WRITE_METHODS}:
                 continue
-            codes = ["400", "401", "403", "404", "429"]  # Lists answer 404 for an invalid cursor too.
+            codes = ["400", "401", "403", "404", "429", "503"]  # Lists answer 404 for an invalid cursor too.
             if method in WRITE_METHODS:
                 codes += ["409", "502"]
             responses = operation.setdefault("responses", {})
             for code in codes:
                 responses.setdefault(code, {"description": DESCRIPTIONS[code]})
-            responses["429"].setdefault("headers", {"Retry-After": RETRY_AFTER_HEADER})
+            for code in ("429", "503"):
+                responses[code].setdefault("headers", {"Retry-After": RETRY_AFTER_HEADER})
             for code, response in responses.items():
                 if code[0] in "45" and "content" not in response:
                     response["content"] = content

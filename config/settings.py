@@ -9,6 +9,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import environ
+from csp.constants import NONCE, NONE, SELF, UNSAFE_INLINE
 from django.core.exceptions import ImproperlyConfigured
 
 from config.beat import beat_schedule
@@ -52,6 +53,7 @@ INSTALLED_APPS = [
     "django_filters",
     "drf_spectacular",
     "drf_spectacular_sidecar",
+    "csp",
     "core",
     "groups",
     "messaging",
@@ -61,6 +63,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -165,6 +168,24 @@ SILENCED_SYSTEM_CHECKS = [
     "security.W021",
 ]
 
+# Content-Security-Policy (django-csp) on every response, so on every staff page: scripts and <style> blocks only
+# from our origin or carrying the response's nonce (`nonce="{{ request.csp_nonce }}"` in a template). style=""
+# attributes (Django's admin widgets, our charts) cannot carry a nonce and cannot run script: allowed on their own.
+# /api/docs/ adds the CDN that serves Swagger UI (config.urls).
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF, NONCE],
+        "style-src": [SELF, NONCE],
+        "style-src-attr": [UNSAFE_INLINE],
+        "img-src": [SELF, "data:"],
+        "object-src": [NONE],
+        "base-uri": [SELF],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],
+    },
+}
+
 # --- Admin login lockout (django-axes) ----------------------------------------------
 
 AUTHENTICATION_BACKENDS = [
@@ -197,6 +218,11 @@ REST_FRAMEWORK = {
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["config.api.ModelPermissions"],
+    "DEFAULT_PARSER_CLASSES": [
+        "config.api.JSONParser",
+        "rest_framework.parsers.FormParser",
+        "rest_framework.parsers.MultiPartParser",
+    ],
     "DEFAULT_PAGINATION_CLASS": "config.api.CursorPagination",
     "PAGE_SIZE": 50,
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
@@ -246,10 +272,18 @@ CELERY_TASK_ROUTES = {
     "webhooks.tasks.*": {"queue": "webhooks"},
     "groups.tasks.*": {"queue": "outbound"},
     "messaging.tasks.*": {"queue": "outbound"},
+    "core.tasks.*": {"queue": "outbound"},
 }
 # --- WhatsApp Cloud API -------------------------------------------------------
 
 WHATSAPP_SANDBOX = env.bool("WHATSAPP_SANDBOX", default=False)
+if WHATSAPP_SANDBOX and not DEBUG:
+    # The sandbox's token and app secret are published (here and in the sandbox): signed with them, anyone's webhook
+    # would be accepted. It is for `make run` and demos, never a deployment.
+    raise ImproperlyConfigured(
+        "WHATSAPP_SANDBOX=true needs DEBUG=true: the sandbox signs with a public secret. "
+        "Unset WHATSAPP_SANDBOX in production."
+    )
 # With the sandbox (python -m sandbox) playing Meta, its address, credentials and sample number are
 # the defaults, so `make run` needs nothing else; explicit environment values still win.
 _SANDBOX_DEFAULTS = (
@@ -271,8 +305,24 @@ def _whatsapp(name: str, default: str = "") -> str:
     return env.str(name, default=_SANDBOX_DEFAULTS.get(name, default))
 
 
+# Webhook signatures and the handshake are only as strong as these: a short one can be guessed. Meta's app secrets
+# are 32 characters; .env.example and the README state this minimum.
+WHATSAPP_SECRET_MIN_LENGTH = 16
+
+
 def _whatsapp_secret(name: str) -> str:
-    return _SANDBOX_DEFAULTS[name] if name in _SANDBOX_DEFAULTS and not env.str(name, "") else _secret(name)
+    value = _SANDBOX_DEFAULTS[name] if name in _SANDBOX_DEFAULTS and not env.str(name, "") else _secret(name)
+    if value and name != "WHATSAPP_ACCESS_TOKEN":  # Meta issues the token; the other two are keys we hold.
+        _require_length(name, value)
+    return value
+
+
+def _require_length(name: str, value: str) -> None:
+    if len(value) < WHATSAPP_SECRET_MIN_LENGTH:
+        raise ImproperlyConfigured(
+            f"{name} is shorter than {WHATSAPP_SECRET_MIN_LENGTH} characters; use a long random value "
+            "(see .env.example)."
+        )
 
 
 WHATSAPP_API_BASE_URL = _whatsapp("WHATSAPP_API_BASE_URL", "https://graph.facebook.com").rstrip("/")
@@ -281,6 +331,8 @@ WHATSAPP_ACCESS_TOKEN = _whatsapp_secret("WHATSAPP_ACCESS_TOKEN")
 WHATSAPP_APP_SECRET = _whatsapp_secret("WHATSAPP_APP_SECRET")
 # During a rotation Meta may still sign with the old secret; accept both until it ends.
 WHATSAPP_APP_SECRET_PREVIOUS = env.str("WHATSAPP_APP_SECRET_PREVIOUS", default="")
+if WHATSAPP_APP_SECRET_PREVIOUS:
+    _require_length("WHATSAPP_APP_SECRET_PREVIOUS", WHATSAPP_APP_SECRET_PREVIOUS)
 WHATSAPP_VERIFY_TOKEN = _whatsapp_secret("WHATSAPP_VERIFY_TOKEN")
 WHATSAPP_PHONE_NUMBER_ID = _whatsapp("WHATSAPP_PHONE_NUMBER_ID")
 WHATSAPP_WABA_ID = _whatsapp("WHATSAPP_WABA_ID")
@@ -290,14 +342,24 @@ WHATSAPP_READ_TIMEOUT = env.float("WHATSAPP_READ_TIMEOUT", default=15.0)
 
 # --- Outbound messages (README "Sending pace") ------------------------------------
 
-# Calls to Meta per message before it fails; only retryable errors use more than one.
-MESSAGE_SEND_MAX_ATTEMPTS = env.int("MESSAGE_SEND_MAX_ATTEMPTS", default=5)
-MESSAGE_SEND_RETRY_BASE_SECONDS = env.float("MESSAGE_SEND_RETRY_BASE_SECONDS", default=2.0)
-MESSAGE_SEND_RETRY_MAX_SECONDS = env.float("MESSAGE_SEND_RETRY_MAX_SECONDS", default=300.0)
+# The one retry policy of Graph calls (groups/cloud_api/retry.py), for sends and group operations alike: calls
+# per message or operation before a temporary error fails it, and the backoff between them. The MESSAGE_SEND_*
+# names are read too, as they were before the policy covered group operations.
+META_RETRY_MAX_ATTEMPTS = env.int("META_RETRY_MAX_ATTEMPTS", default=env.int("MESSAGE_SEND_MAX_ATTEMPTS", default=5))
+META_RETRY_BASE_SECONDS = env.float(
+    "META_RETRY_BASE_SECONDS", default=env.float("MESSAGE_SEND_RETRY_BASE_SECONDS", default=2.0)
+)
+META_RETRY_MAX_SECONDS = env.float(
+    "META_RETRY_MAX_SECONDS", default=env.float("MESSAGE_SEND_RETRY_MAX_SECONDS", default=300.0)
+)
 # A send whose call timed out stays `sending` this long waiting for a status, then fails `outcome_unknown`.
 MESSAGE_OUTCOME_UNKNOWN_AFTER_MINUTES = env.int("MESSAGE_OUTCOME_UNKNOWN_AFTER_MINUTES", default=10)
-# Queued messages older than this with no send running are enqueued again (a lost task).
-MESSAGE_QUEUED_SWEEP_AFTER_SECONDS = env.int("MESSAGE_QUEUED_SWEEP_AFTER_SECONDS", default=300)
+# Work that waits for a time on its row (a retry, a paced send: core/due.py): with a broker its task is published
+# for that time, and a row still waiting this long after it is started again (a lost task). Without a broker
+# the periodic runner starts it as soon as it is due. MESSAGE_QUEUED_SWEEP_AFTER_SECONDS is read too (its old name).
+DUE_WORK_LOST_AFTER_SECONDS = env.int(
+    "DUE_WORK_LOST_AFTER_SECONDS", default=env.int("MESSAGE_QUEUED_SWEEP_AFTER_SECONDS", default=300)
+)
 # Ceiling of sends per second per phone number (Meta's default throughput is 80/s, spec §8).
 MESSAGE_SEND_RATE_PER_SECOND = env.float("MESSAGE_SEND_RATE_PER_SECOND", default=80.0)
 # A worker sleeps up to this long for its number's next slot; a later slot re-queues the send.
@@ -312,7 +374,9 @@ MESSAGE_PACING_REDIS_URL = env.str("MESSAGE_PACING_REDIS_URL", default="") or en
 GROUP_OPERATION_STALE_MINUTES = env.int("GROUP_OPERATION_STALE_MINUTES", default=10)
 
 # Periodic tasks (Celery beat, or `manage.py run_periodic_tasks` in the embedded default).
-CELERY_BEAT_SCHEDULE = beat_schedule(group_operation_stale_minutes=GROUP_OPERATION_STALE_MINUTES)
+CELERY_BEAT_SCHEDULE = beat_schedule(
+    group_operation_stale_minutes=GROUP_OPERATION_STALE_MINUTES, tasks_in_process=CELERY_TASK_ALWAYS_EAGER
+)
 
 # --- Webhooks -----------------------------------------------------------------
 

@@ -18,6 +18,7 @@ from django.utils import timezone
 from django.utils.http import urlencode
 
 from config.exceptions import ApplicationError
+from config.spreadsheet import csv_cell
 from core.admin_confirm import Confirmed, confirm
 from core.models import Source
 from groups.cloud_api import error_catalog
@@ -71,7 +72,7 @@ def export_csv_response(queryset) -> StreamingHttpResponse:
     def lines() -> Iterator[str]:
         yield writer.writerow(EXPORT_COLUMNS)
         for row in export_rows(queryset):
-            yield writer.writerow(["" if value is None else value for value in row])
+            yield writer.writerow([csv_cell(value) for value in row])
 
     stamp = timezone.now().strftime("%Y%m%d-%H%M%S")
     response = StreamingHttpResponse(lines(), content_type="text/csv; charset=utf-8")

@@ -184,6 +184,7 @@ class GroupOperation(TimeStamped):
     # A worker sets claimed_at before calling Meta, so a second delivery of the task never sends twice.
     claimed_at = models.DateTimeField(null=True, blank=True)
     attempts = models.PositiveSmallIntegerField(default=0)
+    next_attempt_at = models.DateTimeField(null=True, blank=True, help_text="When a retry of the call is due.")
     # The JPEG of an UPDATE_PICTURE operation until Meta has it (workers share no disk, the database they do).
     picture = models.BinaryField(null=True, blank=True, editable=False)
     sent_at = models.DateTimeField(null=True, blank=True, help_text="When Meta accepted the call.")

@@ -1,5 +1,6 @@
 """Reads of groups data, and the lock helpers services take before read-then-write."""
 
+from datetime import datetime
 
 from django.db.models import Count, Q, QuerySet
 
@@ -14,6 +15,14 @@ def lock_groups(*, skip_locked: bool = False) -> QuerySet[Group]:
 
 def lock_group_operations() -> QuerySet[GroupOperation]:
     return GroupOperation.objects.select_for_update(of=("self",)).order_by("pk")
+
+
+def group_operation_ids_due(*, due_before: datetime, limit: int) -> list[int]:
+    """Return ids of operations waiting to be sent whose time came before `due_before`: a retry, or a lost task."""
+    unsent = GroupOperation.objects.filter(state=GroupOperation.State.PENDING, claimed_at__isnull=True)
+    retry_due = unsent.filter(next_attempt_at__lte=due_before)
+    never_tried = unsent.filter(next_attempt_at__isnull=True, created_at__lte=due_before)
+    return list((retry_due | never_tried).order_by("pk").values_list("pk", flat=True)[:limit])
 
 
 def group_list() -> QuerySet[Group]:

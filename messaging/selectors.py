@@ -94,11 +94,11 @@ def message_ids_outcome_unknown(*, started_before: datetime, limit: int) -> list
     )
 
 
-def message_ids_queued_stale(*, due_before: datetime, limit: int) -> list[int]:
-    """Return ids of queued messages whose send should have run before `due_before` (a lost task)."""
+def message_ids_due(*, due_before: datetime, limit: int) -> list[int]:
+    """Return ids of queued messages whose send time came before `due_before`: a retry, a paced send, a lost task."""
     queued = OutboundMessage.objects.filter(status=MessageStatus.QUEUED)
-    overdue_retry = queued.filter(next_attempt_at__lt=due_before)
-    never_tried = queued.filter(next_attempt_at__isnull=True, created_at__lt=due_before)
+    overdue_retry = queued.filter(next_attempt_at__lte=due_before)
+    never_tried = queued.filter(next_attempt_at__isnull=True, created_at__lte=due_before)
     return list((overdue_retry | never_tried).order_by("pk").values_list("pk", flat=True)[:limit])
 
 

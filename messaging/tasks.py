@@ -20,14 +20,6 @@ def messages_fail_outcome_unknown_task() -> int:
 
 
 @shared_task(ignore_result=True)
-def messages_requeue_stale_task() -> int:
-    """Enqueue again queued messages whose task was lost."""
-    from messaging.services import messages_requeue_stale
-
-    return messages_requeue_stale()
-
-
-@shared_task(ignore_result=True)
 def unmatched_statuses_apply_known_task() -> int:
     """Apply kept statuses whose wamid is now known."""
     from messaging.services import unmatched_statuses_apply_known

@@ -98,7 +98,10 @@ class WebhookEventAdmin(ReadOnlyAdmin):
                                reverse("admin:webhooks_webhookevent_body", args=[event.pk]))
         if isinstance(payload, str):  # Not JSON: the text is all there is to read.
             return format_html('{}<pre style="white-space: pre-wrap">{}</pre>', download, payload)
-        return format_html("{}{}", download, readable_html(payload))
+        try:
+            return format_html("{}{}", download, readable_html(payload))
+        except RecursionError:  # A poison body nested deeper than a page can show: the download is the way to read it.
+            return format_html("{}<p>The body is nested too deeply to show here.</p>", download)
 
     def get_urls(self):
         body = path("<int:event_id>/body.json", self.admin_site.admin_view(self.body_view),

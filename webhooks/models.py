@@ -12,9 +12,9 @@ class WebhookEvent(models.Model):
         FAILED = "failed", "Failed"
         IGNORED = "ignored", "Ignored (no handler)"
 
-    # Every column the webhook's INSERT does not write (webhooks.services.RECORDED_FIELDS) has a db_default equal to
-    # its default: the row is the one save() would store. Both are spelled out: a db_default alone would give new
-    # objects in Python a placeholder instead of the value.
+    # Every column the webhook's INSERT does not write (webhooks.services.record.RECORDED_FIELDS) has a db_default
+    # equal to its default: the row is the one save() would store. Both are spelled out: a db_default alone would
+    # give new objects in Python a placeholder instead of the value.
     received_at = models.DateTimeField(db_index=True)
     body = models.BinaryField(help_text="The exact bytes Meta signed.")
     # Unique (a constraint in Meta, so PostgreSQL gets no LIKE index too) so an identical redelivery is recognised

@@ -5,15 +5,24 @@ from datetime import datetime
 from typing import Any
 
 from webhooks.models import SignatureRejection, WebhookEvent
+from webhooks.text import storable
 
 
 def webhook_event_payload(event: WebhookEvent) -> Any:
-    """Return the event's body parsed as JSON, or its text when it is not JSON."""
+    """Return the event's body parsed as JSON, or its text when it is not JSON (or nested too deeply to show).
+
+    JSON may spell a lone surrogate (`"\\ud800"`), which no page can encode as UTF-8: it is shown as U+FFFD.
+    """
     body = bytes(event.body)
     try:
-        return json.loads(body)
-    except ValueError:
+        payload = json.loads(body)
+        # NUL stays escaped, a lone surrogate comes out raw; NaN and Infinity (not JSON, though Python reads
+        # them) raise: such a body is shown as its text.
+        text = json.dumps(payload, ensure_ascii=False, allow_nan=False)
+    except (ValueError, RecursionError):
         return body.decode("utf-8", "replace")
+    shown = storable(text)
+    return payload if shown == text else json.loads(shown)
 
 
 def webhook_event_list():

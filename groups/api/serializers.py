@@ -49,7 +49,7 @@ class JoinRequestOutputSerializer(FastOutputMixin, serializers.ModelSerializer):
 
     class Meta:
         model = JoinRequest
-        fields = ["join_request_id", "wa_id", "user_id", "parent_user_id", "username", "state", "created_at"]
+        fields = ["id", "join_request_id", "wa_id", "user_id", "parent_user_id", "username", "state", "created_at"]
 
     def get_created_at(self, obj: JoinRequest) -> str:
         return serializers.DateTimeField().to_representation(obj.requested_at or obj.created_at)

@@ -29,6 +29,7 @@ from groups.cloud_api.errors import (
     error_from_response,
 )
 from groups.cloud_api.group_calls import GROUP_INFO_FIELDS
+from groups.cloud_api.retry import retry_delay
 from groups.cloud_api.types import (
     FailedJoinRequest,
     GroupInfo,
@@ -77,4 +78,5 @@ __all__ = [
     "error_catalog",
     "error_from_response",
     "get_cloud_api_client",
+    "retry_delay",
 ]

@@ -6,14 +6,15 @@ the task claims the row, calls Meta outside any transaction and records what Met
 """
 
 import logging
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from django.db import transaction
 from django.utils import timezone
 
 from core.audit import audit_record
+from core.due import is_due, run_at
 from core.models import Source
-from groups.cloud_api import CloudAPIClient, CloudAPIError, RetryClass, get_cloud_api_client
+from groups.cloud_api import CloudAPIClient, CloudAPIError, RetryClass, get_cloud_api_client, retry_delay
 from groups.exceptions import GroupCreateNotFailed, GroupInputInvalid
 from groups.models import Group, GroupAuditAction, GroupOperation, PhoneNumber
 from groups.selectors import lock_group_operations, lock_groups
@@ -39,7 +40,7 @@ Kind = GroupOperation.Kind
 OpState = GroupOperation.State
 GroupState = Group.State
 
-MAX_SEND_ATTEMPTS = 5
+
 # --- Requests: write the first state, enqueue on commit -------------------------------------------
 
 
@@ -231,7 +232,7 @@ def _call_meta(client: CloudAPIClient, operation: GroupOperation, group: Group) 
 def group_operation_send(*, operation_id: int, client: CloudAPIClient | None = None) -> GroupOperation:
     """Send one queued operation to Meta; calling it twice never sends twice.
 
-    Re-raises a CloudAPIError only when the call should be retried (the task retries it).
+    A temporary error puts it off (`next_attempt_at`, the shared retry policy); a retry not yet due is left alone.
     """
     with transaction.atomic():
         operation = GroupOperation.objects.select_related("group__phone_number").get(pk=operation_id)
@@ -239,13 +240,16 @@ def group_operation_send(*, operation_id: int, client: CloudAPIClient | None = N
         operation = lock_group_operations().select_related("group__phone_number").get(pk=operation_id)
         if operation.state != OpState.PENDING or operation.claimed_at is not None:
             return operation  # Another worker sent it, or a webhook already settled it.
+        if not is_due(operation.next_attempt_at):
+            return operation  # Woken early (a duplicate task): its retry is published or swept when due.
         if operation.kind != Kind.CREATE and not group.group_id:
             _operation_fail(operation, group, errors=[error_dict("The group has no Meta group_id yet.")],
                             source=Source.TASK)
             return operation
         operation.claimed_at = timezone.now()
         operation.attempts += 1
-        operation.save(update_fields=["claimed_at", "attempts", "updated_at"])
+        operation.next_attempt_at = None
+        operation.save(update_fields=["claimed_at", "attempts", "next_attempt_at", "updated_at"])
     client = client or get_cloud_api_client()
     try:
         request_id = _call_meta(client, operation, group)
@@ -280,13 +284,17 @@ def _record_send_error(operation_id: int, exc: CloudAPIError) -> GroupOperation:
             operation.errors = [*operation.errors, {**error_dict(exc), "outcome_unknown": True}]
             operation.save(update_fields=["errors", "updated_at"])
             return operation
-        if exc.retryable and operation.attempts < MAX_SEND_ATTEMPTS:
-            operation.claimed_at = None
-            operation.save(update_fields=["claimed_at", "updated_at"])
-        else:
+        delay = retry_delay(error=exc, attempt=operation.attempts)
+        if delay is None:
             _operation_fail(operation, group, errors=[error_dict(exc)], source=Source.TASK)
             return operation
-    raise exc
+        operation.claimed_at = None
+        operation.next_attempt_at = timezone.now() + timedelta(seconds=delay)
+        operation.save(update_fields=["claimed_at", "next_attempt_at", "updated_at"])
+        from groups.tasks import group_operation_send_task
+
+        run_at(group_operation_send_task, pk=operation.pk, at=operation.next_attempt_at)
+    return operation
 
 
 def _operation_fail(operation: GroupOperation, group: Group, *, errors: list[dict], source: str,

@@ -242,16 +242,10 @@ def group_operations_settle_stale(*, now: datetime | None = None, limit: int = 5
                                   client: CloudAPIClient | None = None) -> int:
     """Settle pending operations whose webhook is overdue by syncing their group or number; return how many looked at.
 
-    Also re-queues operations that were never sent (the broker may have lost their task).
+    Operations never sent (a retry, a lost task) are started by the due-work sweep (core/due.py), not here.
     """
-    from groups.tasks import group_operation_send_task
-
     now = now or timezone.now()
     cutoff = now - stale_after()
-    unsent = list(GroupOperation.objects.filter(state=OpState.PENDING, claimed_at__isnull=True, created_at__lt=cutoff)
-                  .order_by("pk").values_list("pk", flat=True)[:limit])
-    for operation_id in unsent:
-        group_operation_send_task.delay(operation_id)
     stale = list(GroupOperation.objects.filter(state=OpState.PENDING, claimed_at__lt=cutoff)
                  .select_related("group__phone_number").order_by("claimed_at", "pk")[:limit])
     client = client or get_cloud_api_client()
@@ -273,4 +267,4 @@ def group_operations_settle_stale(*, now: datetime | None = None, limit: int = 5
             group_sync(group=group, client=client, now=now)
         except CloudAPIError as exc:
             logger.warning("groups: group sync failed", extra={"group": group.pk, "meta_code": exc.meta_code})
-    return len(stale) + len(unsent)
+    return len(stale)

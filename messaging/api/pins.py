@@ -51,6 +51,20 @@ class PinOutputSerializer(FastOutputMixin, serializers.Serializer):
     replaced_by = serializers.IntegerField(source="replaced_by_id", allow_null=True)
 
 
+class PinStatusChangeOutputSerializer(FastOutputMixin, serializers.Serializer):
+    """One change of a pin's state, or a step that kept it (an unpin asked): written by the pins services."""
+
+    from_state = serializers.CharField(help_text="Empty for the pin's first state.")
+    state = serializers.CharField(source="to_state")
+    source = serializers.CharField()
+    detail = serializers.JSONField()
+    created_at = serializers.DateTimeField()
+
+
+class PinDetailOutputSerializer(PinOutputSerializer):
+    history = PinStatusChangeOutputSerializer(source="status_changes.all", many=True, help_text="Oldest first.")
+
+
 class PinFilter(django_filters.FilterSet):
     class Meta:
         model = Pin
@@ -102,6 +116,17 @@ class PinListCreateApi(GenericAPIView):
         pin = pin_create(**data.validated_data, created_by=request.user, source=Source.API)
         pin.refresh_from_db()  # The send may already have run (no broker): answer with what is known.
         return Response(PinOutputSerializer(pin).data, status=status.HTTP_202_ACCEPTED)
+
+
+class PinDetailApi(GenericAPIView):
+    queryset = Pin.objects.all()
+    serializer_class = PinDetailOutputSerializer
+
+    @extend_schema(operation_id="pins_retrieve", responses=PinDetailOutputSerializer,
+                   summary="A pin, with the history of its states")
+    def get(self, request, pk: int):
+        pin = get_object_or_404(pin_list().prefetch_related("status_changes"), pk=pk)
+        return Response(PinDetailOutputSerializer(pin).data)
 
 
 class PinUnpinApi(GenericAPIView):

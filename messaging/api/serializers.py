@@ -139,7 +139,7 @@ class MessageStatusChangeOutputSerializer(FastOutputMixin, serializers.ModelSeri
         model = MessageStatusChange
         ref_name = "MessageStatusChange"
         fields = [
-            "status", "participant", "participant_wa_id", "participant_user_id", "timestamp", "error",
+            "id", "status", "participant", "participant_wa_id", "participant_user_id", "timestamp", "error",
             "received_at", "from_status", "to_status", "pricing", "source", "detail",
         ]
         read_only_fields = fields
@@ -152,8 +152,8 @@ class MessageReceiptOutputSerializer(FastOutputMixin, serializers.ModelSerialize
     class Meta:
         model = MessageReceipt
         ref_name = "MessageReceipt"
-        fields = ["participant", "participant_wa_id", "participant_user_id", "participant_name", "delivered_at",
-                  "read_at"]
+        fields = ["id", "participant", "participant_wa_id", "participant_user_id", "participant_name",
+                  "delivered_at", "read_at"]
         read_only_fields = fields
 
     def get_participant_name(self, receipt: MessageReceipt) -> str:

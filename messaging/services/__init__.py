@@ -1,17 +1,13 @@
 """Every write of the messaging app (STYLE §3): compose and send, statuses, inbound messages."""
 
+from messaging.services.compose import group_assert_sendable, message_create, message_retry
 from messaging.services.history import message_transition
 from messaging.services.inbound import account_error_record, inbound_message_record
-from messaging.services.outbound import (
+from messaging.services.send import (
     OUTCOME_UNKNOWN_ERROR,
-    group_assert_sendable,
-    message_create,
     message_record_accepted,
-    message_retry,
     message_send,
     messages_fail_outcome_unknown,
-    messages_requeue_stale,
-    send_retry_delay,
 )
 from messaging.services.statuses import (
     StatusItem,
@@ -36,7 +32,5 @@ __all__ = [
     "message_statuses_apply",
     "message_transition",
     "messages_fail_outcome_unknown",
-    "messages_requeue_stale",
-    "send_retry_delay",
     "unmatched_statuses_apply_known",
 ]

@@ -28,7 +28,7 @@ from messaging.selectors_pins import (
     pin_target_inbound,
     pin_target_outbound,
 )
-from messaging.services.outbound import group_assert_sendable, message_create
+from messaging.services.compose import group_assert_sendable, message_create
 
 logger = logging.getLogger(__name__)
 

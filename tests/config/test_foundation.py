@@ -121,3 +121,22 @@ def test_every_operation_documents_the_error_body():
             for code in ("400", "401", "403", "404"):
                 body = operation["responses"][code]["content"]["application/json"]["schema"]
                 assert body == {"$ref": "#/components/schemas/ErrorResponse"}, (method, path, code)
+
+
+def test_startup_refuses_the_sandbox_without_debug():
+    # when: production settings, but the app told to trust the sandbox (whose secret is public)
+    result = _run_python(DJANGO_SETUP, DEBUG="false", WHATSAPP_SANDBOX="true")
+    # then
+    assert result.returncode != 0
+    assert "WHATSAPP_SANDBOX=true needs DEBUG=true" in result.stderr
+
+
+@pytest.mark.parametrize("name", ["WHATSAPP_APP_SECRET", "WHATSAPP_APP_SECRET_PREVIOUS", "WHATSAPP_VERIFY_TOKEN"])
+def test_startup_refuses_a_secret_shorter_than_16_characters(name):
+    # when
+    short = _run_python(DJANGO_SETUP, DEBUG="false", **{name: "fifteen-chars-x"})
+    long_enough = _run_python(DJANGO_SETUP + "; print('ok')", DEBUG="false", **{name: "sixteen-chars-xy"})
+    # then
+    assert short.returncode != 0
+    assert f"{name} is shorter than 16 characters" in short.stderr
+    assert long_enough.returncode == 0, long_enough.stderr

@@ -4,10 +4,13 @@ import io
 
 import pytest
 import requests
+from django.utils import timezone
 from PIL import Image
 from responses import matchers
 
+from core.due import due_work_run
 from groups.models import Group, GroupEvent, GroupOperation, JoinRequest, PhoneNumber
+from groups.tasks import group_operation_send_task
 from tests.groups.factories import (
     GroupFactory,
     GroupOperationFactory,
@@ -170,17 +173,31 @@ def test_create_refused_by_meta_becomes_create_failed(admin_api, graph, django_c
     assert admin_api.get(f"/api/v1/groups/{group.pk}/").json()["last_error"]["code"] == 131211
 
 
-def test_create_rate_limited_is_retried(admin_api, graph, django_capture_on_commit_callbacks):
-    # given
+def test_create_rate_limited_is_put_off_and_sent_again_when_due(admin_api, graph, django_capture_on_commit_callbacks):
+    # given: no broker (tasks run in-process); Meta refuses the first call with its group rate limit
     number = PhoneNumberFactory()
     graph.post(GROUPS_URL, status=429, json=graph_json("error.group_rate_limit_131208"))
     graph.post(GROUPS_URL, json=graph_json("create_group.response"))
     # when
     with django_capture_on_commit_callbacks(execute=True):
-        admin_api.post("/api/v1/groups/", {"phone_number": number.pk, "subject": "S"}, format="json")
-    # then
+        response = admin_api.post("/api/v1/groups/", {"phone_number": number.pk, "subject": "S"}, format="json")
     operation = GroupOperation.objects.get()
+    # then: answered at once; the retry waits on its row, not in the request
+    assert response.status_code == 202
+    assert (operation.state, operation.attempts, operation.claimed_at) == (GroupOperation.State.PENDING, 1, None)
+    assert operation.next_attempt_at > timezone.now()
+    assert len(graph.calls) == 1
+    assert due_work_run()["group-operations"] == 0  # Not due yet: nothing is sent,
+    group_operation_send_task.delay(operation.pk)  # not even by a task that comes early.
+    assert len(graph.calls) == 1
+    # when: its time comes, the periodic runner's sweep sends it again
+    GroupOperation.objects.update(next_attempt_at=timezone.now())
+    due_work_run()
+    # then
+    operation.refresh_from_db()
     assert (operation.attempts, operation.request_id) == (2, "c4f1a9e07b2d4c3f9e5a8b61d0c7e2f4")
+    assert operation.next_attempt_at is None
+    assert len(graph.calls) == 2
 
 
 # --- List, detail, update, delete ----------------------------------------------------------------

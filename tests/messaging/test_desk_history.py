@@ -124,6 +124,20 @@ def test_csv_export_streams_the_filtered_rows_only(logged_in, history, monkeypat
     assert {row["group_subject"] for row in rows} == {"Parcels Leeds"}
 
 
+@pytest.mark.parametrize("formula", ["=HYPERLINK(\"http://evil.test\")", "+1+cmd|' /C calc'!A0", "-2+3", "@SUM(A1)",
+                                     "\tTAB=1", "\rCR=1"])
+def test_csv_export_neutralises_cells_a_spreadsheet_would_run(logged_in, formula):
+    """OWASP CSV injection: a group subject or message text is data, never a formula."""
+    # given
+    OutboundMessageFactory(group=GroupFactory(subject=formula), content={"body": formula, "preview_url": False})
+    # when
+    (row,) = _csv(logged_in.get(EXPORT))
+    # then: prefixed with a quote, so the spreadsheet shows the text as it was written
+    assert row["group_subject"] == "'" + formula
+    assert row["text"] == "'" + formula
+    assert row["status"] == "queued"  # Other cells unchanged.
+
+
 def test_csv_export_keeps_the_search(logged_in, history):
     # when
     rows = _csv(logged_in.get(f"{EXPORT}?q=billing"))

@@ -5,6 +5,7 @@ import threading
 
 import pytest
 from django.db import connection
+from django.utils import timezone
 
 from messaging.models import OutboundMessage, SendPace
 from messaging.pacing import PACE_HEADROOM, pace_acquire, pace_phone_number, pacing_backend
@@ -112,30 +113,37 @@ def test_paced_sends_never_exceed_the_ceiling_in_any_second(settings):
     assert 0.95 * 80 <= rate < 80
 
 
-def test_message_send_requeues_when_the_slot_is_too_far(
-    graph, settings, monkeypatch, django_capture_on_commit_callbacks
+@pytest.mark.parametrize("broker", [False, True])
+def test_message_send_puts_off_a_send_whose_slot_is_too_far(
+    graph, settings, monkeypatch, django_capture_on_commit_callbacks, broker
 ):
     # given
+    from config.celery import app
+
     settings.MESSAGE_PACING_BACKEND = "database"
     settings.MESSAGE_SEND_RATE_PER_SECOND = 1
     settings.MESSAGE_PACE_MAX_WAIT_SECONDS = 0.5
     monkeypatch.setattr("messaging.pacing.time.time", lambda: 5000.0)
-    enqueued = []
+    app.conf.task_always_eager = not broker  # Restored by the autouse celery_eager_unless_integration.
+    published = []
     monkeypatch.setattr(
-        "messaging.tasks.message_send_task.apply_async", lambda args, countdown: enqueued.append((args, countdown))
+        "messaging.tasks.message_send_task.apply_async", lambda args, eta: published.append((args, eta))
     )
     group = GroupFactory()
     first, second = OutboundMessageFactory(group=group), OutboundMessageFactory(group=group)
     graph.post(MESSAGES_URL, json=graph_json("send_text_to_group.response"))
     # when
+    before = timezone.now()
     with django_capture_on_commit_callbacks(execute=True):
         message_send(message_id=first.pk)
         message_send(message_id=second.pk)
-    # then
+    # then: it waits for its slot on its row; a broker gets it for then, without one the due-work sweep runs it
     second.refresh_from_db()
     assert second.status == "queued"
     assert second.attempt_count == 0
-    assert enqueued == [([second.pk], pytest.approx(1 / PACE_HEADROOM))]
+    wait = (second.next_attempt_at - before).total_seconds()
+    assert wait == pytest.approx(1 / PACE_HEADROOM, abs=0.5)
+    assert published == ([([second.pk], second.next_attempt_at)] if broker else [])
 
 
 def test_backend_follows_the_broker(settings):

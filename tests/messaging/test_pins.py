@@ -130,6 +130,29 @@ def test_pin_api_answers_202_and_sends_the_spec_request(
     assert [(item["id"], item["state"]) for item in detail] == [(pin.pk, "active")]
 
 
+def test_pin_detail_answers_the_pin_with_its_state_history(
+    graph, group, target, pin_api, django_capture_on_commit_callbacks
+):
+    # given: a pin Meta accepted, then unpinned by staff
+    pin = _pin_sent(graph, django_capture_on_commit_callbacks, group=group, message_id=SPEC_PINNED_WAMID,
+                    expiration_days=7)
+    with django_capture_on_commit_callbacks() as callbacks:
+        pin_api.post(f"{PINS_URL}{pin.pk}/unpin/")
+    # when
+    response = pin_api.get(f"{PINS_URL}{pin.pk}/")
+    missing = pin_api.get(f"{PINS_URL}{pin.pk + 1000}/")
+    # then
+    assert len(callbacks) == 1  # The unpin is queued, not sent: the pin stays active meanwhile.
+    assert response.status_code == 200
+    body = response.json()
+    assert (body["id"], body["state"], body["message_id"]) == (pin.pk, "active", SPEC_PINNED_WAMID)
+    assert [(step["from_state"], step["state"], step["source"]) for step in body["history"]] == [
+        (change.from_state, change.to_state, change.source) for change in pin.status_changes.order_by("pk")
+    ]
+    assert [step["state"] for step in body["history"]][:2] == ["pending", "active"]
+    assert missing.status_code == 404
+
+
 def test_pin_can_target_a_message_a_participant_wrote(graph, group, django_capture_on_commit_callbacks):
     # given
     inbound = InboundMessage.objects.create(

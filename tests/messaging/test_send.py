@@ -7,6 +7,8 @@ import requests
 from django.utils import timezone
 from responses import matchers
 
+from core.due import due_work_run
+from groups.cloud_api import retry_delay
 from groups.models import Group
 from messaging.exceptions import ContentInvalid, GroupNotSendable, IdempotencyKeyReused, MessageTypeNotSupported
 from messaging.models import MessageStatusChange, OutboundMessage
@@ -15,8 +17,6 @@ from messaging.services import (
     message_retry,
     message_send,
     messages_fail_outcome_unknown,
-    messages_requeue_stale,
-    send_retry_delay,
 )
 from tests.messaging.factories import GroupFactory, OutboundMessageFactory, ParticipantFactory
 from tests.spec import SPEC_PHONE_NUMBER_ID, graph_json, graph_names, webhook_body
@@ -75,10 +75,17 @@ def test_message_send_twice_sends_once(graph, group):
 RETRYABLE = {130429, 131056, 131208}
 
 
+def _come_due(message: OutboundMessage) -> None:
+    """Bring a put-off message's retry time to now, as if its wait had passed."""
+    assert OutboundMessage.objects.filter(pk=message.pk, next_attempt_at__gt=timezone.now()).update(
+        next_attempt_at=timezone.now()
+    )
+
+
 @pytest.mark.parametrize("sample", graph_names("error."))
 def test_every_error_sample_is_retried_only_if_it_can_succeed_later(graph, group, settings, sample):
     # given
-    settings.MESSAGE_SEND_MAX_ATTEMPTS = 3
+    settings.META_RETRY_MAX_ATTEMPTS = 3
     envelope = graph_json(sample)
     code = envelope["error"]["code"]
     status_code = {131207: 403, 131208: 429, 190: 401}.get(code, 400)
@@ -106,9 +113,11 @@ def test_retryable_error_is_resent_until_it_succeeds(graph, group, django_captur
     message = OutboundMessageFactory(group=group)
     graph.post(MESSAGES_URL, json=graph_json("error.rate_limit_130429"), status=400)
     graph.post(MESSAGES_URL, json=graph_json("send_text_to_group.response"))
-    # when
+    # when: sent, refused, then sent again by the due-work sweep once its retry time came
     with django_capture_on_commit_callbacks(execute=True):
         message_send(message_id=message.pk)
+    _come_due(message)
+    due_work_run()
     # then
     message.refresh_from_db()
     assert message.status == Status.ACCEPTED
@@ -120,13 +129,15 @@ def test_retryable_error_is_resent_until_it_succeeds(graph, group, django_captur
 
 def test_retries_stop_at_the_configured_attempts(graph, group, settings, django_capture_on_commit_callbacks):
     # given
-    settings.MESSAGE_SEND_MAX_ATTEMPTS = 2
+    settings.META_RETRY_MAX_ATTEMPTS = 2
     message = OutboundMessageFactory(group=group)
     graph.post(MESSAGES_URL, json=graph_json("error.group_rate_limit_131208"), status=429)
     graph.post(MESSAGES_URL, json=graph_json("error.group_rate_limit_131208"), status=429)
     # when
     with django_capture_on_commit_callbacks(execute=True):
         message_send(message_id=message.pk)
+        _come_due(message)
+        due_work_run()
     # then
     message.refresh_from_db()
     assert message.status == Status.FAILED
@@ -153,13 +164,13 @@ def test_retry_delay_backs_off_exponentially_with_jitter(settings):
     # given
     from groups.cloud_api import CloudAPIRateLimited
 
-    settings.MESSAGE_SEND_RETRY_BASE_SECONDS = 2
-    settings.MESSAGE_SEND_RETRY_MAX_SECONDS = 1000
+    settings.META_RETRY_BASE_SECONDS = 2
+    settings.META_RETRY_MAX_SECONDS = 1000
     throughput = CloudAPIRateLimited("x", meta_code=130429)
     pair = CloudAPIRateLimited("x", meta_code=131056)
     # when
-    throughput_delays = [send_retry_delay(error=throughput, attempt=n) for n in (1, 2, 3)]
-    pair_delays = [send_retry_delay(error=pair, attempt=n) for n in (1, 2, 3)]
+    throughput_delays = [retry_delay(error=throughput, attempt=n) for n in (1, 2, 3)]
+    pair_delays = [retry_delay(error=pair, attempt=n) for n in (1, 2, 3)]
     # then
     for delay, base in zip(throughput_delays, (2, 4, 8), strict=True):
         assert base <= delay <= base * 1.5
@@ -223,10 +234,10 @@ def test_sweep_requeues_a_queued_message_whose_task_was_lost(graph, group, djang
     OutboundMessage.objects.filter(pk=message.pk).update(created_at=timezone.now() - timedelta(hours=1))
     graph.post(MESSAGES_URL, json=graph_json("send_text_to_group.response"))
     # when
-    count = messages_requeue_stale()
+    started = due_work_run()
     # then
     message.refresh_from_db()
-    assert count == 1
+    assert started["outbound-messages"] == 1
     assert message.status == Status.ACCEPTED
 
 

@@ -4,13 +4,15 @@ The endpoints come from the URL resolver, so an endpoint added later is tested h
 anyone remembering to: it fails until it refuses, or until its URL kwargs are known below.
 """
 
+import re
+
 import pytest
 from django.contrib.auth.models import Permission
 from django.urls import URLPattern, URLResolver, get_resolver
 from django.utils import timezone
 from rest_framework import permissions as drf_permissions
 
-from tests.groups.factories import GroupFactory
+from tests.groups.factories import GroupFactory, JoinRequestFactory, ParticipantFactory
 from tests.messaging.factories import OutboundMessageFactory
 from tests.messaging.pin_factories import PinFactory
 
@@ -67,15 +69,29 @@ def _required_permissions(view, method: str) -> set[str]:
 @pytest.fixture
 def objects():
     """One real object per kind of id in the routes, so a refusal is never a mere 404."""
+    from groups.models import GroupEvent
+    from messaging.models import InboundMessage, MessageReceipt, MessageStatusChange
     from webhooks.models import WebhookEvent
 
     group = GroupFactory()
+    message = OutboundMessageFactory(group=group)
     event = WebhookEvent.objects.create(received_at=timezone.now(), body=b"{}", sha256="a" * 64)
     return {
+        # The first id of a route, by its family.
+        "phone-numbers": group.phone_number_id,
         "groups": group.pk,
-        "messages": OutboundMessageFactory(group=group).pk,
+        "messages": message.pk,
+        "inbound-messages": InboundMessage.objects.create(wamid="wamid.IN1", type="text",
+                                                          timestamp=timezone.now()).pk,
         "pins": PinFactory(group=group).pk,
         "webhook-events": event.pk,
+        # A second id, by its URL kwarg: a row of the first.
+        "participant": ParticipantFactory(group=group).pk,
+        "join_request": JoinRequestFactory(group=group).pk,
+        "event": GroupEvent.objects.create(group=group, type=GroupEvent.Type.SYNCED, occurred_at=timezone.now(),
+                                           source="api").pk,
+        "status_change": MessageStatusChange.objects.create(message=message, status="queued", source="api").pk,
+        "receipt": MessageReceipt.objects.create(message=message, participant_key="wa:1").pk,
     }
 
 
@@ -85,6 +101,9 @@ def _path(route: str, objects: dict) -> str:
         kind = route.removeprefix(API_PREFIX).split("/", 1)[0]
         assert kind in objects, f"no test object for {route}: add one to the `objects` fixture"
         path = path.replace("<int:pk>", str(objects[kind]))
+    for name in re.findall(r"<int:(\w+)>", path):
+        assert name in objects, f"no test object for <int:{name}> in {route}: add one to the `objects` fixture"
+        path = path.replace(f"<int:{name}>", str(objects[name]))
     assert "<" not in path, f"unknown URL kwargs in {route}: teach _path about them"
     return path
 

@@ -147,9 +147,9 @@ def test_a_webhook_wakes_no_second_drainer_while_one_is_on_its_way(post_webhook,
     # asks the cache (the brief trust in a flag seen is the next test's)
     settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
                                    "LOCATION": str(tmp_path)}}
-    from webhooks import services
+    from webhooks.services import wake
 
-    monkeypatch.setattr(services, "WAKE_FLAG_TRUST_SECONDS", 0)
+    monkeypatch.setattr(wake, "WAKE_FLAG_TRUST_SECONDS", 0)
     from django.core.cache import cache
 
     from webhooks.services import WAKE_FLAG
@@ -178,8 +178,7 @@ def test_a_burst_asks_the_shared_flag_once_and_the_drainer_still_claims_what_it_
                                    "LOCATION": str(tmp_path)}}
     from django.core.cache import cache
 
-    from webhooks import services
-    from webhooks.services import WAKE_FLAG
+    from webhooks.services import WAKE_FLAG, drain, wake
 
     flag = f"{WAKE_FLAG}:0"
     [(message, wa_ids)] = _backlog(1, people=2)
@@ -192,13 +191,13 @@ def test_a_burst_asks_the_shared_flag_once_and_the_drainer_still_claims_what_it_
     stored_while_waiting = []
 
     def a_webhook_arrives(seconds):
-        assert seconds == services.WAKE_FLAG_TRUST_SECONDS
+        assert seconds == wake.WAKE_FLAG_TRUST_SECONDS
         if not stored_while_waiting:  # The first wait only; the drainer waits again before it ends.
             post_webhook(_status_body(message.wamid, "read", wa_ids[1], 1772000101))
             stored_while_waiting.append(cache.get(flag))
 
-    monkeypatch.setattr(services.time, "sleep", a_webhook_arrives)
-    monkeypatch.setattr(services, "_claim", _claims_nothing_first(services._claim))
+    monkeypatch.setattr(drain.time, "sleep", a_webhook_arrives)
+    monkeypatch.setattr(drain, "claim", _claims_nothing_first(drain.claim))
     processed = webhook_events_drain()
     # then: that webhook set no flag (it trusted the one it saw), and the drainer's last look applied both events
     assert stored_while_waiting == [None]
@@ -223,8 +222,7 @@ def test_a_webhook_asks_the_flag_again_once_its_trust_runs_out(post_webhook, set
                                    "LOCATION": str(tmp_path)}}
     from django.core.cache import cache
 
-    from webhooks import services
-    from webhooks.services import WAKE_FLAG
+    from webhooks.services import WAKE_FLAG, wake
 
     [(message, wa_ids)] = _backlog(1, people=2)
     webhook_events_drain()
@@ -232,7 +230,7 @@ def test_a_webhook_asks_the_flag_again_once_its_trust_runs_out(post_webhook, set
     post_webhook(_status_body(message.wamid, "read", wa_ids[0], 1772000100))
     cache.delete(f"{WAKE_FLAG}:0")
     # when: the next webhook comes after the trust ran out
-    monkeypatch.setattr(services, "WAKE_FLAG_TRUST_SECONDS", 0)
+    monkeypatch.setattr(wake, "WAKE_FLAG_TRUST_SECONDS", 0)
     post_webhook(_status_body(message.wamid, "read", wa_ids[1], 1772000101))
     # then: it asked, set the flag and woke a drainer (here at once, in-process), which applied both
     assert not WebhookEvent.objects.filter(state=State.PENDING).exists()
@@ -251,3 +249,24 @@ def test_a_backlog_wakes_a_second_drain(settings, tmp_path, drains, taken_by_the
     # then: with a second slot, the first drain applied its own batch and the second drain the rest
     assert taken == taken_by_the_first
     assert WebhookEvent.objects.filter(state=State.PROCESSED).count() == 6
+
+
+def test_without_a_broker_a_drain_that_loses_the_database_is_not_retried_inside_its_caller(monkeypatch):
+    """Eager Celery runs a retry at once, in the caller's stack (issue 16 §1): the events wait for the sweep."""
+    # given
+    from webhooks.tasks import webhook_events_drain_task
+
+    _backlog(1)
+    calls = []
+
+    def database_gone(**kwargs):
+        calls.append(kwargs)
+        raise OperationalError("server closed the connection unexpectedly")
+
+    monkeypatch.setattr("webhooks.services.webhook_events_drain", database_gone)
+    # when
+    with pytest.raises(OperationalError):
+        webhook_events_drain_task.delay()
+    # then
+    assert len(calls) == 1
+    assert WebhookEvent.objects.filter(state=State.PENDING).exists()

@@ -1,4 +1,4 @@
-"""Webhook events API (staff only): list, detail, reprocess."""
+"""Webhook events API (staff with the model permissions, as in the admin): list, detail, reprocess."""
 
 import django_filters
 from django.shortcuts import get_object_or_404
@@ -40,10 +40,14 @@ class WebhookEventFilter(django_filters.FilterSet):
         return queryset.filter(fields__icontains=f'"{value}"')
 
 
+# Raw payloads hold phone numbers, names and texts: staff only, and only with view_webhookevent (as in the admin).
+VIEW_PERMISSIONS = [permissions.IsAdminUser, ModelPermissions]
+
+
 class WebhookEventListApi(generics.ListAPIView):
     """List stored webhook events, newest first."""
 
-    permission_classes = [permissions.IsAdminUser]
+    permission_classes = VIEW_PERMISSIONS
     serializer_class = WebhookEventSerializer
     filterset_class = WebhookEventFilter
 
@@ -53,7 +57,8 @@ class WebhookEventListApi(generics.ListAPIView):
 
 
 class WebhookEventDetailApi(APIView):
-    permission_classes = [permissions.IsAdminUser]
+    queryset = WebhookEvent.objects.all()  # For ModelPermissions.
+    permission_classes = VIEW_PERMISSIONS
 
     @extend_schema(responses=WebhookEventDetailSerializer, summary="Show one webhook event with its payload")
     def get(self, request, pk: int):

@@ -1,0 +1,62 @@
+"""The drain's wake flag: a webhook publishes a drain task only when none is on its way for the slot."""
+
+import logging
+import time
+
+from django.conf import settings
+from django.core.cache import cache
+
+logger = logging.getLogger(__name__)
+
+# The flag (one per drain slot) says "a drainer is on its way": while set, nobody publishes another for the slot.
+WAKE_FLAG = "webhooks:drain-wake"
+WAKE_FLAG_SECONDS = 30  # A drainer that died without clearing it delays the next one this long at most.
+# A process that saw the flag set trusts it this long without asking Redis again (a burst of webhooks asks once
+# per process and period, not once per request). A drainer waits as long between clearing the flag and its last
+# look, so an event stored by a process that skipped the check is still claimed (see webhook_events_drain).
+WAKE_FLAG_TRUST_SECONDS = 0.05
+_wake_flag_seen_at: dict[int, float] = {}  # slot -> time.monotonic() just before this process saw the flag set
+
+
+def wake_drainer(slot: int = 0) -> None:
+    """Make sure a drainer will look at the pending events: publish a drain task unless one is on its way."""
+    if wake_flag_shared():
+        # Taken before asking: the drainer that clears the flag later waits WAKE_FLAG_TRUST_SECONDS from then.
+        now = time.monotonic()
+        seen_at = _wake_flag_seen_at.get(slot)
+        if seen_at is not None and now - seen_at < WAKE_FLAG_TRUST_SECONDS:
+            return
+        woken = cache.add(f"{WAKE_FLAG}:{slot}", 1, timeout=WAKE_FLAG_SECONDS)
+        _wake_flag_seen_at[slot] = now  # Set now, by us or by whoever woke the drainer on its way.
+        if not woken:
+            return
+    elif slot:
+        return  # Without a shared cache every webhook publishes its own drain already.
+    publish_drain(slot)
+
+
+def publish_drain(slot: int = 0) -> None:
+    """Queue a drain; if the broker is down the events stay pending and the sweep wakes a drainer later."""
+    from webhooks.tasks import webhook_events_drain_task
+
+    try:
+        # No publish retries: with the broker down the webhook must still answer at once.
+        webhook_events_drain_task.apply_async(kwargs={"slot": slot}, retry=False)
+    except Exception:  # Broker errors vary by transport; the stored events are safe either way.
+        logger.exception("webhook drain not queued; the sweep will retry")
+
+
+def wake_flag_clear(slot: int) -> bool:
+    """Clear the slot's flag; False when there is no shared flag."""
+    if not wake_flag_shared():
+        return False
+    try:
+        cache.delete(f"{WAKE_FLAG}:{slot}")
+    except Exception:  # The flag only saves publishes; a cache outage must not stop a drain.
+        logger.warning("webhook wake flag not cleared", exc_info=True)
+    return True
+
+
+def wake_flag_shared() -> bool:
+    """The flag needs a cache every process shares (Redis); a per-process cache would silence other processes."""
+    return not settings.CACHES["default"]["BACKEND"].endswith(("LocMemCache", "DummyCache"))
