@@ -3,8 +3,8 @@
 from datetime import UTC, datetime, timedelta
 
 from django.db import connection
-from django.db.models import Count, Exists, Max, OuterRef, Q, QuerySet, Sum
-from django.db.models.functions import Coalesce, TruncHour
+from django.db.models import Count, DateTimeField, Exists, Max, OuterRef, Q, QuerySet, Subquery, Sum, Value
+from django.db.models.functions import Coalesce, Greatest, TruncHour
 from django.utils import timezone
 
 from groups.models import Group, Participant
@@ -188,13 +188,8 @@ def _count_columns(count, total) -> dict:
     }
 
 
-def message_counts_raw(*, created: Q) -> dict[int, dict]:
-    """Return per phone number id the counts of the messages `created` selects, read from the messages themselves.
-
-    One date-bounded aggregate over the created_at index. Status only moves forward, so "sent" counts every message
-    at sent or beyond, "delivered" at delivered or read.
-    """
-    rows = (
+def _counted(*, created: Q) -> QuerySet:
+    return (
         OutboundMessage.objects.filter(created)
         .values("group__phone_number_id")
         .annotate(**_count_columns(lambda where: Count("pk", filter=where), Count("pk")),
@@ -202,65 +197,70 @@ def message_counts_raw(*, created: Q) -> dict[int, dict]:
                   receipts_read=Sum("read_count"))
         .order_by()
     )
-    return {row.pop("group__phone_number_id"): row for row in rows}
 
 
-def _message_counts_rolled(*, since: datetime, until: datetime) -> dict[int, dict]:
-    rows = (
-        MessageHourlyCount.objects.filter(hour__gte=since, hour__lt=until)
+def message_counts_raw(*, created: Q) -> dict[int, dict]:
+    """Return per phone number id the counts of the messages `created` selects, read from the messages themselves.
+
+    One date-bounded aggregate over the created_at index. Status only moves forward, so "sent" counts every message
+    at sent or beyond, "delivered" at delivered or read.
+    """
+    return {row.pop("group__phone_number_id"): row for row in _counted(created=created)}
+
+
+def _rollup_split(since: datetime) -> tuple[Q, Q]:
+    """Return which messages created since `since` to count live, and which roll-up hours to read instead.
+
+    The roll-up holds whole hours before its watermark (messaging.services.rollups); the part hour at the start of
+    the period and everything since the watermark are live. Without a roll-up, all of it is live. The watermark is
+    a subquery, so each panel stays one query.
+    """
+    first_hour = hour_floor(since) + timedelta(hours=1) if since != hour_floor(since) else since
+    start = Value(first_hour, output_field=DateTimeField())
+    watermark = Subquery(RollupWatermark.objects.filter(name=ROLLUP_NAME).values("until")[:1])
+    rolled_until = Greatest(Coalesce(watermark, start), start)
+    live = Q(created_at__gte=since, created_at__lt=first_hour) | Q(created_at__gte=rolled_until)
+    return live, Q(hour__gte=first_hour, hour__lt=rolled_until)
+
+
+def message_counts_by_phone_number(*, since: datetime) -> dict[int, dict]:
+    """Return per phone number id the messages created since `since`: total, sent, delivered, read, failed, ...
+
+    Whole hours come from the hourly roll-up, the rest from the messages (`_rollup_split`), in one UNION ALL.
+    """
+    live, rolled = _rollup_split(since)
+    summed = (
+        MessageHourlyCount.objects.filter(rolled)
         .values("phone_number_id")
         .annotate(**_count_columns(lambda where: Coalesce(Sum("messages", filter=where), 0), Sum("messages")),
                   recipients=Sum("recipients"), receipts_delivered=Sum("receipts_delivered"),
                   receipts_read=Sum("receipts_read"))
         .order_by()
     )
-    return {row.pop("phone_number_id"): row for row in rows}
-
-
-def message_counts_by_phone_number(*, since: datetime) -> dict[int, dict]:
-    """Return per phone number id the messages created since `since`: total, sent, delivered, read, failed, ...
-
-    Whole hours the roll-up has counted come from it (messaging.services.rollups); the part hour at the start of
-    the period and the hours since the last roll-up are counted live. Without a roll-up, everything is live.
-    """
-    mark = RollupWatermark.objects.filter(name=ROLLUP_NAME).values_list("until", flat=True).first()
-    first_hour = hour_floor(since) + timedelta(hours=1) if since != hour_floor(since) else since
-    if mark is None or mark <= first_hour:
-        return message_counts_raw(created=Q(created_at__gte=since))
-    live = message_counts_raw(created=Q(created_at__gte=since, created_at__lt=first_hour) | Q(created_at__gte=mark))
-    counts = _message_counts_rolled(since=first_hour, until=mark)
-    for number, row in live.items():
+    counts: dict[int, dict] = {}
+    for row in _counted(created=live).union(summed, all=True):
+        number = row.pop("group__phone_number_id")
         counts[number] = {key: (counts.get(number, {}).get(key) or 0) + (value or 0) for key, value in row.items()}
     return counts
-
-
-def _failures_raw(*, created: Q, phone_number: int | None) -> list[dict]:
-    failed = OutboundMessage.objects.filter(created, status=MessageStatus.FAILED)
-    if phone_number is not None:
-        failed = failed.filter(group__phone_number_id=phone_number)
-    return list(failed.annotate(hour=TruncHour("created_at", tzinfo=UTC)).values("hour", "error_code")
-                .annotate(count=Count("pk")).order_by())
 
 
 def failures_over_time(*, since: datetime, bucket: str, phone_number: int | None = None) -> list[dict]:
     """Return [{bucket, error_code, count}] of the failed messages created since `since`, per hour or local day.
 
-    By the hour the messages were created, like the counts beside the chart: whole hours the roll-up has counted
-    come from it, the rest (the part hour at the start, the time since the last roll-up) from the messages.
+    By the hour the messages were created, like the counts beside the chart: whole hours from the roll-up, the rest
+    from the messages (`_rollup_split`), in one UNION ALL.
     """
-    mark = RollupWatermark.objects.filter(name=ROLLUP_NAME).values_list("until", flat=True).first()
-    first_hour = hour_floor(since) + timedelta(hours=1) if since != hour_floor(since) else since
-    if mark is None or mark <= first_hour:
-        hours = _failures_raw(created=Q(created_at__gte=since), phone_number=phone_number)
-    else:
-        hours = _failures_raw(created=Q(created_at__gte=since, created_at__lt=first_hour) | Q(created_at__gte=mark),
-                              phone_number=phone_number)
-        rolled = MessageHourlyCount.objects.filter(hour__gte=first_hour, hour__lt=mark, status=MessageStatus.FAILED)
-        if phone_number is not None:
-            rolled = rolled.filter(phone_number_id=phone_number)
-        hours += list(rolled.values("hour", "error_code").annotate(count=Sum("messages")).order_by())
+    live, rolled = _rollup_split(since)
+    failed = OutboundMessage.objects.filter(live, status=MessageStatus.FAILED)
+    summed = MessageHourlyCount.objects.filter(rolled, status=MessageStatus.FAILED)
+    if phone_number is not None:
+        failed = failed.filter(group__phone_number_id=phone_number)
+        summed = summed.filter(phone_number_id=phone_number)
+    failed = (failed.annotate(hour=TruncHour("created_at", tzinfo=UTC)).values("hour", "error_code")
+              .annotate(count=Count("pk")).order_by())
+    summed = summed.values("hour", "error_code").annotate(count=Sum("messages")).order_by()
     buckets: dict[tuple[datetime, str], int] = {}
-    for row in hours:
+    for row in failed.union(summed, all=True):
         at = timezone.localtime(row["hour"])  # Days are the configured time zone's (TIME_ZONE).
         key = (at.replace(hour=0) if bucket == "day" else at, row["error_code"])
         buckets[key] = buckets.get(key, 0) + row["count"]
