@@ -189,6 +189,10 @@ def _count_columns(count, total) -> dict:
 
 
 def _counted(*, created: Q) -> QuerySet:
+    """Count the messages `created` selects per phone number, over the created_at index.
+
+    Status only moves forward, so "sent" counts every message at sent or beyond, "delivered" at delivered or read.
+    """
     return (
         OutboundMessage.objects.filter(created)
         .values("group__phone_number_id")
@@ -197,15 +201,6 @@ def _counted(*, created: Q) -> QuerySet:
                   receipts_read=Sum("read_count"))
         .order_by()
     )
-
-
-def message_counts_raw(*, created: Q) -> dict[int, dict]:
-    """Return per phone number id the counts of the messages `created` selects, read from the messages themselves.
-
-    One date-bounded aggregate over the created_at index. Status only moves forward, so "sent" counts every message
-    at sent or beyond, "delivered" at delivered or read.
-    """
-    return {row.pop("group__phone_number_id"): row for row in _counted(created=created)}
 
 
 def _rollup_split(since: datetime) -> tuple[Q, Q]:

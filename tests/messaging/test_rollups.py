@@ -6,7 +6,7 @@ import pytest
 from django.db.models import Q
 
 from messaging.models import MessageHourlyCount, OutboundMessage
-from messaging.selectors import failures_over_time, message_counts_by_phone_number, message_counts_raw
+from messaging.selectors import failures_over_time, message_counts_by_phone_number
 from messaging.services.rollups import message_counts_roll_up
 from tests.groups.factories import GroupFactory, PhoneNumberFactory
 
@@ -41,6 +41,24 @@ def messages():
                              read=1 if status == Status.READ else 0))
     rows.append(_message(first, at=NOW - timedelta(minutes=5), status=Status.READ, delivered=3, read=3))
     return rows
+
+
+def message_counts_raw(*, created: Q) -> dict[int, dict]:
+    """The raw aggregate the roll-up must equal: every message of the period, counted one by one."""
+    counts: dict[int, dict] = {}
+    sent_or_beyond = {Status.SENT, Status.DELIVERED, Status.READ}
+    for message in OutboundMessage.objects.filter(created).select_related("group"):
+        row = counts.setdefault(message.group.phone_number_id, dict.fromkeys(
+            ["total", "sent", "delivered", "read", "failed", "recipients", "receipts_delivered", "receipts_read"], 0))
+        row["total"] += 1
+        row["sent"] += message.status in sent_or_beyond
+        row["delivered"] += message.status in (Status.DELIVERED, Status.READ)
+        row["read"] += message.status == Status.READ
+        row["failed"] += message.status == Status.FAILED
+        row["recipients"] += message.recipient_count
+        row["receipts_delivered"] += message.delivered_count
+        row["receipts_read"] += message.read_count
+    return counts
 
 
 PERIODS = [timedelta(hours=24), timedelta(days=7), timedelta(days=30), timedelta(hours=1), timedelta(minutes=90)]
