@@ -8,6 +8,8 @@ pyproject.toml's [tool.vulture] ignore_names instead. The `_.name` lines stand f
 # REST_FRAMEWORK, LOGGING, AXES_CLIENT_IP_CALLABLE, SPECTACULAR_SETTINGS hooks and CACHES; or called there.
 spectacular_settings
 beat_schedule
+logging_config
+content_security_policy
 Metadata
 api_exception_handler
 JsonFormatter

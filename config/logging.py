@@ -84,3 +84,31 @@ def _redact(text: str, secrets: list[str]) -> str:
     for secret in secrets:
         text = text.replace(secret, "[redacted]")
     return text
+
+
+def logging_config(*, level: str, tasks_in_process: bool) -> dict:
+    """Return LOGGING: JSON lines on stderr with secrets redacted, at `level`, noisy libraries quieter."""
+    return {
+        "version": 1,
+        "disable_existing_loggers": False,
+        "filters": {"redact_secrets": {"()": "config.logging.RedactSecretsFilter"}},
+        "formatters": {"json": {"()": "config.logging.JsonFormatter"}},
+        "handlers": {
+            "console": {
+                "class": "logging.StreamHandler",
+                "formatter": "json",
+                "filters": ["redact_secrets"],
+            }
+        },
+        "root": {"handlers": ["console"], "level": level},
+        "loggers": {
+            "django.db.backends": {"level": "WARNING"},
+            "urllib3": {"level": "WARNING"},
+            # One line per successful task drowns everything else; failures are still logged.
+            "celery.app.trace": {"level": "WARNING"},
+            # runserver's request lines (one per static file too) follow LOG_LEVEL: `make run` shows only 4xx/5xx.
+            "django.server": {"handlers": ["console"], "level": level, "propagate": False},
+            # With no broker (tasks run in-process) kombu's "No hostname was supplied" is expected, not a warning.
+            "kombu.connection": {"level": "ERROR" if tasks_in_process else "WARNING"},
+        },
+    }

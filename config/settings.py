@@ -9,11 +9,12 @@ from datetime import timedelta
 from pathlib import Path
 
 import environ
-from csp.constants import NONCE, NONE, SELF, UNSAFE_INLINE
 from django.core.exceptions import ImproperlyConfigured
 
 from config.beat import beat_schedule
+from config.logging import logging_config
 from config.schema import spectacular_settings
+from config.security import content_security_policy
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -168,23 +169,8 @@ SILENCED_SYSTEM_CHECKS = [
     "security.W021",
 ]
 
-# Content-Security-Policy (django-csp) on every response, so on every staff page: scripts and <style> blocks only
-# from our origin or carrying the response's nonce (`nonce="{{ request.csp_nonce }}"` in a template). style=""
-# attributes (Django's admin widgets, our charts) cannot carry a nonce and cannot run script: allowed on their own.
-# /api/docs/ adds the CDN that serves Swagger UI (config.urls).
-CONTENT_SECURITY_POLICY = {
-    "DIRECTIVES": {
-        "default-src": [SELF],
-        "script-src": [SELF, NONCE],
-        "style-src": [SELF, NONCE],
-        "style-src-attr": [UNSAFE_INLINE],
-        "img-src": [SELF, "data:"],
-        "object-src": [NONE],
-        "base-uri": [SELF],
-        "form-action": [SELF],
-        "frame-ancestors": [NONE],
-    },
-}
+# Content-Security-Policy (django-csp) on every response: config.security.content_security_policy says why.
+CONTENT_SECURITY_POLICY = content_security_policy()
 
 # --- Admin login lockout (django-axes) ----------------------------------------------
 
@@ -396,27 +382,4 @@ WEBHOOK_DRAINS = max(1, env.int("WEBHOOK_DRAINS", default=2))
 # --- Logging: one JSON line per event, secrets redacted -----------------------
 
 LOG_LEVEL = env.str("LOG_LEVEL", default="INFO")
-LOGGING = {
-    "version": 1,
-    "disable_existing_loggers": False,
-    "filters": {"redact_secrets": {"()": "config.logging.RedactSecretsFilter"}},
-    "formatters": {"json": {"()": "config.logging.JsonFormatter"}},
-    "handlers": {
-        "console": {
-            "class": "logging.StreamHandler",
-            "formatter": "json",
-            "filters": ["redact_secrets"],
-        }
-    },
-    "root": {"handlers": ["console"], "level": LOG_LEVEL},
-    "loggers": {
-        "django.db.backends": {"level": "WARNING"},
-        "urllib3": {"level": "WARNING"},
-        # One line per successful task drowns everything else; failures are still logged.
-        "celery.app.trace": {"level": "WARNING"},
-        # runserver's request lines (one per static file too) follow LOG_LEVEL: `make run` shows only 4xx/5xx.
-        "django.server": {"handlers": ["console"], "level": LOG_LEVEL, "propagate": False},
-        # With no broker (tasks run in-process) kombu's "No hostname was supplied" is expected, not a warning.
-        "kombu.connection": {"level": "ERROR" if CELERY_TASK_ALWAYS_EAGER else "WARNING"},
-    },
-}
+LOGGING = logging_config(level=LOG_LEVEL, tasks_in_process=CELERY_TASK_ALWAYS_EAGER)

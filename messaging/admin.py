@@ -22,6 +22,7 @@ from config.admin import ReadOnlyAdmin
 from config.exceptions import ApplicationError
 from config.paginator import EstimatedCountPaginator
 from core.admin_confirm import Confirmed, confirm
+from core.admin_links import admin_link
 from core.meta_errors import MetaError
 from core.models import Source
 from groups.models import Group
@@ -175,13 +176,13 @@ class OutboundMessageAdmin(ReadOnlyAdmin):
         explained = error_explain(message.error_code, final=message.status == OutboundMessage.Status.FAILED)
         if explained is None:
             return "-"
+        catalog = admin_link("error_catalog")
         details = meta_error.text if (meta_error := MetaError.from_value(message.error)) else ""
         return format_html(
             "<strong>{}: {}</strong><br>{}<br><em>What to do:</em> {}{}<br>{}",
             explained.code, explained.title, explained.meaning, explained.action,
             format_html("<br><small>Meta said: {}</small>", details) if details else "",
-            format_html('<a href="{}#code-{}">All error codes</a>', reverse("admin:messaging_error_catalog"),
-                        explained.code),
+            format_html('<a href="{}#code-{}">All error codes</a>', catalog, explained.code) if catalog else "",
         )
 
     @admin.display(description="Receipts")
