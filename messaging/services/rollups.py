@@ -8,6 +8,7 @@ again on each run (statuses keep coming for a day or two) and, nightly, every ho
 
 from datetime import UTC, datetime, timedelta
 
+from django.core.cache import cache
 from django.db import transaction
 from django.db.models import Count, Sum
 from django.db.models.functions import TruncHour
@@ -51,4 +52,5 @@ def message_counts_roll_up(*, now: datetime, hours: int = ROLLUP_RECENT_HOURS) -
         MessageHourlyCount.objects.bulk_create(counts, batch_size=1000)
         mark.until = until
         mark.save(update_fields=["until"])
+        transaction.on_commit(lambda: cache.delete(f"rollup-watermark:{ROLLUP_NAME}"))  # This process reads it anew.
     return len(counts)
