@@ -46,7 +46,7 @@ test-services: $(STAMP)
 # killed and restarted; a few minutes. FAULT_REPLAY_EVENTS scales R1 (default 10000).
 fault-tests: $(STAMP)
 	GROUPDESK_FAULT_TESTS=1 GROUPDESK_DURABLE_PG=1 SCHEMA_FUZZ_EXAMPLES=100 bash tests/with_services.sh $(BIN)/pytest -q -s \
-		tests/reliability/test_faults.py tests/reliability/test_schema_fuzz.py
+		tests/reliability/test_faults.py tests/reliability/test_event_faults.py tests/reliability/test_schema_fuzz.py
 
 # Admin timings at scale (docs/benchmarks.md): seeds a throwaway PostgreSQL with COPY, then times every
 # changelist, the desk pages and detail pages. BENCH_MESSAGES=1000000 for the issue's size.

@@ -15,6 +15,7 @@ api_exception_handler
 JsonFormatter
 RedactSecretsFilter
 add_error_responses
+add_event_components  # integrations.schema, a postprocessing hook named in config.schema
 generator  # drf-spectacular's postprocessing-hook signature
 public  # drf-spectacular's postprocessing-hook signature
 client_ip
@@ -89,3 +90,15 @@ get_app_list
 short_description  # Django's admin reads a display function's label from it (config.admin.ReadOnlyAdmin).
 receipts_delivered  # MessageHourlyCount's sums, read through .values() and Sum("receipts_delivered") by name.
 receipts_read
+
+# Integrations: model fields and the serializers' output fields that show them (written by services, read by Django
+# and DRF), and a DRF method field.
+disabled_at
+disabled_reason
+last_status_code
+response_body
+get_event
+resent
+
+# Django template filters: called by name from templates ({{ cl.result_list|live_rows_version }}).
+live_rows_version

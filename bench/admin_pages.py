@@ -150,6 +150,28 @@ def _write_section(path: Path, report: str) -> None:
     path.write_text("".join(lines[:start]) + report + ("\n" if end < len(lines) else "") + "".join(lines[end:]))
 
 
+def _results_table(pages: list, results: dict) -> tuple[list[str], list[str]]:
+    """The Markdown rows (median of the runs per page) and the names of the pages that missed their target."""
+    lines = [
+        "| page | kind | p50 ms | p95 ms | queries | full COUNT(*) of a large table | target |",
+        "| --- | --- | ---: | ---: | ---: | ---: | --- |",
+    ]
+    failures = []
+    for kind, name, _url in pages:
+        runs = results[name]
+        p50 = statistics.median(r[0] for r in runs)
+        p95 = statistics.median(r[1] for r in runs)
+        queries, counts = runs[-1][2], runs[-1][3]
+        limit_ms, limit_queries = TARGETS[kind]
+        ok = p95 <= limit_ms and (limit_queries is None or queries <= limit_queries) and counts == 0
+        if not ok:
+            failures.append(name)
+        target = f"p95 ≤ {limit_ms} ms" + (f", ≤ {limit_queries} queries" if limit_queries else "")
+        lines.append(f"| {name} | {kind} | {p50:.0f} | {p95:.0f} | {queries} | {counts} | "
+                     f"{'met' if ok else 'MISSED'} ({target}) |")
+    return lines, failures
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--requests", type=int, default=20)
@@ -178,23 +200,7 @@ def main() -> None:
             results[name].append(measure(client, url, args.requests))
         print(f"run {run + 1}/{args.runs} done", file=sys.stderr)
 
-    lines = [
-        "| page | kind | p50 ms | p95 ms | queries | full COUNT(*) of a large table | target |",
-        "| --- | --- | ---: | ---: | ---: | ---: | --- |",
-    ]
-    failures = []
-    for kind, name, _url in pages:
-        runs = results[name]
-        p50 = statistics.median(r[0] for r in runs)
-        p95 = statistics.median(r[1] for r in runs)
-        queries, counts = runs[-1][2], runs[-1][3]
-        limit_ms, limit_queries = TARGETS[kind]
-        ok = p95 <= limit_ms and (limit_queries is None or queries <= limit_queries) and counts == 0
-        if not ok:
-            failures.append(name)
-        target = f"p95 ≤ {limit_ms} ms" + (f", ≤ {limit_queries} queries" if limit_queries else "")
-        lines.append(f"| {name} | {kind} | {p50:.0f} | {p95:.0f} | {queries} | {counts} | "
-                     f"{'met' if ok else 'MISSED'} ({target}) |")
+    lines, failures = _results_table(pages, results)
 
     commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, cwd=ROOT).stdout
     report = "\n".join([

@@ -94,7 +94,7 @@ class Deployment:
 
     def start_worker(self) -> None:
         self.worker = subprocess.Popen(
-            [sys.executable, "-m", "celery", "-A", "config", "worker", "-Q", "webhooks,outbound",
+            [sys.executable, "-m", "celery", "-A", "config", "worker", "-Q", "webhooks,outbound,integrations",
              "-c", str(self.worker_concurrency), "--without-mingle", "--without-gossip", "-l", "WARNING",
              "-n", f"harness-{os.getpid()}-{time.monotonic_ns()}@%h"],
             cwd=ROOT, env=self.env)

@@ -90,6 +90,8 @@ def _reset_sequence(model) -> None:
         cursor.execute(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), COALESCE(MAX(id), 1)) FROM {table}")
 
 
+# Long on purpose: one generator per table, each reading the ids and the message `plan` the ones before it made;
+# split up, every helper would take and return that shared state, and the load order would be harder to see.
 def seed(*, messages: int, statuses_per_message: int, days: int, seed_value: int) -> dict[str, int]:
     """Load the rows; return the count per table."""
     rng = random.Random(seed_value)

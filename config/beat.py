@@ -8,6 +8,12 @@ from celery.schedules import crontab
 def beat_schedule(*, group_operation_stale_minutes: int, tasks_in_process: bool) -> dict:
     """Return the schedule; stale operations are looked for twice per staleness period."""
     return {
+        # Deliveries are also woken on commit when a broker is set; this catches retries coming due and lost
+        # wake-ups, and is how the embedded default (no broker) delivers: the in-process runner, outside any request.
+        "integrations-send-due": {
+            "task": "integrations.tasks.deliveries_send_due_task",
+            "schedule": timedelta(seconds=2),
+        },
         "webhooks-sweep-pending": {
             "task": "webhooks.tasks.webhook_events_sweep_pending_task",
             "schedule": timedelta(minutes=1),

@@ -64,6 +64,7 @@ def spectacular_settings(*, debug: bool) -> dict[str, Any]:
         "POSTPROCESSING_HOOKS": [
             "drf_spectacular.hooks.postprocess_schema_enums",
             "config.schema.add_error_responses",
+            "integrations.schema.add_event_components",
         ],
         "ENUM_NAME_OVERRIDES": {
             "GroupStateEnum": "groups.models.Group.State",
@@ -71,6 +72,7 @@ def spectacular_settings(*, debug: bool) -> dict[str, Any]:
             "JoinRequestStateEnum": "groups.models.JoinRequest.State",
             "WebhookEventStateEnum": "webhooks.models.WebhookEvent.State",
             "PinStateEnum": "messaging.models.Pin.State",
+            "WebhookDeliveryStateEnum": "integrations.models.Delivery.State",
         },
     }
 

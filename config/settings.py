@@ -55,10 +55,13 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "csp",
+    "django_htmx",  # Serves htmx (static/django_htmx/htmx-2.min.js) from the pinned package: no CDN.
     "core",
+    "outbox",
     "groups",
     "messaging",
     "webhooks",
+    "integrations",
     "desk",
 ]
 
@@ -259,6 +262,7 @@ CELERY_TASK_ROUTES = {
     "groups.tasks.*": {"queue": "outbound"},
     "messaging.tasks.*": {"queue": "outbound"},
     "core.tasks.*": {"queue": "outbound"},
+    "integrations.tasks.*": {"queue": "integrations"},
 }
 # --- WhatsApp Cloud API -------------------------------------------------------
 
@@ -328,9 +332,8 @@ WHATSAPP_READ_TIMEOUT = env.float("WHATSAPP_READ_TIMEOUT", default=15.0)
 
 # --- Outbound messages (README "Sending pace") ------------------------------------
 
-# The one retry policy of Graph calls (groups/cloud_api/retry.py), for sends and group operations alike: calls
-# per message or operation before a temporary error fails it, and the backoff between them. The MESSAGE_SEND_*
-# names are read too, as they were before the policy covered group operations.
+# The one retry policy of Graph calls, sends and group operations alike (groups/cloud_api/retry.py): attempts
+# before a temporary error fails, and the backoff. Their old MESSAGE_SEND_* names are read too.
 META_RETRY_MAX_ATTEMPTS = env.int("META_RETRY_MAX_ATTEMPTS", default=env.int("MESSAGE_SEND_MAX_ATTEMPTS", default=5))
 META_RETRY_BASE_SECONDS = env.float(
     "META_RETRY_BASE_SECONDS", default=env.float("MESSAGE_SEND_RETRY_BASE_SECONDS", default=2.0)
@@ -340,9 +343,8 @@ META_RETRY_MAX_SECONDS = env.float(
 )
 # A send whose call timed out stays `sending` this long waiting for a status, then fails `outcome_unknown`.
 MESSAGE_OUTCOME_UNKNOWN_AFTER_MINUTES = env.int("MESSAGE_OUTCOME_UNKNOWN_AFTER_MINUTES", default=10)
-# Work that waits for a time on its row (a retry, a paced send: core/due.py): with a broker its task is published
-# for that time, and a row still waiting this long after it is started again (a lost task). Without a broker
-# the periodic runner starts it as soon as it is due. MESSAGE_QUEUED_SWEEP_AFTER_SECONDS is read too (its old name).
+# Work waiting on its row for a time (core/due.py): with a broker, a row still waiting this long past it is started
+# again (a lost task); without one the periodic runner starts it when due. Old name: MESSAGE_QUEUED_SWEEP_AFTER_SECONDS.
 DUE_WORK_LOST_AFTER_SECONDS = env.int(
     "DUE_WORK_LOST_AFTER_SECONDS", default=env.int("MESSAGE_QUEUED_SWEEP_AFTER_SECONDS", default=300)
 )
@@ -378,6 +380,18 @@ WEBHOOK_PENDING_SWEEP_AFTER_SECONDS = env.int("WEBHOOK_PENDING_SWEEP_AFTER_SECON
 WEBHOOK_DEFER_MAX_HOURS = env.int("WEBHOOK_DEFER_MAX_HOURS", default=24)
 # Drains that may apply a backlog at once (each a task on the `webhooks` queue); about the queue's processes.
 WEBHOOK_DRAINS = max(1, env.int("WEBHOOK_DRAINS", default=2))
+
+# --- Integrations: outbound webhooks (docs/events.md) -------------------------
+
+# http:// and loopback/private/link-local endpoint URLs: local receivers only (sandbox, tests); never in production.
+INTEGRATIONS_ALLOW_PRIVATE_URLS = env.bool("INTEGRATIONS_ALLOW_PRIVATE_URLS", default=WHATSAPP_SANDBOX)
+INTEGRATIONS_CONNECT_TIMEOUT = env.float("INTEGRATIONS_CONNECT_TIMEOUT", default=5.0)
+INTEGRATIONS_READ_TIMEOUT = env.float("INTEGRATIONS_READ_TIMEOUT", default=15.0)
+# Retries (5 s ... then every 12 h) stop this long after the event; an endpoint failing this long is disabled.
+INTEGRATIONS_RETRY_HOURS = env.int("INTEGRATIONS_RETRY_HOURS", default=72)
+INTEGRATIONS_DISABLE_AFTER_HOURS = env.int("INTEGRATIONS_DISABLE_AFTER_HOURS", default=72)
+INTEGRATIONS_BATCH_SIZE = env.int("INTEGRATIONS_BATCH_SIZE", default=200)
+INTEGRATIONS_DELIVERY_CONCURRENCY = max(1, env.int("INTEGRATIONS_DELIVERY_CONCURRENCY", default=16))
 
 # --- Logging: one JSON line per event, secrets redacted -----------------------
 

@@ -13,6 +13,7 @@ api_v1 = [
     path("", include("groups.api.urls")),
     path("", include("messaging.api.urls")),
     path("", include("webhooks.api.urls")),
+    path("", include("integrations.api.urls")),
 ]
 
 urlpatterns = [

@@ -12,6 +12,8 @@ from django.db import models
 from config.paginator import EstimatedCountPaginator
 from core.admin import AuditEntryAdmin
 from core.models import AuditEntry
+from desk.live import live_version
+from desk.live_admin import LiveAdminMixin
 from desk.triage import triage_urls
 from groups.admin import (
     GroupAdmin,
@@ -22,6 +24,8 @@ from groups.admin import (
     PhoneNumberAdmin,
 )
 from groups.models import Group, GroupEvent, GroupOperation, JoinRequest, Participant, PhoneNumber
+from integrations.admin import DeliveryAdmin, WebhookEndpointAdmin
+from integrations.models import Delivery, WebhookEndpoint
 from messaging.admin import (
     AccountErrorAdmin,
     InboundMessageAdmin,
@@ -31,14 +35,16 @@ from messaging.admin import (
 )
 from messaging.admin_pins import GroupPinInline, PinAdmin
 from messaging.models import AccountError, InboundMessage, OutboundMessage, Pin, UnmatchedStatus
+from messaging.selectors import message_page_marker
 from webhooks.admin import WebhookEventAdmin
 from webhooks.models import WebhookEvent
 
 site = admin.site  # desk.site.DeskAdminSite: its header, the index's sections and their order.
 
 
-class DeskGroupAdmin(GroupAdmin):
-    """The groups admin, plus "Send a message" (messaging) and the group's current pins (messaging)."""
+class DeskGroupAdmin(LiveAdminMixin, GroupAdmin):
+    """The groups admin, plus "Send a message" (messaging), the group's current pins (messaging), and live: the
+    list's state cells and the page's read-only values (state, invite link, members) follow webhooks in place."""
 
     actions = [*GroupAdmin.actions, send_message_to_groups]
     inlines = [*GroupAdmin.inlines, GroupPinInline]
@@ -47,11 +53,19 @@ class DeskGroupAdmin(GroupAdmin):
         return request.user.has_perm("messaging.add_outboundmessage")
 
 
-class DeskOutboundMessageAdmin(OutboundMessageAdmin):
-    """The messages admin, plus the desk's triage pages under it: CSV export, error codes, failures by code."""
+class DeskOutboundMessageAdmin(LiveAdminMixin, OutboundMessageAdmin):
+    """The messages admin, plus the desk's triage pages under it (CSV export, error codes, failures by code), and
+    live: the list's status and count cells and the page's status, counts, receipts and history follow webhooks."""
 
     def get_urls(self):
         return [*triage_urls(self), *super().get_urls()]
+
+    def live_object_version(self, pk) -> str:
+        return live_version(message_page_marker(message_id=pk))
+
+
+class DeskPinAdmin(LiveAdminMixin, PinAdmin):
+    """The pins admin, live: a pin going active, expiring or being unpinned shows in the list and on its page."""
 
 
 SCREENS: list[tuple[type[models.Model], type[admin.ModelAdmin]]] = [
@@ -66,8 +80,10 @@ SCREENS: list[tuple[type[models.Model], type[admin.ModelAdmin]]] = [
     (InboundMessage, InboundMessageAdmin),
     (AccountError, AccountErrorAdmin),
     (UnmatchedStatus, UnmatchedStatusAdmin),
-    (Pin, PinAdmin),
+    (Pin, DeskPinAdmin),
     (WebhookEvent, WebhookEventAdmin),
+    (WebhookEndpoint, WebhookEndpointAdmin),
+    (Delivery, DeliveryAdmin),
 ]
 
 for model, admin_class in SCREENS:

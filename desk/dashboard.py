@@ -9,6 +9,7 @@ from datetime import datetime, timedelta
 
 from django.contrib import admin
 from django.contrib.auth.decorators import permission_required
+from django.db import connection, models
 from django.http import HttpRequest
 from django.template.response import TemplateResponse
 from django.urls import reverse
@@ -16,10 +17,14 @@ from django.utils import timezone
 from django.utils.http import urlencode
 
 from desk.charts import Series, horizontal_bars, stacked_bars
-from groups.models import Group
+from desk.live import live_page, live_version
+from groups.models import Group, GroupEvent
 from groups.selectors import groups_by_state, phone_number_list
+from integrations.selectors import endpoints_health
 from messaging.errors import error_explain
+from messaging.models import MessageStatusChange, OutboundMessage
 from messaging.selectors import failures_over_time, message_counts_by_phone_number, messages_stuck
+from webhooks.models import WebhookEvent
 from webhooks.registry import handled_fields
 from webhooks.selectors import signature_rejections, webhook_failed_count, webhook_last_event_per_field
 
@@ -126,7 +131,26 @@ def _webhook_health(*, now: datetime) -> dict:
     }
 
 
+def _newest_ids(*tables: type[models.Model]) -> tuple:
+    """Return each table's highest primary key, in one query (each the end of its primary key index)."""
+    quote = connection.ops.quote_name
+    # Names from the models' metadata, never from input.
+    columns = ", ".join(f"(SELECT MAX({quote(table._meta.pk.column)}) FROM {quote(table._meta.db_table)})"  # noqa: S608
+                        for table in tables)
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT {columns}")
+        return cursor.fetchone()
+
+
+def dashboard_version(request: HttpRequest) -> str:
+    """Return what moves when a number on the dashboard may have: the newest message, status change, group event
+    and webhook, and the minute (stuck messages and "last event" ages)."""
+    newest = _newest_ids(OutboundMessage, MessageStatusChange, GroupEvent, WebhookEvent)
+    return live_version(*newest, timezone.now().replace(second=0, microsecond=0))
+
+
 @permission_required("messaging.view_outboundmessage", raise_exception=True)
+@live_page(version=dashboard_version)
 def dashboard_view(request: HttpRequest) -> TemplateResponse:
     """Render the dashboard for one period and all or one phone number."""
     period = request.GET.get("period") if request.GET.get("period") in PERIODS else "24h"
@@ -162,6 +186,7 @@ def dashboard_view(request: HttpRequest) -> TemplateResponse:
         "failure_codes": failure_codes,
         "groups_chart": _groups_chart(phone_id=phone_id),
         **_webhook_health(now=now),
+        "endpoints_health": endpoints_health(since=now - timedelta(hours=24)),
         "stuck": messages_stuck(older_than=now - timedelta(minutes=stuck_minutes), phone_number=phone_id),
         "stuck_minutes": stuck_minutes,
         "now": now,

@@ -30,3 +30,6 @@ class GroupsConfig(AppConfig):
         # Operations put off by a temporary error are started when due by the one due-work sweep.
         due_work_register(DueWork(name="group-operations", due_ids=group_operation_ids_due,
                                   task=group_operation_send_task))
+        from groups.event_payloads import register_event_renderers
+
+        register_event_renderers()

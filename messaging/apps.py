@@ -24,3 +24,6 @@ class MessagingConfig(AppConfig):
         participant_identity_changed.connect(on_participant_identity_changed, dispatch_uid="messaging-rekey")
         # Queued messages put off (a retry, a paced send) are started when due by the one due-work sweep.
         due_work_register(DueWork(name="outbound-messages", due_ids=message_ids_due, task=message_send_task))
+        from messaging.event_payloads import register_event_renderers
+
+        register_event_renderers()

@@ -4,7 +4,7 @@ from datetime import UTC, datetime, timedelta
 
 from django.core.cache import cache
 from django.db import connection
-from django.db.models import Count, Exists, Max, OuterRef, Q, QuerySet, Sum
+from django.db.models import Count, Exists, Max, OuterRef, Q, QuerySet, Subquery, Sum
 from django.db.models.functions import Coalesce, TruncHour
 from django.utils import timezone
 
@@ -291,3 +291,22 @@ def messages_stuck(*, older_than: datetime, phone_number: int | None = None) -> 
         sending=Count("pk", filter=Q(status=MessageStatus.SENDING, sending_started_at__lt=older_than)),
     )
     return {key: value or 0 for key, value in counts.items()}
+
+
+def message_page_marker(*, message_id: int) -> tuple | None:
+    """Return what moves when a message's page would change, in one query: the message's last update, its newest
+    history row and receipt, and the newest change among its group's members (None if there is no such message).
+
+    Each subquery is an index lookup (both histories lead with the message, participants with the group): cheap
+    enough for the page's live region to ask every second (desk/live.py).
+    """
+    newest_change = MessageStatusChange.objects.filter(message_id=OuterRef("pk")).order_by("-pk").values("pk")[:1]
+    newest_receipt = (MessageReceipt.objects.filter(message_id=OuterRef("pk")).order_by("-updated_at")
+                      .values("updated_at")[:1])
+    newest_member = (Participant.objects.filter(group_id=OuterRef("group_id")).order_by("-updated_at")
+                     .values("updated_at")[:1])
+    return (
+        OutboundMessage.objects.filter(pk=message_id)
+        .values_list("updated_at", Subquery(newest_change), Subquery(newest_receipt), Subquery(newest_member))
+        .first()
+    )

@@ -39,6 +39,10 @@ class ControlApi:
                 return 200, {"ok": True}
             if parts == ["state"] and method == "GET":
                 return 200, {**self.world.snapshot(), "pending_jobs": self.sandbox.pending}
+            if parts == ["events", "secret"] and method == "POST":
+                # make run hands the demo endpoint's signing secret here, so the inbox checks each signature.
+                self.sandbox.inbox.secret = str(data.get("secret") or "") or None
+                return 200, {"verifying": self.sandbox.inbox.secret is not None}
             if parts == ["reset"] and method == "POST":
                 self.sandbox.reset()
                 return 200, {"reset": True}

@@ -7,6 +7,7 @@ start-up output, so it is what stays on screen. It only starts processes: like t
 sandbox, it imports nothing of the apps.
 """
 
+import json
 import os
 import signal
 import subprocess
@@ -17,6 +18,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 APP_ADDRESS = os.environ.get("GROUPDESK_ADDRESS", "127.0.0.1:8000")
+SANDBOX_URL = os.environ.get("WHATSAPP_SANDBOX_URL", "http://127.0.0.1:8001")
 
 
 def main() -> int:
@@ -35,6 +37,9 @@ def main() -> int:
     try:
         if not _wait_for(f"http://{APP_ADDRESS}/healthz/", processes):
             return 1
+        # Before the demo data, so the events page shows the demo groups being created too.
+        if _wait_for(f"{SANDBOX_URL}/_sandbox/health", processes):
+            _register_demo_endpoint(python, env)
         subprocess.run([python, "manage.py", "seed_demo"], cwd=ROOT, env=env, check=False)
         processes.append(subprocess.Popen([python, "manage.py", "run_periodic_tasks"], cwd=ROOT, env=env,
                                           process_group=0))
@@ -56,6 +61,23 @@ def main() -> int:
                 process.kill()
 
 
+def _register_demo_endpoint(python: str, env: dict) -> None:
+    """Make the sandbox's /_sandbox/events/ a webhook endpoint of the app, and give the sandbox its secret.
+
+    The secret goes from the command's output straight to the sandbox: it is never printed.
+    """
+    made = subprocess.run([python, "manage.py", "demo_webhook_endpoint", "--url", f"{SANDBOX_URL}/_sandbox/events/"],
+                          cwd=ROOT, env=env, check=False, capture_output=True, text=True)
+    if made.returncode != 0:
+        print("Could not register the demo webhook endpoint; events are not pushed to the sandbox.", flush=True)
+        return
+    request = urllib.request.Request(f"{SANDBOX_URL}/_sandbox/events/secret", method="POST",
+                                     data=json.dumps({"secret": made.stdout.strip()}).encode(),
+                                     headers={"Content-Type": "application/json"})
+    with urllib.request.urlopen(request, timeout=5):  # The sandbox, on loopback.
+        pass
+
+
 def login_banner(address: str, env: dict[str, str]) -> str:
     """Where to log in and as whom (the demo superuser of DJANGO_SUPERUSER_*), to print last."""
     return (
@@ -63,6 +85,7 @@ def login_banner(address: str, env: dict[str, str]) -> str:
         f"  Admin:    http://{address}/admin/\n"
         f"  User:     {env.get('DJANGO_SUPERUSER_USERNAME', '')}\n"
         f"  Password: {env.get('DJANGO_SUPERUSER_PASSWORD', '')}\n"
+        f"  Events:   {SANDBOX_URL}/_sandbox/events/ (what Groupdesk pushes to the demo webhook endpoint)\n"
         f"  API docs: http://{address}/api/docs/\n"
     )
 

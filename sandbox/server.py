@@ -14,6 +14,8 @@ from sandbox.config import SandboxConfig
 from sandbox.control import PREFIX, ControlApi
 from sandbox.delivery import WebhookDispatcher
 from sandbox.graph import GraphApi, Request
+from sandbox.inbox import PATH as INBOX_PATH
+from sandbox.inbox import EventInbox
 from sandbox.scheduler import Scheduler
 from sandbox.simulation import Simulator
 from sandbox.state import PhoneNumber, World
@@ -35,6 +37,7 @@ class Sandbox:
                              dispatcher=self.dispatcher, rng=self.rng)
         self.graph = GraphApi(config=self.config, world=self.world, sim=self.sim, rng=self.rng)
         self.control = ControlApi(sandbox=self)
+        self.inbox = EventInbox()
         self.httpd = _Server((self.config.host, self.config.port), _handler_for(self))
         self.config.port = self.httpd.server_address[1]  # Port 0 asks the OS for a free one.
         self._thread: threading.Thread | None = None
@@ -104,6 +107,9 @@ def _handler_for(sandbox: Sandbox) -> type[BaseHTTPRequestHandler]:
             split = urlsplit(self.path)
             length = int(self.headers.get("Content-Length") or 0)
             body = self.rfile.read(length) if length else b""
+            if split.path.rstrip("/") + "/" == INBOX_PATH:
+                self._inbox(body)
+                return
             if split.path.startswith(PREFIX):
                 status, payload = sandbox.control.handle(self.command, split.path, body)
                 self._answer(status, payload)
@@ -123,6 +129,20 @@ def _handler_for(sandbox: Sandbox) -> type[BaseHTTPRequestHandler]:
             if response.hang:
                 time.sleep(response.hang)  # The client has given up by now: a read timeout.
             self._answer(response.status, response.body)
+
+        def _inbox(self, body: bytes) -> None:
+            """The demo endpoint: POST an event (the app's deliveries), GET the page or (JSON) the list."""
+            if self.command == "POST":
+                self._answer(sandbox.inbox.receive({k.lower(): v for k, v in self.headers.items()}, body), {})
+            elif "text/html" in (self.headers.get("Accept") or ""):
+                raw = sandbox.inbox.page().encode()
+                self.send_response(200)
+                self.send_header("Content-Type", "text/html; charset=UTF-8")
+                self.send_header("Content-Length", str(len(raw)))
+                self.end_headers()
+                self.wfile.write(raw)
+            else:
+                self._answer(200, {"events": sandbox.inbox.events()})
 
         def _answer(self, status: int, payload: dict) -> None:
             raw = json.dumps(payload).encode()

@@ -54,7 +54,7 @@ def start_worker(*, env: dict[str, str]) -> subprocess.Popen:
     from config.celery import app
 
     process = subprocess.Popen(
-        [sys.executable, "-m", "celery", "-A", "config", "worker", "-Q", "webhooks,outbound", "-c", "2",
+        [sys.executable, "-m", "celery", "-A", "config", "worker", "-Q", "webhooks,outbound,integrations", "-c", "2",
          "--without-mingle", "--without-gossip", "-l", "WARNING", "-n", f"test-{os.getpid()}@%h"],
         cwd=ROOT,
         env=env,

@@ -12,10 +12,13 @@ from django.utils import timezone
 from core.audit import audit_record
 from core.models import Source
 from groups.cloud_api import CloudAPIClient, get_cloud_api_client
+from groups.event_payloads import JOIN_REQUEST_EVENTS
 from groups.exceptions import GroupInputInvalid, GroupNotActive, JoinRequestNotPending
 from groups.models import Group, GroupAuditAction, JoinRequest
 from groups.selectors import lock_groups
 from groups.services.common import EventType, error_dict, group_assert_accepts_changes, group_event_record
+from outbox import event_types
+from outbox.services import event_record
 
 JoinState = JoinRequest.State
 
@@ -117,12 +120,15 @@ def join_requests_sync(*, group: Group, client: CloudAPIClient | None = None) ->
                           "requested_at": item.created_at, "state_changed_at": item.created_at},
             )
             if created:
+                event_record(type=event_types.GROUP_JOIN_REQUEST_CREATED, obj=_join_request,
+                             occurred_at=item.created_at or now)
                 group_event_record(group=locked, type=EventType.JOIN_REQUEST_CREATED, source=Source.TASK,
                                    occurred_at=item.created_at or now,
                                    detail={"join_request_id": item.join_request_id, "wa_id": wa_id, "via": "sync"})
         for stale in locked.join_requests.filter(state=JoinState.PENDING).exclude(join_request_id__in=open_ids):
             stale.state, stale.state_changed_at = JoinState.REVOKED, now
             stale.save(update_fields=["state", "state_changed_at", "updated_at"])
+            event_record(type=event_types.GROUP_JOIN_REQUEST_REVOKED, obj=stale, occurred_at=now)
             group_event_record(group=locked, type=EventType.JOIN_REQUEST_REVOKED, source=Source.TASK,
                                detail={"join_request_id": stale.join_request_id, "why": "no longer open at Meta"})
     return list(group.join_requests.filter(join_request_id__in=open_ids, state=JoinState.PENDING))
@@ -165,6 +171,7 @@ def _join_requests_decide(*, group: Group, join_request_ids: list[str], approve:
         for join_request in locked.join_requests.filter(join_request_id__in=result.succeeded):
             join_request.state, join_request.state_changed_at = to_state, now
             join_request.save(update_fields=["state", "state_changed_at", "updated_at"])
+            event_record(type=JOIN_REQUEST_EVENTS[to_state], obj=join_request, occurred_at=now)
             group_event_record(
                 group=locked, type=EventType.JOIN_REQUEST_APPROVED if approve else EventType.JOIN_REQUEST_REJECTED,
                 source=source, actor=actor, occurred_at=now,

@@ -33,6 +33,8 @@ from groups.services.operation_inputs import (
     clean_subject,
     group_picture_validate,
 )
+from outbox import event_types
+from outbox.services import event_record
 
 logger = logging.getLogger(__name__)
 
@@ -337,6 +339,7 @@ def operation_finish(
     operation.completed_at = timezone.now()
     operation.picture = None
     operation.save(update_fields=["state", "errors", "outcome", "completed_at", "picture", "updated_at"])
+    event_record(type=event_types.GROUP_OPERATION_COMPLETED, obj=operation, occurred_at=at)
     if state != OpState.FAILED:
         return
     at_or_now = at or timezone.now()
@@ -363,6 +366,8 @@ def _group_undo(group: Group, operation: GroupOperation, *, at: datetime) -> Non
         group_fields += ["state", "lifecycle_changed_at"]
     if group_fields:
         group.save(update_fields=[*group_fields, "updated_at"])
+    if group.state == GroupState.CREATE_FAILED and "state" in group_fields:
+        event_record(type=event_types.GROUP_CREATE_FAILED, obj=group, occurred_at=at)
 
 
 def _error_is_newest(group: Group, at: datetime) -> bool:

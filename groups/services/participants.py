@@ -16,6 +16,8 @@ from groups.services.common import (
     is_newer,
     normalize_wa_id,
 )
+from outbox import event_types
+from outbox.services import event_record
 
 ParticipantState = Participant.State
 
@@ -200,6 +202,7 @@ def participant_state_apply(
     participant = _resolve(group=group, wa_id=wa_id, user_id=user_id, parent_user_id=parent_id)
     if participant is None and not wa_id and not user_id:
         return None  # Named by nothing, or only by a parent BSUID nobody here has: no row can hold that alone.
+    state_was = participant.state if participant is not None else None
     if participant is None:
         # A leave may arrive before its join: the row starts in whatever state the first event says.
         participant = Participant(group=group, wa_id=wa_id, user_id=user_id, state=state,
@@ -232,4 +235,13 @@ def participant_state_apply(
         actor=actor,
         effect=f"{event_type}:{wa_id or ''}:{user_id or ''}" + ("" if wa_id or user_id else f":{parent_id}"),
     )
+    if participant.state != state_was:
+        event_record(type=_PARTICIPANT_EVENTS[participant.state], obj=participant, occurred_at=at)
     return participant
+
+
+_PARTICIPANT_EVENTS = {
+    ParticipantState.ACTIVE: event_types.GROUP_PARTICIPANT_JOINED,
+    ParticipantState.LEFT: event_types.GROUP_PARTICIPANT_LEFT,
+    ParticipantState.REMOVED: event_types.GROUP_PARTICIPANT_REMOVED,
+}

@@ -20,6 +20,8 @@ from groups.services.common import (
 )
 from groups.services.operations import operation_finish
 from groups.services.participants import participant_state_apply
+from outbox import event_types
+from outbox.services import event_record
 
 logger = logging.getLogger(__name__)
 
@@ -77,6 +79,8 @@ def group_sync(*, group: Group, client: CloudAPIClient | None = None, now: datet
             group.suspended = info.suspended
             group.suspension_changed_at = now
             fields += ["suspended", "suspension_changed_at"]
+            event_record(type=event_types.GROUP_SUSPENDED if info.suspended else event_types.GROUP_UNSUSPENDED,
+                         obj=group, occurred_at=now)
             group_event_record(group=group, type=EventType.SUSPENDED if info.suspended else
                                EventType.SUSPENSION_CLEARED, source=TASK, occurred_at=now, detail={"via": "sync"})
         group.save(update_fields=[*fields, "updated_at"])
@@ -105,6 +109,7 @@ def _sync_gone(group: Group, *, now: datetime) -> None:
             state=Participant.State.REMOVED, left_at=now, state_changed_at=now, updated_at=now
         )
         group_participant_count_refresh(group=group)
+        event_record(type=event_types.GROUP_DELETED, obj=group, occurred_at=now)
         group_event_record(group=group, type=EventType.DELETED, source=TASK, occurred_at=now,
                            detail={"via": "sync", "why": "Meta no longer knows the group"})
 
@@ -216,6 +221,7 @@ def phone_number_sync(*, phone_number: PhoneNumber, client: CloudAPIClient | Non
                 group.last_error = None
                 group.lifecycle_changed_at = now
                 group.save(update_fields=["group_id", "state", "last_error", "lifecycle_changed_at", "updated_at"])
+                event_record(type=event_types.GROUP_CREATED, obj=group, occurred_at=now)
                 operation_finish(operation, group, state=OpState.SUCCEEDED, source=TASK, at=now,
                                  outcome={"group_id": match.group_id, "via": "sync"})
                 group_event_record(group=group, type=EventType.CREATED, source=TASK, occurred_at=now,
@@ -231,6 +237,7 @@ def phone_number_sync(*, phone_number: PhoneNumber, client: CloudAPIClient | Non
                 subject=summary.subject[: Group.SUBJECT_MAX_LENGTH] or summary.group_id[:20],
                 state=GroupState.ACTIVE, lifecycle_changed_at=now,
             )
+            event_record(type=event_types.GROUP_CREATED, obj=group, occurred_at=now)
             group_event_record(group=group, type=EventType.SYNCED, source=TASK, occurred_at=now,
                                detail={"adopted": True, "created_at": summary.created_at.isoformat()
                                        if summary.created_at else None})

@@ -15,6 +15,8 @@ from messaging.exceptions import ContentInvalid, GroupNotSendable, IdempotencyKe
 from messaging.models import MessagingAuditAction, OutboundMessage
 from messaging.selectors import lock_outbound_message, message_find_by_idempotency_key
 from messaging.services.history import message_transition
+from outbox import event_types
+from outbox.services import event_record
 
 MessageStatus = OutboundMessage.Status
 
@@ -96,6 +98,7 @@ def message_create(
             source=source,
             detail={"retry_of": retry_of.pk} if retry_of else {},
         )
+        event_record(type=event_types.MESSAGE_QUEUED, obj=message)
         if composing and retry_of is None:  # Pins and retries are audited by their own services.
             audit_record(actor=created_by, action=MessagingAuditAction.MESSAGE_SEND, target=message, source=source,
                          detail={"type": type})

@@ -9,6 +9,8 @@ from groups.models import GroupEvent
 from groups.services.common import WebhookOrigin, group_event_record
 from messaging.content import MESSAGE_TYPES
 from messaging.models import MessageStatusChange, MessagingTimelineType, OutboundMessage
+from outbox import event_types
+from outbox.services import event_record
 
 MessageStatus = OutboundMessage.Status
 
@@ -69,6 +71,8 @@ def message_transition(
         detail=detail or {},
     )
     message_timeline_record(message, from_status=from_status, to_status=to, source=source)
+    if to == MessageStatus.FAILED and from_status != MessageStatus.FAILED:
+        event_record(type=event_types.MESSAGE_FAILED, obj=message)
     _notify_type(message, change)
     return change
 

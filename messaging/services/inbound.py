@@ -12,6 +12,8 @@ from groups.selectors import lock_groups
 from groups.services.participants import participant_get_or_create
 from messaging.events import InboundEvent
 from messaging.models import AccountError, InboundMessage
+from outbox import event_types
+from outbox.services import event_record
 
 
 def inbound_message_record(
@@ -41,7 +43,7 @@ def inbound_message_record(
         phone_number = (
             PhoneNumber.objects.filter(phone_number_id=event.phone_number_id).first() if event.phone_number_id else None
         )
-        message, _ = InboundMessage.objects.get_or_create(
+        message, created = InboundMessage.objects.get_or_create(
             wamid=event.wamid,
             defaults={
                 "group": group,
@@ -64,6 +66,8 @@ def inbound_message_record(
                 "webhook_item": webhook_item[:100],
             },
         )
+        if created:
+            event_record(type=event_types.MESSAGE_INBOUND, obj=message, occurred_at=message.timestamp)
     return message
 
 

@@ -29,6 +29,8 @@ from messaging.selectors_pins import (
     pin_target_outbound,
 )
 from messaging.services.compose import group_assert_sendable, message_create
+from outbox import event_types
+from outbox.services import event_record
 
 logger = logging.getLogger(__name__)
 
@@ -91,7 +93,19 @@ def pin_transition(
         pin=pin, from_state=from_state, to_state=to, source=source, detail=detail or {}
     )
     _pin_timeline_record(pin, from_state=from_state, source=source)
+    if to != from_state and (type_ := _PIN_EVENTS.get(to)):
+        event_record(type=type_, obj=pin)
     return change
+
+
+# A pin's ends as integrators see them (a pending pin is announced by its message's message.queued).
+_PIN_EVENTS = {
+    PinState.ACTIVE: event_types.PIN_ACTIVE,
+    PinState.EXPIRED: event_types.PIN_EXPIRED,
+    PinState.UNPINNED: event_types.PIN_UNPINNED,
+    PinState.REPLACED: event_types.PIN_REPLACED,
+    PinState.FAILED: event_types.PIN_FAILED,
+}
 
 
 def _pin_timeline_record(pin: Pin, *, from_state: str, source: str) -> None:

@@ -16,6 +16,7 @@ from core.models import Source
 from messaging.events import MetaStatus, StatusEvent
 from messaging.models import MessageReceipt, MessageStatusChange, OutboundMessage
 from messaging.services.history import _notify_type, forward, message_timeline_record
+from messaging.services.status_events import receipt_times, status_events_add, status_events_start
 from messaging.services.status_people import Person, change_rank, participants_of
 
 if TYPE_CHECKING:
@@ -89,6 +90,7 @@ def statuses_apply_locked(work: Work) -> dict[int, MessageStatusChange | None]:
     changes, receipts = _history_of(work, participants)
     results: dict[int, MessageStatusChange | None] = {}
     plan = _WritePlan()
+    events = status_events_start([message for _index, message, _item in work])
     for index, message, item in work:
         event = item.event
         participant = participants.get(index)
@@ -107,12 +109,18 @@ def statuses_apply_locked(work: Work) -> dict[int, MessageStatusChange | None]:
             logger.warning("messaging: unknown status value kept in history", extra={"status": event.status[:32]})
         fields = plan.touch(message, change)
         _message_fold(message, fields, event=event, status=status, from_status=from_status, to_status=to_status)
+        receipt = receipt_was = None
         if status in PER_PARTICIPANT and key:
+            receipt_was = receipt_times(receipts.get(message.pk, {}).get(key))
             _receipt_fold(receipts, plan, message, fields, key=key, participant=participant, event=event,
                           status=status)
+            receipt = receipts[message.pk][key]
         message_timeline_record(message, from_status=from_status, to_status=to_status, source=Source.WEBHOOK,
                                 webhook_event_id=item.webhook_event_id, webhook_item=item.webhook_item)
+        status_events_add(events, message, from_status=from_status, status=event.status, at=event.timestamp,
+                          receipt=receipt, receipt_was=receipt_was)
     plan.write()
+    events.record()
     return results
 
 

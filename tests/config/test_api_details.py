@@ -12,10 +12,12 @@ from django.urls import resolve
 from drf_spectacular.generators import SchemaGenerator
 
 from groups.models import GroupEvent
+from integrations.services.endpoints import endpoint_ping
 from messaging.models import InboundMessage, MessageReceipt
 from messaging.services import message_create
 from messaging.services.pins import pin_create
 from tests.groups.factories import GroupFactory, JoinRequestFactory, ParticipantFactory, PhoneNumberFactory
+from tests.integrations.factories import WebhookEndpointFactory
 from tests.messaging.factories import OutboundMessageFactory
 from tests.spec import webhook_body
 from webhooks.services import webhook_event_record
@@ -46,6 +48,10 @@ def _pin():
     return pin_create(group=message.group, message_id=message.wamid, expiration_days=7)
 
 
+def _delivery_ids(delivery) -> list[int]:
+    return [delivery.endpoint_id, delivery.pk]
+
+
 # One builder per list: it makes a row the list shows and returns the path's ids. A new list with no
 # builder here fails test_every_list_is_known, so it cannot be added without its detail.
 ROWS = {
@@ -64,6 +70,9 @@ ROWS = {
     "/api/v1/pins/": lambda: [_pin().pk],
     "/api/v1/webhook-events/": lambda: [webhook_event_record(body=webhook_body("messages.status_sent"),
                                                              headers={})[0].pk],
+    "/api/v1/webhook-endpoints/": lambda: [WebhookEndpointFactory().pk],
+    "/api/v1/webhook-endpoints/{id}/deliveries/": lambda: _delivery_ids(endpoint_ping(
+        endpoint=WebhookEndpointFactory())),
 }
 
 

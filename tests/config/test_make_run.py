@@ -38,6 +38,7 @@ def started(monkeypatch) -> list[FinishedProcess]:
     monkeypatch.setattr(run_with_app.subprocess, "Popen", popen)
     monkeypatch.setattr(run_with_app.subprocess, "run", lambda args, **kwargs: print(f"ran {args[-1]}"))
     monkeypatch.setattr(run_with_app, "_wait_for", lambda url, processes: True)
+    monkeypatch.setattr(run_with_app, "_register_demo_endpoint", lambda python, env: print("ran demo endpoint"))
     monkeypatch.setenv("DJANGO_SUPERUSER_USERNAME", "desk-admin")
     monkeypatch.setenv("DJANGO_SUPERUSER_PASSWORD", "desk-password")
     return popens
@@ -123,3 +124,32 @@ def test_ctrl_c_stops_the_periodic_tasks_without_a_traceback(monkeypatch):
         call_command("run_periodic_tasks")
     except KeyboardInterrupt:
         pytest.fail("Ctrl-C escaped run_periodic_tasks: `make run` would print its traceback")
+
+
+def test_make_run_hands_the_demo_endpoint_s_secret_to_the_sandbox_without_printing_it(monkeypatch, capsys):
+    # given: the command answers with the secret on stdout; the sandbox takes it
+    posted = []
+
+    class Answer:
+        def __enter__(self):
+            return self
+
+        def __exit__(self, *exc):
+            return False
+
+    def run(args, **kwargs):
+        assert args[2:4] == ["demo_webhook_endpoint", "--url"] and kwargs["capture_output"]
+        return subprocess.CompletedProcess(args, 0, stdout="whsec_c2VjcmV0\n")
+
+    def urlopen(request, timeout):
+        posted.append((request.full_url, request.data))
+        return Answer()
+
+    monkeypatch.setattr(run_with_app.subprocess, "run", run)
+    monkeypatch.setattr(run_with_app.urllib.request, "urlopen", urlopen)
+    # when
+    run_with_app._register_demo_endpoint(sys.executable, {})
+    # then
+    assert posted == [(f"{run_with_app.SANDBOX_URL}/_sandbox/events/secret", b'{"secret": "whsec_c2VjcmV0"}')]
+    assert "whsec_" not in capsys.readouterr().out
+    assert "Events:   " in run_with_app.login_banner("127.0.0.1:8000", {})

@@ -9,7 +9,7 @@ from django.contrib import admin
 from desk.admin import SCREENS
 
 ROOT = Path(__file__).resolve().parents[2]
-LOWER_APPS = ("core", "groups", "messaging", "webhooks")
+LOWER_APPS = ("core", "outbox", "groups", "messaging", "webhooks", "integrations")
 
 
 def test_every_screen_of_the_site_is_the_one_desk_admin_lists():

@@ -77,10 +77,12 @@ def test_the_access_log_goes_to_stdout_without_the_query_string_holding_the_veri
 def test_the_units_run_one_pool_per_queue_one_beat_and_gunicorn_with_its_config():
     units = {path.name: path.read_text() for path in DEPLOY.glob("*.service")}
     assert set(units) == {"groupdesk-web.service", "groupdesk-worker-webhooks.service",
-                          "groupdesk-worker-outbound.service", "groupdesk-beat.service"}
+                          "groupdesk-worker-outbound.service", "groupdesk-worker-integrations.service",
+                          "groupdesk-beat.service"}
     assert "gunicorn -c config/gunicorn.conf.py config.wsgi" in units["groupdesk-web.service"]
     assert "worker -Q webhooks " in units["groupdesk-worker-webhooks.service"]
     assert "worker -Q outbound " in units["groupdesk-worker-outbound.service"]
+    assert "worker -Q integrations " in units["groupdesk-worker-integrations.service"]
     assert " beat " in units["groupdesk-beat.service"]
     assert all("EnvironmentFile=/etc/groupdesk/groupdesk.env" in text for text in units.values())
     nginx = (DEPLOY / "nginx-groupdesk.conf").read_text()

@@ -13,6 +13,7 @@ from django.utils import timezone
 from rest_framework import permissions as drf_permissions
 
 from tests.groups.factories import GroupFactory, JoinRequestFactory, ParticipantFactory
+from tests.integrations.factories import WebhookEndpointFactory
 from tests.messaging.factories import OutboundMessageFactory
 from tests.messaging.pin_factories import PinFactory
 
@@ -70,12 +71,14 @@ def _required_permissions(view, method: str) -> set[str]:
 def objects():
     """One real object per kind of id in the routes, so a refusal is never a mere 404."""
     from groups.models import GroupEvent
+    from integrations.services.endpoints import endpoint_ping
     from messaging.models import InboundMessage, MessageReceipt, MessageStatusChange
     from webhooks.models import WebhookEvent
 
     group = GroupFactory()
     message = OutboundMessageFactory(group=group)
     event = WebhookEvent.objects.create(received_at=timezone.now(), body=b"{}", sha256="a" * 64)
+    delivery = endpoint_ping(endpoint=WebhookEndpointFactory())
     return {
         # The first id of a route, by its family.
         "phone-numbers": group.phone_number_id,
@@ -92,6 +95,8 @@ def objects():
                                            source="api").pk,
         "status_change": MessageStatusChange.objects.create(message=message, status="queued", source="api").pk,
         "receipt": MessageReceipt.objects.create(message=message, participant_key="wa:1").pk,
+        "webhook-endpoints": delivery.endpoint_id,
+        "delivery_id": delivery.pk,
     }
 
 

@@ -16,6 +16,8 @@ from groups.services.common import (
 )
 from groups.services.operations import operation_finish
 from groups.services.webhook_apply.settle import WEBHOOK, GroupState, Kind, OpState, group_for_webhook, operation_match
+from outbox import event_types
+from outbox.services import event_record
 
 
 def group_create_apply(
@@ -102,6 +104,8 @@ def _group_activate(
         fields += ["state", "last_error", "lifecycle_changed_at"]
     if fields:
         group.save(update_fields=[*fields, "updated_at"])
+    if "state" in fields:
+        event_record(type=event_types.GROUP_CREATED, obj=group, occurred_at=at)
 
 
 def group_delete_apply(
@@ -134,6 +138,7 @@ def group_delete_apply(
             state=Participant.State.REMOVED, left_at=at, state_changed_at=at, updated_at=timezone.now()
         )
         group_participant_count_refresh(group=group)
+        event_record(type=event_types.GROUP_DELETED, obj=group, occurred_at=at)
     group_event_record(group=group, type=EventType.DELETED, source=WEBHOOK, occurred_at=at, origin=origin,
                        detail={"request_id": request_id} if applied else {"request_id": request_id, "applied": False})
     return group

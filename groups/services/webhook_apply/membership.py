@@ -4,12 +4,14 @@ from datetime import datetime
 
 from django.db.models import Q
 
+from groups.event_payloads import JOIN_REQUEST_EVENTS
 from groups.identity import identity_from_input
 from groups.models import Group, GroupOperation, JoinRequest, Participant
 from groups.services.common import EventType, ParticipantRef, WebhookOrigin, group_event_record, is_newer
 from groups.services.operations import operation_finish
 from groups.services.participants import participant_state_apply
 from groups.services.webhook_apply.settle import WEBHOOK, Kind, OpState, group_for_webhook, operation_match
+from outbox.services import event_record
 
 
 def group_participants_add_apply(
@@ -137,7 +139,7 @@ def join_request_apply(
         detail={"join_request_id": join_request_id, "wa_id": wa_id, "user_id": user_id,
                 **({"reason": reason} if reason else {}), **({} if applied else {"applied": False})},
     )
-    _join_request_settle(group, join_request)
+    _join_request_settle(group, join_request, created=created)
     return join_request
 
 
@@ -179,7 +181,7 @@ def _join_request_timeline(group: Group, join_request: JoinRequest) -> list[tupl
     )
 
 
-def _join_request_settle(group: Group, join_request: JoinRequest) -> None:
+def _join_request_settle(group: Group, join_request: JoinRequest, *, created: bool = False) -> None:
     """Set a join request's state from its timeline replayed in Meta's time order, whatever order it arrived in.
 
     The request's own entries (created, revoked, approved/rejected by staff) set its state; a webhook join of
@@ -202,6 +204,9 @@ def _join_request_settle(group: Group, join_request: JoinRequest) -> None:
         setattr(join_request, name, values[name])
     if changed:
         join_request.save(update_fields=[*changed, "updated_at"])
+    if created or "state" in changed:
+        event_record(type=JOIN_REQUEST_EVENTS[join_request.state], obj=join_request,
+                     occurred_at=join_request.state_changed_at)
 
 
 __all__ = ["group_participants_add_apply", "group_participants_remove_apply",

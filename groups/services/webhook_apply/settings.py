@@ -7,6 +7,8 @@ from groups.models import Group
 from groups.services.common import EventType, WebhookOrigin, group_event_record, is_newer
 from groups.services.operations import operation_finish
 from groups.services.webhook_apply.settle import WEBHOOK, Kind, OpState, group_for_webhook, operation_match
+from outbox import event_types
+from outbox.services import event_record
 
 
 @dataclass(frozen=True)
@@ -87,6 +89,8 @@ def _group_settings_write(group: Group, *, subject: SettingOutcome | None, descr
     if changed or (picture is not None and picture.succeeded):
         group.settings_changed_at = at
         group.save(update_fields=[*changed, "settings_changed_at", "updated_at"])
+        updated = [*changed, *(["picture"] if picture is not None and picture.succeeded else [])]
+        event_record(type=event_types.GROUP_UPDATED, obj=group, occurred_at=at, detail={"updated": updated})
 
 
 def group_suspension_apply(*, group_id: str, suspended: bool, at: datetime,
@@ -95,9 +99,13 @@ def group_suspension_apply(*, group_id: str, suspended: bool, at: datetime,
     group = group_for_webhook(group_id)
     applied = is_newer(at, group.suspension_changed_at)
     if applied:
+        changed = group.suspended != suspended
         group.suspended = suspended
         group.suspension_changed_at = at
         group.save(update_fields=["suspended", "suspension_changed_at", "updated_at"])
+        if changed:
+            event_record(type=event_types.GROUP_SUSPENDED if suspended else event_types.GROUP_UNSUSPENDED, obj=group,
+                         occurred_at=at)
     group_event_record(
         group=group, type=EventType.SUSPENDED if suspended else EventType.SUSPENSION_CLEARED, source=WEBHOOK,
         occurred_at=at, origin=origin, detail={} if applied else {"applied": False, "why": "older than stored state"},

@@ -1,0 +1,1 @@
+"""Outbound webhooks: integrators' endpoints, signed deliveries of outbox events, retries and the delivery log."""

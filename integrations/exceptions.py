@@ -1,0 +1,21 @@
+"""Domain errors of the integrations app."""
+
+from config.exceptions import ApplicationError
+
+
+class IntegrationsError(ApplicationError):
+    code = "integrations_error"
+
+
+class EndpointUrlRefused(IntegrationsError):
+    """The URL is not https, names a loopback, private or link-local address, or cannot be used at all."""
+
+    code = "url_refused"
+
+
+class EventTypeUnknown(IntegrationsError):
+    code = "event_type_unknown"
+
+
+class NothingToResend(IntegrationsError):
+    code = "nothing_to_resend"

@@ -1,0 +1,1 @@
+"""Integrations services: endpoints, fan-out of outbox events, deliveries."""

@@ -1,0 +1,86 @@
+"""Admin of webhook endpoints and deliveries: the secret shown once and never again, ping, resend, success rate."""
+
+import pytest
+from django.utils import timezone
+
+from integrations.models import Delivery, WebhookEndpoint
+from integrations.services.deliveries import deliveries_send_due
+from tests.integrations.factories import WebhookEndpointFactory
+from tests.integrations.test_deliveries import record_event
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def admin_client_logged_in(client, superuser):
+    client.force_login(superuser)
+    return client
+
+
+def test_adding_an_endpoint_shows_its_secret_once(admin_client_logged_in, receiver):
+    # when
+    response = admin_client_logged_in.post("/admin/integrations/webhookendpoint/add/", {
+        "url": receiver.url, "description": "CRM", "event_types": ["message.read"], "active": "on"})
+    # then
+    endpoint = WebhookEndpoint.objects.get()
+    assert response.status_code == 200
+    assert endpoint.secret in response.content.decode()
+    assert endpoint.event_types == ["message.read"]
+    change_page = admin_client_logged_in.get(f"/admin/integrations/webhookendpoint/{endpoint.pk}/change/")
+    assert change_page.status_code == 200 and endpoint.secret not in change_page.content.decode()
+
+
+def test_adding_an_internal_url_is_refused_on_the_form(admin_client_logged_in, settings):
+    settings.INTEGRATIONS_ALLOW_PRIVATE_URLS = False
+    response = admin_client_logged_in.post("/admin/integrations/webhookendpoint/add/", {
+        "url": "https://127.0.0.1/hooks", "active": "on"})
+    assert response.status_code == 200 and "loopback" in response.content.decode()
+    assert not WebhookEndpoint.objects.exists()
+
+
+def test_rotate_action_shows_the_new_secret(admin_client_logged_in, endpoint):
+    old = endpoint.secret
+    response = admin_client_logged_in.post("/admin/integrations/webhookendpoint/", {
+        "action": "rotate_secret", "_selected_action": [endpoint.pk]})
+    endpoint.refresh_from_db()
+    assert endpoint.secret != old and endpoint.secret in response.content.decode()
+
+
+def test_changelist_shows_the_success_rate(admin_client_logged_in, endpoint, receiver):
+    receiver.statuses = [200, 500]
+    record_event(), record_event()
+    deliveries_send_due()
+    page = admin_client_logged_in.get("/admin/integrations/webhookendpoint/").content.decode()
+    assert "50% of 2 attempts" in page
+
+
+def test_delivery_log_and_resend(admin_client_logged_in, endpoint, receiver):
+    # given
+    record_event()
+    deliveries_send_due()
+    delivery = Delivery.objects.get()
+    # when
+    detail = admin_client_logged_in.get(f"/admin/integrations/delivery/{delivery.pk}/change/")
+    admin_client_logged_in.post("/admin/integrations/delivery/", {"action": "resend",
+                                                                   "_selected_action": [delivery.pk]})
+    deliveries_send_due()
+    # then
+    assert detail.status_code == 200 and delivery.event.event_id in detail.content.decode()
+    assert len(receiver.received) == 2
+    assert endpoint.secret not in detail.content.decode()
+
+
+def test_dashboard_shows_each_endpoint_s_success_rate_and_a_disabled_notice(admin_client_logged_in, receiver,
+                                                                            endpoint):
+    # given: one endpoint answering half its attempts, one disabled for failing too long
+    receiver.statuses = [200, 500]
+    record_event(), record_event()
+    deliveries_send_due()
+    disabled = WebhookEndpointFactory(description="Old CRM", active=False, disabled_at=timezone.now(),
+                                      disabled_reason="Every delivery failed since 2026-03-01 09:00 UTC.")
+    # when
+    page = admin_client_logged_in.get("/admin/dashboard/").content.decode()
+    # then
+    assert 'id="endpoint-health"' in page and "50%" in page
+    assert f'id="endpoint-disabled-{disabled.pk}"' in page and "Every delivery failed since" in page
+    assert f'id="endpoint-disabled-{endpoint.pk}"' not in page
