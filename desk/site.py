@@ -15,6 +15,7 @@ SECTIONS: list[tuple[str, tuple[str, ...], tuple[str, ...]]] = [
      ("Group", "Participant", "JoinRequest", "GroupOperation", "GroupEvent", "PhoneNumber", "AuditEntry")),
     ("Messages", ("messaging",), ("OutboundMessage", "Pin", "InboundMessage", "AccountError", "UnmatchedStatus")),
     ("Webhooks", ("webhooks",), ("WebhookEvent",)),
+    ("Integrations", ("integrations",), ()),
     ("Access", ("auth", "authtoken", "axes"),
      ("User", "Group", "TokenProxy", "AccessAttempt", "AccessFailureLog", "AccessLog")),
 ]

@@ -24,7 +24,8 @@ def test_index_shows_the_desk_then_whatsapp_sections_then_access(client, superus
     # when
     html = client.get("/admin/").content.decode()
     # then
-    assert _section_names(html) == ["Support desk", "WhatsApp groups", "Messages", "Webhooks", "Access"]
+    assert _section_names(html) == ["Support desk", "WhatsApp groups", "Messages", "Webhooks", "Integrations",
+                                      "Access"]
     assert _section_rows(html, "Support desk")[0] == "Dashboard"
     assert _section_rows(html, "WhatsApp groups")[0] == "Groups"
     assert _section_rows(html, "Messages")[:3] == ["Outbound messages", "Pins", "Inbound messages"]
