@@ -83,6 +83,14 @@ partial
 _.wait_idle
 webhook_event_process
 
+# Django reads these by name: AdminConfig.default_site (a dotted path to the class) and AdminSite.get_app_list.
+default_site
+DeskAdminSite
+get_app_list
+short_description  # Django's admin reads a display function's label from it (config.admin.ReadOnlyAdmin).
+receipts_delivered  # MessageHourlyCount's sums, read through .values() and Sum("receipts_delivered") by name.
+receipts_read
+
 # Integrations: model fields and the serializers' output fields that show them (written by services, read by Django
 # and DRF), and a DRF method field.
 disabled_at

@@ -1,11 +1,63 @@
-"""Admin building blocks shared by every app."""
+"""Admin building blocks shared by every app: read-only screens, and stored JSON shown as tables people read."""
 
 from django.contrib import admin
+from django.core.exceptions import FieldDoesNotExist
+from django.db import models
 from django.http import HttpRequest
+from django.utils import timezone
+from django.utils.html import format_html, format_html_join
+from django.utils.safestring import SafeString
+
+EMPTY = "-"
+
+
+def exact_time(value) -> str:
+    """Return a time in the configured TIME_ZONE, to the second, with the zone's name (never microseconds)."""
+    if not value:
+        return EMPTY
+    return timezone.localtime(value).strftime("%Y-%m-%d %H:%M:%S %Z")
+
+
+def _label(key) -> str:
+    return str(key).replace("_", " ").strip().capitalize() or EMPTY
+
+
+def _scalar(value) -> str:
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    return EMPTY if value in (None, "") else str(value)
+
+
+def readable_html(value) -> SafeString:
+    """Return stored JSON (Meta's objects, our details and outcomes) as nested tables and lists, never as JSON.
+
+    A dict is a two-column table (its keys as labels), a list of dicts one table with a column per key, a list of
+    plain values a comma-separated line; empty values are a dash.
+    """
+    if value in (None, "", {}, []):
+        return format_html("{}", EMPTY)
+    if isinstance(value, dict):
+        rows = format_html_join("", "<tr><th>{}</th><td>{}</td></tr>",
+                                ((_label(key), readable_html(item)) for key, item in value.items()))
+        return format_html('<table class="readable"><tbody>{}</tbody></table>', rows)
+    if isinstance(value, list):
+        if all(isinstance(item, dict) for item in value):
+            keys = list(dict.fromkeys(key for item in value for key in item))
+            head = format_html_join("", "<th>{}</th>", ((_label(key),) for key in keys))
+            body = format_html_join("", "<tr>{}</tr>", (
+                (format_html_join("", "<td>{}</td>", ((readable_html(item.get(key)),) for key in keys)),)
+                for item in value))
+            return format_html('<table class="readable"><thead><tr>{}</tr></thead><tbody>{}</tbody></table>',
+                               head, body)
+        return format_html_join(", ", "{}", ((readable_html(item),) for item in value))
+    return format_html("{}", _scalar(value))
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
-    """A history or record written only by services: staff read it; nobody adds, edits or deletes it here."""
+    """A history or record written only by services: staff read it; nobody adds, edits or deletes it here.
+
+    Its JSON fields are shown through `readable_html`, not as Django's JSON text: no page shows a raw dict.
+    """
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
@@ -15,3 +67,27 @@ class ReadOnlyAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
         return False
+
+    def get_fields(self, request, obj=None):
+        return [self._readable(name) for name in super().get_fields(request, obj)]
+
+    def get_readonly_fields(self, request, obj=None):
+        return [self._readable(name) for name in super().get_readonly_fields(request, obj)]
+
+    def _readable(self, name):
+        """Return a JSON field's name as a display function (one per field, so form and page agree); else `name`."""
+        try:
+            field = self.model._meta.get_field(name) if isinstance(name, str) else None
+        except FieldDoesNotExist:
+            return name
+        if not isinstance(field, models.JSONField):
+            return name
+        shown = self.__dict__.setdefault("_readable_fields", {})
+        if name not in shown:
+            def show(obj, _name=name):
+                return readable_html(getattr(obj, _name))
+
+            show.__name__ = name
+            show.short_description = field.verbose_name
+            shown[name] = show
+        return shown[name]

@@ -40,6 +40,17 @@ def beat_schedule(*, group_operation_stale_minutes: int, tasks_in_process: bool)
             "task": "messaging.tasks.unmatched_statuses_apply_known_task",
             "schedule": timedelta(minutes=1),
         },
+        # The dashboard's hourly counts (messaging.services.rollups): recent closed hours every 5 minutes, so its
+        # numbers lag at most that; every hour a dashboard shows once a night, for statuses that came days late.
+        "messages-roll-up-recent-hours": {
+            "task": "messaging.tasks.message_counts_roll_up_task",
+            "schedule": timedelta(minutes=5),
+        },
+        "messages-roll-up-all-hours": {
+            "task": "messaging.tasks.message_counts_roll_up_task",
+            "schedule": crontab(minute=41, hour=2),
+            "kwargs": {"hours": 31 * 24},
+        },
         "pins-expire-due": {
             "task": "messaging.tasks.pins_expire_due_task",
             "schedule": timedelta(minutes=1),  # Pins expire by the day; a minute late is invisible.

@@ -7,8 +7,13 @@ raised), and stores them with `as_dict()`: the CONTRACT's `{code, title, message
 from __future__ import annotations
 
 import enum
+import re
 from dataclasses import dataclass
 from typing import Any
+
+# Meta's documented samples (and a sandbox that replays them) carry template words such as "<str>" or
+# "(#<code>) <title>": words that say nothing to staff, so they are never shown as Meta's explanation.
+_PLACEHOLDER = re.compile(r"<[a-z_]+>")
 
 
 class RetryClass(enum.StrEnum):
@@ -69,8 +74,9 @@ class MetaError:
 
     @property
     def text(self) -> str:
-        """Return the most specific words Meta gave: the details, else the message."""
-        return self.details or self.message
+        """Return the most specific words Meta gave: the details, else the message; never template placeholders."""
+        return next((words for words in (self.details, self.message) if words and not _PLACEHOLDER.search(words)),
+                    "")
 
     @property
     def code_text(self) -> str:

@@ -43,11 +43,7 @@ from messaging.selectors import message_page_marker
 from webhooks.admin import WebhookEventAdmin
 from webhooks.models import WebhookEvent
 
-site = admin.site
-site.site_header = "Groupdesk"
-site.site_title = "Groupdesk"
-site.index_title = "Support desk"
-site.site_url = None  # No public site: no "View site" link that 404s.
+site = admin.site  # desk.site.DeskAdminSite: its header, the index's sections and their order.
 
 
 class DeskGroupAdmin(LiveAdminMixin, GroupAdmin):

@@ -19,6 +19,7 @@ from django.utils.http import urlencode
 
 from config.exceptions import ApplicationError
 from config.spreadsheet import csv_cell
+from core.admin_confirm import Confirmed, confirm
 from core.models import Source
 from groups.cloud_api import error_catalog
 from messaging.errors import OWN_CODES, error_explain
@@ -164,12 +165,19 @@ def _bulk_retry(model_admin, request: HttpRequest, *, code: str, hours: int) -> 
     """Ask first (like delete_selected), then retry each failed message with this code once."""
     since = timezone.now() - timedelta(hours=hours)
     candidates = failed_messages_for_retry(error_code=code, since=since, limit=BULK_RETRY_LIMIT)
-    if request.POST.get("post") != "yes":
-        explained = error_explain(code)
-        context = {**model_admin.admin_site.each_context(request), "opts": model_admin.model._meta,
-                   "title": "Retry failed messages?", "code": code, "hours": hours, "explained": explained,
-                   "messages_to_retry": candidates, "limit": BULK_RETRY_LIMIT}
-        return TemplateResponse(request, "admin/messaging/bulk_retry_confirm.html", context)
+    explained = error_explain(code, final=True)
+    confirmed = confirm(
+        model_admin, request, candidates, action=None, title="Retry failed messages?", reason="none",
+        warning=f"Retry {len(candidates)} failed message{'s' if len(candidates) != 1 else ''} with error {code}"
+                f"{f' ({explained.title})' if explained else ''} from the last {hours} hours that were never "
+                "retried? Each is sent again to its whole group as a new message; the failed one keeps its history.",
+        irreversible="a message once sent cannot be recalled.", submit="Yes, retry them",
+        details_template="admin/messaging/bulk_retry_rows.html", hidden={"error_code": code, "hours": hours},
+        extra_context={"explained": explained, "limit": BULK_RETRY_LIMIT},
+        cancel_url=f"{reverse('admin:messaging_failures')}?hours={hours}",
+    )
+    if not isinstance(confirmed, Confirmed):
+        return confirmed
     retried = 0
     for message in candidates:
         try:

@@ -13,9 +13,16 @@ from django.utils.safestring import mark_safe
 
 from config.admin import ReadOnlyAdmin
 from config.exceptions import ApplicationError
+from core.admin_confirm import Confirmed, confirm
 from core.models import Source
 from groups import selectors, services
-from groups.admin_confirm import Confirmed, confirm, meta_error_html, meta_error_text, report_error
+from groups.admin_confirm import (
+    CREATE_FAILED_ADVICE,
+    meta_error_html,
+    meta_error_text,
+    operation_error_html,
+    report_error,
+)
 from groups.admin_timeline import event_who, group_timeline_html
 from groups.models import Group, GroupEvent, GroupOperation, JoinRequest, Participant
 
@@ -57,7 +64,7 @@ class GroupOperationInline(ReadOnlyInline):
 
     @admin.display(description="errors")
     def error_text(self, obj: GroupOperation) -> str:
-        return format_html_join("; ", "{}", ((meta_error_html(e),) for e in obj.errors or []))
+        return format_html_join("; ", "{}", ((operation_error_html(obj, e),) for e in obj.errors or []))
 
 
 class GroupForm(forms.ModelForm):
@@ -72,7 +79,7 @@ class GroupAdmin(admin.ModelAdmin):
     list_filter = ("state", "suspended", "phone_number")
     search_fields = ("subject", "group_id")
     inlines = [ParticipantInline, JoinRequestInline, GroupOperationInline]
-    actions = ["sync_from_meta", "reset_invite_link", "delete_groups"]
+    actions = ["sync_from_meta", "reset_invite_link", "delete_groups", "create_again"]
     readonly_fields = ("group_id", "state", "suspended", "invite_link", "participant_count", "last_error_text",
                        "created_by", "created_at", "updated_at", "last_synced_at", "timeline")
 
@@ -90,7 +97,8 @@ class GroupAdmin(admin.ModelAdmin):
 
     @admin.display(description="last error")
     def last_error_text(self, obj: Group) -> str:
-        return meta_error_html(obj.last_error) or "-"
+        final = CREATE_FAILED_ADVICE if obj.state == Group.State.CREATE_FAILED else ""
+        return meta_error_html(obj.last_error, final_advice=final) or "-"
 
     @admin.display(description="timeline")
     def timeline(self, obj: Group) -> str:
@@ -181,13 +189,20 @@ class GroupAdmin(admin.ModelAdmin):
 
     @admin.action(description="Sync from Meta", permissions=["change"])
     def sync_from_meta(self, request, queryset: QuerySet[Group]):
+        reason = confirm(self, request, queryset, action="sync_from_meta", title="Sync these groups from Meta?",
+                         warning="Groupdesk asks Meta for each group's subject, settings and members and "
+                                 "overwrites what it shows with Meta's answer.", reason="none")
+        if not isinstance(reason, Confirmed):
+            return reason
         self._each(request, queryset, lambda g: services.group_sync(group=g), "synced from Meta.")
+        return None
 
     @admin.action(description="Reset invite link", permissions=["reset_invite_link"])
     def reset_invite_link(self, request, queryset: QuerySet[Group]):
         reason = confirm(self, request, queryset, action="reset_invite_link", title="Reset the invite link?",
-                         warning="The current invite link of each group stops working at once; "
-                                 "anyone holding it can no longer join.")
+                         warning="Meta makes a new invite link for each group.",
+                         irreversible="the current link stops working at once and cannot be restored; anyone "
+                                      "holding it can no longer join.")
         if not isinstance(reason, Confirmed):
             return reason
         self._each(request, queryset, lambda g: services.group_invite_link_reset(
@@ -197,12 +212,26 @@ class GroupAdmin(admin.ModelAdmin):
     @admin.action(description="Delete groups at Meta", permissions=["delete_at_meta"])
     def delete_groups(self, request, queryset: QuerySet[Group]):
         reason = confirm(self, request, queryset, action="delete_groups", title="Delete these groups?",
-                         warning="Meta removes every participant and the group itself. This cannot be undone.",
+                         warning="Meta removes every participant and the group itself.",
+                         irreversible="a deleted group, its members and its history on WhatsApp are gone for good.",
                          reason="required")
         if not isinstance(reason, Confirmed):
             return reason
         self._each(request, queryset, lambda g: services.group_delete(
             group=g, actor=request.user, source=Source.ADMIN, reason=reason), "delete sent to Meta.")
+        return None
+
+
+    @admin.action(description="Try again: create these groups anew", permissions=["add"])
+    def create_again(self, request, queryset: QuerySet[Group]):
+        reason = confirm(self, request, queryset, action="create_again", title="Create these groups again?",
+                         warning="Their creation failed for good. Groupdesk asks Meta to create a new group with "
+                                 "the same number, subject, description and approval mode; the failed one stays, "
+                                 "with its error.")
+        if not isinstance(reason, Confirmed):
+            return reason
+        self._each(request, queryset, lambda g: services.group_create_again(
+            group=g, actor=request.user, source=Source.ADMIN, reason=reason), "creation sent to Meta again.")
         return None
 
 
@@ -226,7 +255,9 @@ class ParticipantAdmin(admin.ModelAdmin):
     @admin.action(description="Remove from their group", permissions=["remove"])
     def remove_participants(self, request, queryset: QuerySet[Participant]):
         reason = confirm(self, request, queryset, action="remove_participants", title="Remove these participants?",
-                         warning="A removed participant can no longer join through the invite link.",
+                         warning="Meta removes each person from their group.",
+                         irreversible="a removed participant can no longer join through the invite link; only a "
+                                      "new invitation brings them back.",
                          reason="required")
         if not isinstance(reason, Confirmed):
             return reason
@@ -289,7 +320,12 @@ class JoinRequestAdmin(admin.ModelAdmin):
 
     @admin.action(description="Approve", permissions=["decide"])
     def approve(self, request, queryset):
-        self._decide(request, queryset, approve=True)
+        reason = confirm(self, request, queryset, action="approve", title="Approve these join requests?",
+                         warning="Meta adds each person to the group: they see its messages from now on.")
+        if not isinstance(reason, Confirmed):
+            return reason
+        self._decide(request, queryset, approve=True, reason=reason)
+        return None
 
     @admin.action(description="Reject", permissions=["decide"])
     def reject(self, request, queryset):
@@ -305,12 +341,13 @@ class GroupOperationAdmin(ReadOnlyAdmin):
     list_display = ("__str__", "group", "kind", "state", "request_id", "created_at", "completed_at")
     list_filter = ("kind", "state")
     search_fields = ("request_id", "group__subject", "group__group_id")
-    exclude = ("picture",)
+    exclude = ("picture", "errors")  # Shown as "errors explained": each with its meaning and advice.
     readonly_fields = ("errors_explained",)
 
     @admin.display(description="errors explained")
     def errors_explained(self, obj: GroupOperation) -> str:
-        return format_html_join(mark_safe("<br>"), "{}", ((meta_error_html(e),) for e in obj.errors or [])) or "-"
+        errors = ((operation_error_html(obj, e),) for e in obj.errors or [])
+        return format_html_join(mark_safe("<br>"), "{}", errors) or "-"
 
 class GroupEventAdmin(ReadOnlyAdmin):
     list_display = ("occurred_at", "group", "type", "who", "source")

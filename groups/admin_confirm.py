@@ -1,32 +1,37 @@
-"""What every groups admin action shares: Meta's errors as staff read them, and the two-step confirmation page."""
+"""What every groups admin action shares: Meta's errors as staff read them (the confirmation page is core's)."""
 
 from django.contrib import admin, messages
-from django.contrib.admin import helpers
 from django.http import HttpRequest
-from django.template.response import TemplateResponse
 from django.utils.html import format_html
 
 from config.exceptions import ApplicationError
 from core.admin_links import admin_link
 from core.meta_errors import MetaError
-from groups.cloud_api import CloudAPIError, describe_error
+from groups.cloud_api import CloudAPIError, RetryClass, describe_error
 
 
-def meta_error_text(error: dict | CloudAPIError | None) -> str:
-    """Return a Meta error as staff read it: the code, its plain-language meaning and what to do."""
+def meta_error_text(error: dict | CloudAPIError | None, *, final_advice: str = "") -> str:
+    """Return a Meta error as staff read it: the code, its plain-language meaning and what to do.
+
+    `final_advice` is for an error that ended something for good (a create that failed, an operation that failed):
+    it replaces the catalog's "Groupdesk retries later", which is untrue there, and is said after any other advice.
+    """
     meta_error = MetaError.from_value(error)
     if meta_error is None:
         return ""
     if meta_error.code is None:
-        return meta_error.text or "Unknown error"
+        return " ".join(part for part in (meta_error.text or "Unknown error", final_advice) if part)
     description = describe_error(meta_error.code)
-    return (f"Meta error {meta_error.code} ({description.title}): {description.meaning} {description.action} "
+    action = description.action
+    if final_advice:
+        action = final_advice if description.retry_class == RetryClass.BACK_OFF else f"{action} {final_advice}"
+    return (f"Meta error {meta_error.code} ({description.title}): {description.meaning} {action} "
             f"{meta_error.text}").strip()
 
 
-def meta_error_html(error: dict | None) -> str:
+def meta_error_html(error: dict | None, *, final_advice: str = "") -> str:
     """Return meta_error_text with a link to the code's entry in the error catalog (the messages admin)."""
-    text = meta_error_text(error)
+    text = meta_error_text(error, final_advice=final_advice)
     meta_error = MetaError.from_value(error)
     if not text or meta_error is None or meta_error.code_text == "":
         return text
@@ -41,33 +46,15 @@ def report_error(admin_obj: admin.ModelAdmin, request: HttpRequest, obj, exc: Ap
     admin_obj.message_user(request, f"{obj}: {text}", messages.ERROR)
 
 
-class Confirmed(str):
-    """The reason given on a confirmation page (possibly empty): the action may go ahead."""
+
+CREATE_FAILED_ADVICE = ("Groupdesk does not retry a create: select the group in the list and choose “Try again: "
+                        "create these groups anew”.")
+OPERATION_FAILED_ADVICE = "Groupdesk does not retry this operation: ask for it again if it is still needed."
 
 
-def confirm(admin_obj, request, queryset, *, action: str, title: str, warning: str, extra: str = "",
-            reason: str = "optional"):
-    """Render the two-step confirmation page (as delete_selected does) asking a reason.
-
-    Returns the page, or a `Confirmed` reason once confirmed; `reason` is "required" or "optional".
-    """
-    given = (request.POST.get("reason") or "").strip()
-    reason_error = ""
-    if request.POST.get("post") == "yes":
-        if given or reason != "required":
-            return Confirmed(given)
-        reason_error = "Give a reason: it is written to the audit log."
-    context = {
-        "reason_required": reason == "required",
-        "reason": given,
-        "reason_error": reason_error,
-        **admin_obj.admin_site.each_context(request),
-        "title": title,
-        "warning": warning,
-        "extra": extra,
-        "objects": list(queryset),
-        "action": action,
-        "opts": admin_obj.model._meta,
-        "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
-    }
-    return TemplateResponse(request, "admin/groups/confirm_action.html", context)
+def operation_error_html(operation, error: dict) -> str:
+    """Return one error of a group operation, with advice that fits whether the operation has ended."""
+    failed = operation.state == operation.State.FAILED
+    create = operation.kind == operation.Kind.CREATE
+    return meta_error_html(error, final_advice=(CREATE_FAILED_ADVICE if create else OPERATION_FAILED_ADVICE)
+                           if failed else "")

@@ -27,6 +27,12 @@ class GroupIsSuspended(GroupChangeRefused):
     code = "group_suspended"
 
 
+class GroupCreateNotFailed(GroupChangeRefused):
+    """Only a group whose creation failed for good can be created again."""
+
+    code = "group_create_not_failed"
+
+
 class JoinRequestNotPending(ApplicationError):
     code = "join_request_not_pending"
     http_status = status.HTTP_400_BAD_REQUEST

@@ -259,6 +259,7 @@ class GroupAuditAction(models.TextChoices):
     """The staff actions on groups written to the audit log (`core.audit.audit_record`)."""
 
     GROUP_CREATE = "group_create", "Create group"
+    GROUP_CREATE_AGAIN = "group_create_again", "Create a failed group again"
     GROUP_DELETE = "group_delete", "Delete group"
     GROUP_SETTINGS_UPDATE = "group_settings_update", "Change subject/description"
     GROUP_PICTURE_UPDATE = "group_picture_update", "Change picture"

@@ -16,11 +16,12 @@ from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html, format_html_join
-from django.utils.text import smart_split, unescape_string_literal
+from django.utils.text import Truncator, smart_split, unescape_string_literal
 
 from config.admin import ReadOnlyAdmin
 from config.exceptions import ApplicationError
 from config.paginator import EstimatedCountPaginator
+from core.admin_confirm import Confirmed, confirm
 from core.admin_links import admin_link
 from core.meta_errors import MetaError
 from core.models import Source
@@ -35,7 +36,7 @@ from messaging.admin_filters import (
     progress_bar,
 )
 from messaging.admin_pins import pin_selected_messages
-from messaging.content import COMPOSABLE_TYPES, content_validate
+from messaging.content import COMPOSABLE_TYPES, content_text, content_validate
 from messaging.errors import error_explain
 from messaging.exceptions import ContentInvalid
 from messaging.models import AccountError, InboundMessage, OutboundMessage
@@ -65,7 +66,7 @@ class ComposeForm(forms.Form):
     template_name = forms.CharField(required=False)
     template_language = forms.CharField(required=False, help_text="e.g. en_US")
     template_components = forms.CharField(widget=forms.Textarea(attrs={"rows": 4}), required=False,
-                                          help_text='JSON list, e.g. [{"type": "body", "parameters": [...]}]')
+                                          help_text="The template's components: a JSON list, as Meta's docs define it.")
     token = forms.CharField(widget=forms.HiddenInput, required=False)  # Makes a double submit send once.
 
     FIELD_FOR_KEY = {
@@ -124,7 +125,7 @@ class InSubqueryArray(Lookup):
 
 
 class OutboundMessageAdmin(ReadOnlyAdmin):
-    list_display = ["id", "group", "type", "status", "delivered", "read", "error_code_column", "created_at"]
+    list_display = ["id", "group", "message_text", "status", "delivered", "read", "error_code_column", "created_at"]
     list_filter = ["status", "type", ErrorCodeFilter, PhoneNumberFilter, GroupFilter, CreatedByFilter,
                    CreatedRangeFilter]
     # Searched by get_search_results below; listed so that the changelist shows its search box.
@@ -151,6 +152,10 @@ class OutboundMessageAdmin(ReadOnlyAdmin):
     def read(self, message: OutboundMessage) -> str:
         return progress_bar(message.read_count, message.recipient_count, label="read")
 
+    @admin.display(description="Message")
+    def message_text(self, message: OutboundMessage) -> str:
+        return Truncator(content_text(type=message.type, content=message.content)).chars(80)
+
     @admin.display(description="Error code", ordering="error_code")
     def error_code_column(self, message: OutboundMessage) -> str:
         return error_code_link(message.error_code)
@@ -175,7 +180,7 @@ class OutboundMessageAdmin(ReadOnlyAdmin):
 
     @admin.display(description="Error")
     def error_explained(self, message: OutboundMessage) -> str:
-        explained = error_explain(message.error_code)
+        explained = error_explain(message.error_code, final=message.status == OutboundMessage.Status.FAILED)
         if explained is None:
             return "-"
         catalog = admin_link("error_catalog")
@@ -216,7 +221,8 @@ class OutboundMessageAdmin(ReadOnlyAdmin):
 
     def changelist_view(self, request: HttpRequest, extra_context: dict | None = None) -> HttpResponse:
         # Filtered by one error code: say what it means and what to do, above the failed messages.
-        explained = error_explain(request.GET.get(ErrorCodeFilter.parameter_name))
+        # Only failed messages carry an error code (messaging.services.history): the advice is for a final failure.
+        explained = error_explain(request.GET.get(ErrorCodeFilter.parameter_name), final=True)
         return super().changelist_view(request, {**(extra_context or {}), "error_explained": explained})
 
     def has_retry_permission(self, request) -> bool:
@@ -226,7 +232,14 @@ class OutboundMessageAdmin(ReadOnlyAdmin):
         return request.user.has_perm("messaging.add_pin")
 
     @admin.action(description="Retry the selected failed messages", permissions=["retry"])
-    def retry_failed(self, request: HttpRequest, queryset: QuerySet[OutboundMessage]) -> None:
+    def retry_failed(self, request: HttpRequest, queryset: QuerySet[OutboundMessage]) -> HttpResponse | None:
+        confirmed = confirm(self, request, queryset.select_related("group"), action="retry_failed",
+                            title="Retry these messages?", reason="none",
+                            warning="Each failed message is sent again to its whole group, as a new message; "
+                                    "the failed one keeps its history.",
+                            irreversible="a message once sent cannot be recalled.")
+        if not isinstance(confirmed, Confirmed):
+            return confirmed
         retried = 0
         for message in queryset.select_related("group"):
             try:
@@ -241,6 +254,7 @@ class OutboundMessageAdmin(ReadOnlyAdmin):
                                                "was sent.", messages.WARNING)
         if retried:
             self.message_user(request, f"Queued {retried} retr{'y' if retried == 1 else 'ies'}.", messages.SUCCESS)
+        return None
 
     def get_urls(self):
         compose = path("compose/", self.admin_site.admin_view(self.compose_view), name="messaging_compose")
@@ -304,10 +318,14 @@ def send_message_to_groups(modeladmin, request: HttpRequest, queryset: QuerySet[
 
 
 class InboundMessageAdmin(ReadOnlyAdmin):
-    list_display = ["timestamp", "group", "from_wa_id", "from_user_id", "contact_name", "type", "text", "error_code"]
+    list_display = ["timestamp", "group", "contact_name", "from_wa_id", "from_user_id", "message_text", "error_code"]
     list_filter = ["type"]
     search_fields = ["text", "contact_name", "from_wa_id", "from_user_id", "wamid"]
     list_select_related = ["group"]
+
+    @admin.display(description="Message")
+    def message_text(self, message: InboundMessage) -> str:
+        return Truncator(content_text(type=message.type, content=message.content, text=message.text)).chars(80)
 
     @admin.display(description="Error")
     def error_code(self, message: InboundMessage) -> str:

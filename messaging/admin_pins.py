@@ -5,17 +5,16 @@
 
 from django import forms
 from django.contrib import admin, messages
-from django.contrib.admin import helpers
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
-from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 from django.utils.timesince import timeuntil
 
-from config.admin import ReadOnlyAdmin
+from config.admin import ReadOnlyAdmin, exact_time, readable_html
 from config.exceptions import ApplicationError
+from core.admin_confirm import Confirmed, confirm
 from core.models import Source
 from messaging.models import OutboundMessage, Pin
 from messaging.selectors_pins import CURRENT_STATES, pin_to_be_replaced
@@ -34,7 +33,7 @@ def pin_time_left(pin: Pin) -> str:
 
 
 def _pin_label(pin: Pin) -> str:
-    pinned = f", pinned {pin.pinned_at:%Y-%m-%d %H:%M}" if pin.pinned_at else ""
+    pinned = f", pinned {exact_time(pin.pinned_at)}" if pin.pinned_at else ""
     return f"pin #{pin.pk} of {pin.message_id}{pinned}"
 
 
@@ -58,7 +57,8 @@ class PinAdmin(ReadOnlyAdmin):
     @admin.display(description="History")
     def history(self, pin: Pin) -> str:
         rows = [
-            (change.created_at, change.from_state or "-", change.to_state, change.get_source_display(), change.detail)
+            (exact_time(change.created_at), change.from_state or "-", change.to_state, change.get_source_display(),
+             readable_html(change.detail))
             for change in pin.status_changes.order_by("pk")
         ]
         return format_html(
@@ -71,7 +71,14 @@ class PinAdmin(ReadOnlyAdmin):
         return request.user.has_perm("messaging.change_pin")
 
     @admin.action(description="Unpin the selected pins", permissions=["unpin"])
-    def unpin_selected(self, request: HttpRequest, queryset: QuerySet[Pin]) -> None:
+    def unpin_selected(self, request: HttpRequest, queryset: QuerySet[Pin]) -> HttpResponse | None:
+        confirmed = confirm(self, request, queryset.select_related("group"), action="unpin_selected",
+                            title="Unpin these messages?", reason="none",
+                            warning="WhatsApp takes each message off the top of its group for every member.",
+                            irreversible="the time left on each pin is lost; pinning the message again starts a "
+                                         "new pin.")
+        if not isinstance(confirmed, Confirmed):
+            return confirmed
         unpinned = 0
         for pin in queryset.select_related("group"):
             try:
@@ -84,6 +91,7 @@ class PinAdmin(ReadOnlyAdmin):
             self.message_user(
                 request, f"Queued the unpin of {unpinned} pin{'s' if unpinned != 1 else ''}.", messages.SUCCESS
             )
+        return None
 
 class PinForm(forms.Form):
     expiration_days = forms.IntegerField(
@@ -104,44 +112,44 @@ def pin_selected_messages(
         modeladmin.message_user(request, "You may not pin messages.", messages.ERROR)
         return None
     selected = list(queryset.select_related("group").order_by("pk"))
-    form = PinForm(request.POST if request.POST.get("post") == "yes" else None)
-    if form.is_bound and form.is_valid():
-        pinned = 0
-        for message in selected:
-            try:
-                pin_create(
-                    group=message.group,
-                    message_id=message.wamid or "",
-                    expiration_days=form.cleaned_data["expiration_days"],
-                    created_by=request.user,
-                    source=Source.ADMIN,
-                )
-            except ApplicationError as exc:
-                modeladmin.message_user(request, f"{message}: {exc.message}", messages.ERROR)
-            else:
-                pinned += 1
-        if pinned:
-            modeladmin.message_user(
-                request, f"Queued {pinned} pin{'s' if pinned != 1 else ''}.", messages.SUCCESS
+    confirmed = confirm(
+        modeladmin, request, selected, action="pin_selected_messages", title="Pin messages", reason="none",
+        form_class=PinForm, details_template="admin/messaging/pin_confirmation_rows.html", submit="Pin",
+        warning=f"Each message is shown on top of its group, to every member, for the days chosen. A group shows at "
+                f"most {Pin.MAX_ACTIVE_PER_GROUP} pins: when WhatsApp accepts a new pin in a group that already has "
+                f"{Pin.MAX_ACTIVE_PER_GROUP}, it silently unpins the oldest one.",
+        extra_context={"rows": _pin_rows(selected), "max_pins": Pin.MAX_ACTIVE_PER_GROUP},
+    )
+    if not isinstance(confirmed, Confirmed):
+        return confirmed
+    pinned = 0
+    for message in selected:
+        try:
+            pin_create(
+                group=message.group,
+                message_id=message.wamid or "",
+                expiration_days=confirmed.form.cleaned_data["expiration_days"],
+                created_by=request.user,
+                source=Source.ADMIN,
             )
-        return None
+        except ApplicationError as exc:
+            modeladmin.message_user(request, f"{message}: {exc.message}", messages.ERROR)
+        else:
+            pinned += 1
+    if pinned:
+        modeladmin.message_user(request, f"Queued {pinned} pin{'s' if pinned != 1 else ''}.", messages.SUCCESS)
+    return None
+
+
+def _pin_rows(selected: list[OutboundMessage]) -> list[dict]:
+    """Return each message to pin with the pin it will push out, if any."""
     rows = []
     ahead: dict[int, int] = {}  # Pins asked earlier in this same batch push out older ones first.
     for message in selected:
         replaced = pin_to_be_replaced(group=message.group, ahead=ahead.get(message.group_id, 0))
         ahead[message.group_id] = ahead.get(message.group_id, 0) + 1
         rows.append({"message": message, "replaced": replaced, "replaced_label": replaced and _pin_label(replaced)})
-    context = {
-        **modeladmin.admin_site.each_context(request),
-        "opts": modeladmin.model._meta,
-        "title": "Pin messages",
-        "rows": rows,
-        "form": form,
-        "max_pins": Pin.MAX_ACTIVE_PER_GROUP,
-        "action": "pin_selected_messages",
-        "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
-    }
-    return TemplateResponse(request, "admin/messaging/pin_confirmation.html", context)
+    return rows
 
 
 class GroupPinInline(admin.TabularInline):

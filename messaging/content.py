@@ -173,3 +173,14 @@ def message_type_get(name: str, *, composing: bool) -> MessageType:
 def content_validate(*, type: str, content: Any, composing: bool = True) -> dict:
     """Return the normalised content of a message of `type`; raise ContentInvalid naming the field."""
     return message_type_get(type, composing=composing).validate(content)
+
+
+def content_text(*, type: str, content: dict | None, text: str = "") -> str:
+    """Return the words of a message for a list: its text or caption, else what it is ("Image", "Template hello")."""
+    content = content if isinstance(content, dict) else {}
+    words = text or content.get("body") or content.get("caption") or ""
+    if words:
+        return words
+    if type == "template" and content.get("name"):
+        return f"Template {content['name']}"
+    return f"({type or 'message'}{', ' + content['filename'] if content.get('filename') else ''})"

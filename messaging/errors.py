@@ -2,7 +2,12 @@
 
 from dataclasses import dataclass
 
-from groups.cloud_api import describe_error
+from groups.cloud_api import RetryClass, describe_error
+
+# A failed message is final: Groupdesk has made its automatic retries (or none were due). The catalog's advice for
+# temporary errors, "Groupdesk retries later", is untrue of it; this is what staff can do instead.
+FINAL_FAILURE_ADVICE = ("Groupdesk already retried and stopped: this failure is final. Retry the message (it is "
+                        "sent again as a new one) once the cause has passed.")
 
 
 @dataclass(frozen=True)
@@ -30,11 +35,15 @@ OWN_CODES = {
 }
 
 
-def error_explain(code: str | int | None) -> ErrorExplanation | None:
-    """Return what an error code means and what to do about it; None without a code."""
+def error_explain(code: str | int | None, *, final: bool = False) -> ErrorExplanation | None:
+    """Return what an error code means and what to do about it; None without a code.
+
+    `final`: the error ended a message for good (a failed message), so advice to wait for our retries is replaced.
+    """
     if code in (None, ""):
         return None
     if str(code) in OWN_CODES:
         return OWN_CODES[str(code)]
     description = describe_error(code)
-    return ErrorExplanation(str(code), description.title, description.meaning, description.action)
+    action = FINAL_FAILURE_ADVICE if final and description.retry_class == RetryClass.BACK_OFF else description.action
+    return ErrorExplanation(str(code), description.title, description.meaning, action)

@@ -353,3 +353,38 @@ class MessagingTimelineType(models.TextChoices):
     UNPINNED = "unpinned", "Message unpinned"
     PIN_EXPIRED = "pin_expired", "Pin expired"
     PIN_REPLACED = "pin_replaced", "Pin replaced by a newer one"
+
+
+class MessageHourlyCount(models.Model):
+    """Messages created in one UTC hour by one number, per status and error code: the dashboard's long periods.
+
+    Written only by `message_counts_roll_up` (a periodic task re-rolls recent closed hours from indexed columns), so
+    the status path does no extra work; the hours not rolled up yet are counted live.
+    """
+
+    hour = models.DateTimeField(help_text="The start of the hour (UTC) the messages were created in.")
+    phone_number = models.ForeignKey(PhoneNumber, on_delete=models.CASCADE, related_name="+", db_index=False)
+    status = models.CharField(max_length=10)
+    error_code = models.CharField(max_length=32, blank=True)
+    messages = models.PositiveIntegerField()
+    recipients = models.PositiveIntegerField()
+    receipts_delivered = models.PositiveIntegerField()
+    receipts_read = models.PositiveIntegerField()
+
+    class Meta:
+        ordering = ["hour", "pk"]
+        constraints = [models.UniqueConstraint(fields=["hour", "phone_number", "status", "error_code"],
+                                               name="message_hourly_count_unique_key")]
+
+    def __str__(self) -> str:
+        return f"{self.messages} {self.status} at {self.hour:%Y-%m-%d %H}:00 UTC"
+
+
+class RollupWatermark(models.Model):
+    """How far a roll-up has counted: hours before `until` are in its table, later ones are counted live."""
+
+    name = models.CharField(max_length=40, unique=True)
+    until = models.DateTimeField()
+
+    def __str__(self) -> str:
+        return f"{self.name} until {self.until:%Y-%m-%d %H:%M}"

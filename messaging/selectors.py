@@ -1,22 +1,32 @@
 """Reads of messaging data, and the lock helpers services take before read-then-write."""
 
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 
+from django.core.cache import cache
 from django.db import connection
 from django.db.models import Count, Exists, Max, OuterRef, Q, QuerySet, Subquery, Sum
-from django.db.models.functions import TruncDay, TruncHour
+from django.db.models.functions import Coalesce, TruncHour
+from django.utils import timezone
 
 from groups.models import Group, Participant
 from groups.selectors import lock_groups
 from messaging.models import (
     CALLBACK_PREFIX,
+    MessageHourlyCount,
     MessageReceipt,
     MessageStatusChange,
     OutboundMessage,
+    RollupWatermark,
     UnmatchedStatus,
 )
 
 MessageStatus = OutboundMessage.Status
+ROLLUP_NAME = "message_hourly_counts"  # The watermark of messaging.services.rollups.
+
+
+def hour_floor(moment: datetime) -> datetime:
+    """Return the start of the UTC hour holding `moment`."""
+    return moment.astimezone(UTC).replace(minute=0, second=0, microsecond=0)
 
 
 def lock_outbound_messages() -> QuerySet[OutboundMessage]:
@@ -175,43 +185,103 @@ def failed_messages_for_retry(*, error_code: str, since: datetime, limit: int) -
     )
 
 
-def message_counts_by_phone_number(*, since: datetime) -> dict[int, dict]:
-    """Return per phone number id the messages created since `since`: total, sent, delivered, read, failed.
+SENT_OR_BEYOND = [MessageStatus.SENT, MessageStatus.DELIVERED, MessageStatus.READ]
 
-    One date-bounded aggregate over the created_at index. Status only moves forward, so "sent" counts
-    every message at sent or beyond, "delivered" at delivered or read.
+
+def _count_columns(count, total) -> dict:
+    """The dashboard's counts, over messages (`count` is Count("pk")) or roll-up rows (`count` sums `messages`)."""
+    return {
+        "total": total,
+        "sent": count(Q(status__in=SENT_OR_BEYOND)),
+        "delivered": count(Q(status__in=SENT_OR_BEYOND[1:])),
+        "read": count(Q(status=MessageStatus.READ)),
+        "failed": count(Q(status=MessageStatus.FAILED)),
+    }
+
+
+def _counted(*, created: Q) -> QuerySet:
+    """Count the messages `created` selects per phone number, over the created_at index.
+
+    Status only moves forward, so "sent" counts every message at sent or beyond, "delivered" at delivered or read.
     """
-    sent = [MessageStatus.SENT, MessageStatus.DELIVERED, MessageStatus.READ]
-    rows = (
-        OutboundMessage.objects.filter(created_at__gte=since)
+    return (
+        OutboundMessage.objects.filter(created)
         .values("group__phone_number_id")
-        .annotate(
-            total=Count("pk"),
-            sent=Count("pk", filter=Q(status__in=sent)),
-            delivered=Count("pk", filter=Q(status__in=sent[1:])),
-            read=Count("pk", filter=Q(status=MessageStatus.READ)),
-            failed=Count("pk", filter=Q(status=MessageStatus.FAILED)),
-            recipients=Sum("recipient_count"),
-            receipts_delivered=Sum("delivered_count"),
-            receipts_read=Sum("read_count"),
-        )
+        .annotate(**_count_columns(lambda where: Count("pk", filter=where), Count("pk")),
+                  recipients=Sum("recipient_count"), receipts_delivered=Sum("delivered_count"),
+                  receipts_read=Sum("read_count"))
         .order_by()
     )
-    return {row.pop("group__phone_number_id"): row for row in rows}
+
+
+WATERMARK_CACHE_SECONDS = 60
+
+
+def rollup_watermark() -> datetime | None:
+    """Return how far the hourly roll-up has counted (None before its first run), cached for a minute.
+
+    A cached watermark older than the stored one is still exact: fewer hours are read from the roll-up and more are
+    counted live, never one twice or none. So the cache needs no invalidation across processes.
+    """
+    return cache.get_or_set(f"rollup-watermark:{ROLLUP_NAME}", lambda: RollupWatermark.objects.filter(
+        name=ROLLUP_NAME).values_list("until", flat=True).first(), WATERMARK_CACHE_SECONDS)
+
+
+def _rollup_split(since: datetime) -> tuple[Q, Q]:
+    """Return which messages created since `since` to count live, and which roll-up hours to read instead.
+
+    The roll-up holds whole hours before its watermark (messaging.services.rollups); the part hour at the start of
+    the period and everything since the watermark are live; without a roll-up, all of it is. The bounds are
+    literal times, so the planner reads the small live range through the created_at index.
+    """
+    first_hour = hour_floor(since) + timedelta(hours=1) if since != hour_floor(since) else since
+    rolled_until = max(rollup_watermark() or first_hour, first_hour)
+    live = Q(created_at__gte=since, created_at__lt=first_hour) | Q(created_at__gte=rolled_until)
+    return live, Q(hour__gte=first_hour, hour__lt=rolled_until)
+
+
+def message_counts_by_phone_number(*, since: datetime) -> dict[int, dict]:
+    """Return per phone number id the messages created since `since`: total, sent, delivered, read, failed, ...
+
+    Whole hours come from the hourly roll-up, the rest from the messages (`_rollup_split`), in one UNION ALL.
+    """
+    live, rolled = _rollup_split(since)
+    summed = (
+        MessageHourlyCount.objects.filter(rolled)
+        .values("phone_number_id")
+        .annotate(**_count_columns(lambda where: Coalesce(Sum("messages", filter=where), 0), Sum("messages")),
+                  recipients=Sum("recipients"), receipts_delivered=Sum("receipts_delivered"),
+                  receipts_read=Sum("receipts_read"))
+        .order_by()
+    )
+    counts: dict[int, dict] = {}
+    for row in _counted(created=live).union(summed, all=True):
+        number = row.pop("group__phone_number_id")
+        counts[number] = {key: (counts.get(number, {}).get(key) or 0) + (value or 0) for key, value in row.items()}
+    return counts
 
 
 def failures_over_time(*, since: datetime, bucket: str, phone_number: int | None = None) -> list[dict]:
-    """Return [{bucket, error_code, count}] of failures since `since`, per hour or day (`bucket`)."""
-    trunc = TruncHour if bucket == "hour" else TruncDay
-    failed = OutboundMessage.objects.filter(status=MessageStatus.FAILED, failed_at__gte=since)
+    """Return [{bucket, error_code, count}] of the failed messages created since `since`, per hour or local day.
+
+    By the hour the messages were created, like the counts beside the chart: whole hours from the roll-up, the rest
+    from the messages (`_rollup_split`), in one UNION ALL.
+    """
+    live, rolled = _rollup_split(since)
+    failed = OutboundMessage.objects.filter(live, status=MessageStatus.FAILED)
+    summed = MessageHourlyCount.objects.filter(rolled, status=MessageStatus.FAILED)
     if phone_number is not None:
         failed = failed.filter(group__phone_number_id=phone_number)
-    return list(
-        failed.annotate(bucket=trunc("failed_at"))
-        .values("bucket", "error_code")
-        .annotate(count=Count("pk"))
-        .order_by("bucket", "error_code")
-    )
+        summed = summed.filter(phone_number_id=phone_number)
+    failed = (failed.annotate(hour=TruncHour("created_at", tzinfo=UTC)).values("hour", "error_code")
+              .annotate(count=Count("pk")).order_by())
+    summed = summed.values("hour", "error_code").annotate(count=Sum("messages")).order_by()
+    buckets: dict[tuple[datetime, str], int] = {}
+    for row in failed.union(summed, all=True):
+        at = timezone.localtime(row["hour"])  # Days are the configured time zone's (TIME_ZONE).
+        key = (at.replace(hour=0) if bucket == "day" else at, row["error_code"])
+        buckets[key] = buckets.get(key, 0) + row["count"]
+    return [{"bucket": at, "error_code": code, "count": count} for (at, code), count in sorted(buckets.items())]
 
 
 def messages_stuck(*, older_than: datetime, phone_number: int | None = None) -> dict[str, int]:

@@ -33,3 +33,13 @@ def pins_expire_due_task() -> int:
     from messaging.services.pins import pins_expire_due
 
     return pins_expire_due()
+
+
+@shared_task(ignore_result=True)
+def message_counts_roll_up_task(hours: int | None = None) -> int:
+    """Count again the dashboard's recent closed hours (or the last `hours`) into the hourly roll-up."""
+    from django.utils import timezone
+
+    from messaging.services.rollups import ROLLUP_RECENT_HOURS, message_counts_roll_up
+
+    return message_counts_roll_up(now=timezone.now(), hours=hours or ROLLUP_RECENT_HOURS)

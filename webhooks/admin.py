@@ -1,14 +1,16 @@
 """Read-only admin of webhook events, with replay."""
 
-import json
-
 from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404
+from django.urls import path, reverse
 from django.utils.html import format_html
 
-from config.admin import ReadOnlyAdmin
+from config.admin import ReadOnlyAdmin, readable_html
 from config.exceptions import ApplicationError
+from core.admin_confirm import Confirmed, confirm
 from core.audit import audit_record
 from core.models import Source
 from webhooks.models import WebhookAuditAction, WebhookEvent
@@ -87,28 +89,52 @@ class WebhookEventAdmin(ReadOnlyAdmin):
 
     @admin.display(description="items not processed")
     def item_failures_display(self, event: WebhookEvent) -> str:
-        return format_html("<pre>{}</pre>", json.dumps(event.item_failures, indent=2)) if event.item_failures else "—"
+        return readable_html(event.item_failures)
 
     @admin.display(description="payload")
     def payload_display(self, event: WebhookEvent) -> str:
         payload = webhook_event_payload(event)
+        download = format_html('<p><a href="{}" download>Download the body exactly as Meta sent it</a></p>',
+                               reverse("admin:webhooks_webhookevent_body", args=[event.pk]))
+        if isinstance(payload, str):  # Not JSON: the text is all there is to read.
+            return format_html('{}<pre style="white-space: pre-wrap">{}</pre>', download, payload)
         try:
-            text = payload if isinstance(payload, str) else json.dumps(payload, indent=2, ensure_ascii=False)
-        except RecursionError:  # Indenting recurses deeper than parsing did: show the body as it came.
-            text = bytes(event.body).decode("utf-8", "replace")
-        return format_html('<pre style="white-space: pre-wrap">{}</pre>', text)
+            return format_html("{}{}", download, readable_html(payload))
+        except RecursionError:  # A poison body nested deeper than a page can show: the download is the way to read it.
+            return format_html("{}<p>The body is nested too deeply to show here.</p>", download)
+
+    def get_urls(self):
+        body = path("<int:event_id>/body.json", self.admin_site.admin_view(self.body_view),
+                    name="webhooks_webhookevent_body")
+        return [body, *super().get_urls()]
+
+    def body_view(self, request: HttpRequest, event_id: int) -> HttpResponse:
+        """Return the event's raw body as a file (the exact bytes Meta signed), for staff who may view events."""
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+        event = get_object_or_404(WebhookEvent, pk=event_id)
+        response = HttpResponse(bytes(event.body), content_type="application/json")
+        response["Content-Disposition"] = f'attachment; filename="webhook-event-{event.pk}.json"'
+        return response
 
     @admin.action(description="Reprocess selected events", permissions=["reprocess"])
-    def reprocess(self, request: HttpRequest, queryset: QuerySet[WebhookEvent]) -> None:
+    def reprocess(self, request: HttpRequest, queryset: QuerySet[WebhookEvent]) -> HttpResponse | None:
+        reason = confirm(self, request, queryset.only("pk", "received_at", "state"), action="reprocess",
+                         title="Reprocess these webhook events?",
+                         warning="Each event's items are applied again: messages, groups and members change to what "
+                                 "the events say, where they are newer than what Groupdesk shows.")
+        if not isinstance(reason, Confirmed):
+            return reason
         done = 0
         for event in queryset.only("pk", "state"):
             try:
                 webhook_event_reprocess(event=event)
                 # webhook_event_reprocess takes no actor, so the adapter records the staff action.
                 audit_record(actor=request.user, action=WebhookAuditAction.WEBHOOK_EVENT_REPROCESS, target=event,
-                             source=Source.ADMIN)
+                             source=Source.ADMIN, reason=reason)
                 done += 1
             except ApplicationError as exc:
                 self.message_user(request, f"Event {event.pk}: {exc.message}", messages.ERROR)
         if done:
             self.message_user(request, f"{done} event(s) queued for reprocessing.", messages.SUCCESS)
+        return None

@@ -70,8 +70,10 @@ def _row(codes, error_class, retry_class, title, meaning, action) -> CatalogEntr
 ERROR_TABLE: tuple[CatalogEntry, ...] = (
     # --- Groups API (spec §9.3, plus 130501 and 131203) ---
     _row(131020, BadGroup, FIX, "Bad group",
-         "Messages cannot be sent to a group whose only member is the business.",
-         "Share the invite link and wait until someone joins; then send again."),
+         "Meta found no member but the business in the group when it tried to deliver the message, whatever "
+         "Groupdesk's member list showed then.",
+         "Sync the group from Meta to see who is in it now: if no one else is, share the invite link and wait "
+         "until someone joins; then send again."),
     _row(131041, GroupNotFound, FIX, "Group unknown",
          "The group does not exist, or the business is no longer a member of it.",
          "Check the group ID; if the group was deleted, mark it deleted here."),

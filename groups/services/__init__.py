@@ -20,6 +20,7 @@ from groups.services.links import (
 from groups.services.operation_inputs import group_picture_validate
 from groups.services.operations import (
     group_create,
+    group_create_again,
     group_delete,
     group_operation_send,
     group_participants_remove,
@@ -53,6 +54,7 @@ __all__ = [
     "error_dict",
     "group_assert_accepts_changes",
     "group_create",
+    "group_create_again",
     "group_create_apply",
     "group_delete",
     "group_delete_apply",

@@ -15,7 +15,7 @@ from core.audit import audit_record
 from core.due import is_due, run_at
 from core.models import Source
 from groups.cloud_api import CloudAPIClient, CloudAPIError, RetryClass, get_cloud_api_client, retry_delay
-from groups.exceptions import GroupInputInvalid
+from groups.exceptions import GroupCreateNotFailed, GroupInputInvalid
 from groups.models import Group, GroupAuditAction, GroupOperation, PhoneNumber
 from groups.selectors import lock_group_operations, lock_groups
 from groups.services.common import (
@@ -90,6 +90,23 @@ def group_create(
         audit_record(actor=actor, action=GroupAuditAction.GROUP_CREATE, target=group, detail=requested, source=source)
         _enqueue(operation)
     return group
+
+
+def group_create_again(*, group: Group, actor=None, source: str = Source.API, reason: str = "") -> Group:
+    """Create anew, as a new group, one whose creation failed for good: same number, subject, description, mode.
+
+    Meta never retries a create and neither does Groupdesk; the failed group stays as it was, with its error.
+    Raises GroupCreateNotFailed unless the group's creation failed.
+    """
+    if group.state != GroupState.CREATE_FAILED:
+        raise GroupCreateNotFailed(f"“{group.subject}” is {group.get_state_display().lower()}: only a group whose "
+                                   "creation failed can be created again.", field="group")
+    with transaction.atomic():
+        again = group_create(phone_number=group.phone_number, subject=group.subject, description=group.description,
+                             join_approval_mode=group.join_approval_mode, actor=actor, source=source)
+        audit_record(actor=actor, action=GroupAuditAction.GROUP_CREATE_AGAIN, target=group, reason=reason,
+                     detail={"new_group": again.pk}, source=source)
+    return again
 
 
 def group_delete(*, group: Group, actor=None, source: str = Source.API, reason: str = "") -> Group:

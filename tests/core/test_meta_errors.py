@@ -33,3 +33,12 @@ def test_meta_error_from_value_reads_stored_dicts_exceptions_and_nothing():
     assert MetaError.from_value(stored).code_text == "outcome_unknown"
     assert MetaError.from_value(stored).retry_class is RetryClass.OUTCOME_UNKNOWN
     assert MetaError.from_value({"retry_class": "nonsense"}).retry_class is None
+
+
+def test_meta_error_text_never_shows_template_placeholders():
+    # given: Meta's documented samples say "(#<code>) <title>" and "<str>" where real errors have words
+    placeholders = {"code": 131000, "message": "(#<code>) <title>", "error_data": {"details": "<str>"}}
+    # when / then
+    assert MetaError.from_raw(placeholders).text == ""
+    assert MetaError.from_raw({"code": 1, "message": "(#1) Real words", "error_data": {"details": "<str>"}}).text == (
+        "(#1) Real words")

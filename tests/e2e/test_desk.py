@@ -58,7 +58,7 @@ def test_dashboard_renders_its_charts_from_the_admin_index(admin_page: Page, liv
     page = admin_page
     page.goto(f"{live_server.url}/admin/")
     # when
-    page.click("#dashboard-link")
+    page.click("#desk-dashboard a")
     # then
     expect(page).to_have_url(f"{live_server.url}/admin/dashboard/")
     for chart in ("#funnel-chart > svg", "#failures-chart > svg", "#groups-chart > svg", "#rejections-chart > svg"):

@@ -108,6 +108,8 @@ def test_a_group_from_creation_to_a_read_message_pinned_and_unpinned(admin_page:
     page.check(f"input[name=_selected_action][value='{pin.pk}']")
     page.select_option("select[name=action]", label="Unpin the selected pins")
     page.click("button[name=index]")
+    expect(page.locator("#confirm-irreversible")).to_contain_text("time left on each pin is lost")
+    page.click("#confirm-yes")
     expect(page.get_by_text("Queued the unpin of 1 pin")).to_be_visible()
 
     # then

@@ -115,8 +115,8 @@ def test_meta_error_shows_code_and_meaning(desk, graph):
     group = GroupFactory(group_id=SPEC_G1, subject="Gone")
     graph.get(f"{BASE}/{SPEC_G1}", status=400, json=graph_json("error.rate_limit_130429"))
     # when
-    response = desk.post("/admin/groups/group/", {"action": "sync_from_meta", "_selected_action": [group.pk]},
-                         follow=True)
+    response = desk.post("/admin/groups/group/", {"action": "sync_from_meta", "_selected_action": [group.pk],
+                                                  "post": "yes"}, follow=True)
     # then
     assert "Gone: Meta error 130429" in response.text
 
@@ -124,7 +124,7 @@ def test_meta_error_shows_code_and_meaning(desk, graph):
 def test_sync_action_reads_the_group(desk, graph):
     group = GroupFactory(group_id=SPEC_G1)
     graph.get(f"{BASE}/{SPEC_G1}", json=graph_json("get_group_info.response"))
-    desk.post("/admin/groups/group/", {"action": "sync_from_meta", "_selected_action": [group.pk]})
+    desk.post("/admin/groups/group/", {"action": "sync_from_meta", "_selected_action": [group.pk], "post": "yes"})
     group.refresh_from_db()
     assert group.participant_count == 3
 
@@ -152,7 +152,7 @@ def test_approve_join_requests_reports_each_failure_with_its_meaning(desk, graph
     graph.post(f"{BASE}/{SPEC_G3}/join_requests", status=206,
                json=graph_json("approve_join_requests.partial.response"))
     # when
-    response = desk.post("/admin/groups/joinrequest/", {"action": "approve",
+    response = desk.post("/admin/groups/joinrequest/", {"action": "approve", "post": "yes",
                                                         "_selected_action": [r.pk for r in requests_]}, follow=True)
     # then
     assert "1 join request(s) approved" in response.text
@@ -282,8 +282,8 @@ def test_suspended_group_refuses_removals_and_join_decisions_in_the_admin(desk):
                                                        "_selected_action": [participant.pk], "post": "yes",
                                                        "reason": "Asked to leave"},
                         follow=True)
-    approved = desk.post("/admin/groups/joinrequest/", {"action": "approve", "_selected_action": [join_request.pk]},
-                         follow=True)
+    approved = desk.post("/admin/groups/joinrequest/", {"action": "approve", "_selected_action": [join_request.pk],
+                                                        "post": "yes"}, follow=True)
     reset = desk.post("/admin/groups/group/", {"action": "reset_invite_link", "_selected_action": [group.pk],
                                                "post": "yes"}, follow=True)
     # then

@@ -156,7 +156,7 @@ def test_retry_action_creates_a_new_message(logged_in, group):
     failed = OutboundMessageFactory(group=group, status="failed", error_code="131020")
     # when
     response = logged_in.post("/admin/messaging/outboundmessage/",
-                              {"action": "retry_failed", "_selected_action": [failed.pk]})
+                              {"action": "retry_failed", "_selected_action": [failed.pk], "post": "yes"})
     # then
     assert response.status_code == 302
     assert OutboundMessage.objects.get(retry_of=failed).status == "queued"
@@ -165,7 +165,7 @@ def test_retry_action_creates_a_new_message(logged_in, group):
 def test_retrying_twice_from_the_admin_says_the_second_time_that_nothing_new_was_sent(logged_in, group):
     # given
     failed = OutboundMessageFactory(group=group, status="failed", error_code="131020")
-    action = {"action": "retry_failed", "_selected_action": [failed.pk]}
+    action = {"action": "retry_failed", "_selected_action": [failed.pk], "post": "yes"}
     # when: a double click
     first = logged_in.post("/admin/messaging/outboundmessage/", action, follow=True)
     second = logged_in.post("/admin/messaging/outboundmessage/", action, follow=True)

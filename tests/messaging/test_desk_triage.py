@@ -73,7 +73,7 @@ def test_bulk_retry_asks_first_and_sends_nothing_before_yes(logged_in, failures)
     # then
     assert response.status_code == 200
     assert "Yes, retry them" in response.content.decode()
-    assert {m.pk for m in response.context["messages_to_retry"]} == {failures["recent_a"].pk, failures["recent_b"].pk}
+    assert {m.pk for m in response.context["objects"]} == {failures["recent_a"].pk, failures["recent_b"].pk}
     assert not OutboundMessage.objects.filter(retry_of__isnull=False).exists()
 
 

@@ -44,7 +44,7 @@ def test_pin_action_asks_the_days_with_seven_by_default(admin_client_logged, tar
     )
     # then
     assert response.status_code == 200
-    assert response.templates[0].name == "admin/messaging/pin_confirmation.html"
+    assert response.templates[0].name == "admin/confirm_action.html"
     assert b'name="expiration_days" value="7"' in response.content
     assert b"Nothing: fewer than 3 pins" in response.content
     assert not Pin.objects.exists()
@@ -151,7 +151,7 @@ def test_unpin_action_unpins_through_the_service(
     # when
     with django_capture_on_commit_callbacks(execute=True):
         response = admin_client_logged.post(
-            PINS_CHANGELIST, {"action": "unpin_selected", "_selected_action": [pin.pk]}, follow=True
+            PINS_CHANGELIST, {"action": "unpin_selected", "_selected_action": [pin.pk], "post": "yes"}, follow=True
         )
     # then
     pin.refresh_from_db()
@@ -165,7 +165,7 @@ def test_unpin_action_reports_a_pin_that_is_not_active(graph, admin_client_logge
     pin = PinFactory(group=group, state=Pin.State.EXPIRED)
     # when
     response = admin_client_logged.post(
-        PINS_CHANGELIST, {"action": "unpin_selected", "_selected_action": [pin.pk]}, follow=True
+        PINS_CHANGELIST, {"action": "unpin_selected", "_selected_action": [pin.pk], "post": "yes"}, follow=True
     )
     # then
     assert [level for level, _ in _messages(response)] == [django_messages.ERROR]

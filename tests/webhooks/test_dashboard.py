@@ -143,5 +143,6 @@ def test_admin_index_links_the_dashboard(logged_in):
 
 
 def test_dashboard_stays_within_its_queries(logged_in, desk, django_assert_max_num_queries):
-    with django_assert_max_num_queries(12):
+    # 13 on a cold cache: the roll-up's watermark is read once a minute (messaging.selectors.rollup_watermark).
+    with django_assert_max_num_queries(13):
         assert logged_in.get(f"{DASHBOARD}?period=7d&phone={desk['main'].pk}").status_code == 200

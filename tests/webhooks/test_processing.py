@@ -271,12 +271,15 @@ def test_admin_shows_the_pretty_payload_and_replays(client, superuser, post_webh
     monkeypatch.setitem(HANDLERS, ("messages", "statuses"), lambda item, ctx: None)
     replay = client.post(
         "/admin/webhooks/webhookevent/",
-        {"action": "reprocess", "_selected_action": [event.pk]},
+        {"action": "reprocess", "_selected_action": [event.pk], "post": "yes"},
         follow=True,
     )
     # then
     assert page.status_code == 200
-    assert b"&quot;recipient_type&quot;: &quot;group&quot;" in page.content  # Indented JSON, escaped.
+    assert b"<th>Recipient type</th>" in page.content and b"&quot;recipient_type&quot;" not in page.content  # Tables
+    body = client.get(f"/admin/webhooks/webhookevent/{event.pk}/body.json")
+    assert b"".join(body.streaming_content if body.streaming else [body.content]) == webhook_body(
+        "messages.status_sent")  # The exact bytes Meta signed, one click away.
     assert str(event.pk).encode() in listing.content
     assert b"1 event(s) queued for reprocessing." in replay.content
     event.refresh_from_db()

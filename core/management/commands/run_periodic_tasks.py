@@ -33,7 +33,7 @@ class Command(BaseCommand):
                     schedule = celery_schedule(schedule)
                 if options["once"] or name not in last_run or schedule.is_due(last_run[name]).is_due:
                     last_run[name] = now
-                    self._run(name, entry["task"])
+                    self._run(name, entry["task"], entry.get("kwargs") or {})
             if options["once"]:
                 return
             try:
@@ -41,8 +41,8 @@ class Command(BaseCommand):
             except KeyboardInterrupt:  # Ctrl-C on `make run` stops it: no traceback on the console.
                 return
 
-    def _run(self, name: str, task_name: str) -> None:
+    def _run(self, name: str, task_name: str, kwargs: dict) -> None:
         try:
-            app.tasks[task_name].apply(throw=True)
+            app.tasks[task_name].apply(kwargs=kwargs, throw=True)
         except Exception:  # One broken periodic task must not stop the others.
             logger.exception("periodic task failed", extra={"entry": name, "task": task_name})

@@ -1,0 +1,24 @@
+"""Stored JSON is shown as tables and lists people read (config.admin.readable_html), never as JSON."""
+
+from config.admin import readable_html
+
+
+def test_a_dict_is_a_table_of_labelled_rows():
+    html = readable_html({"join_approval_mode": "auto_approve", "preview_url": False, "details": ""})
+    assert "<th>Join approval mode</th><td>auto_approve</td>" in html
+    assert "<th>Preview url</th><td>no</td>" in html
+    assert "<th>Details</th><td>-</td>" in html
+    assert "{" not in html
+
+
+def test_a_list_of_dicts_is_one_table_with_a_column_per_key():
+    html = readable_html([{"wa_id": "1555", "error": {"code": 131203}}, {"wa_id": "1666"}])
+    assert "<thead><tr><th>Wa id</th><th>Error</th></tr></thead>" in html
+    assert "<td>1666</td><td>-</td>" in html
+    assert "<th>Code</th><td>131203</td>" in html
+
+
+def test_plain_lists_and_values_read_as_text_and_are_escaped():
+    assert readable_html(["messages", "group_status_update"]) == "messages, group_status_update"
+    assert readable_html({"body": "<b>hi</b>"}).count("&lt;b&gt;") == 1
+    assert readable_html(None) == readable_html({}) == "-"
