@@ -62,7 +62,8 @@ class MessagePageMixin:
 
     def get_fields(self, request, obj=None):
         replaced = {"content": "content_shown", "wamid": "wamid_shown", **{t: f"{t}_shown" for t in TIME_FIELDS}}
-        return [replaced.get(name, name) for name in super().get_fields(request, obj)]
+        # ReadOnlyAdmin has already made the JSON `content` a generic display function named after the field.
+        return [replaced.get(getattr(name, "__name__", name), name) for name in super().get_fields(request, obj)]
 
     def get_readonly_fields(self, request, obj=None):
         return self.get_fields(request, obj)
