@@ -24,7 +24,7 @@ from desk import selectors
 from desk.live import live_answer, live_unchanged
 from desk.live_workspace import workspace_versions
 from desk.sentences import People, event_sentence, operation_sentence
-from groups.admin_confirm import meta_error_html
+from groups.admin_confirm import group_last_error_html
 from groups.admin_timeline import event_who
 from groups.models import Group, JoinRequest, Participant
 from messaging.admin import ComposeForm
@@ -76,7 +76,7 @@ def region_context(region: str, *, request: HttpRequest, group: Group, people: l
     """Return what one region's partial shows; each region reads only its own rows."""
     allowed = may(request)
     if region == "header":
-        return {"max_participants": Group.MAX_PARTICIPANTS, "last_error_html": meta_error_html(group.last_error)}
+        return {"max_participants": Group.MAX_PARTICIPANTS, "last_error_html": group_last_error_html(group)}
     if region == "conversation":
         if not allowed["see_messages"]:
             return {"conversation": None}

@@ -17,8 +17,7 @@ from core.admin_confirm import Confirmed, confirm
 from core.models import Source
 from groups import selectors, services
 from groups.admin_confirm import (
-    CREATE_FAILED_ADVICE,
-    meta_error_html,
+    group_last_error_html,
     meta_error_text,
     operation_error_html,
     report_error,
@@ -97,8 +96,7 @@ class GroupAdmin(admin.ModelAdmin):
 
     @admin.display(description="last error")
     def last_error_text(self, obj: Group) -> str:
-        final = CREATE_FAILED_ADVICE if obj.state == Group.State.CREATE_FAILED else ""
-        return meta_error_html(obj.last_error, final_advice=final) or "-"
+        return group_last_error_html(obj) or "-"
 
     @admin.display(description="timeline")
     def timeline(self, obj: Group) -> str:

@@ -46,10 +46,15 @@ def report_error(admin_obj: admin.ModelAdmin, request: HttpRequest, obj, exc: Ap
     admin_obj.message_user(request, f"{obj}: {text}", messages.ERROR)
 
 
-
 CREATE_FAILED_ADVICE = ("Groupdesk does not retry a create: select the group in the list and choose “Try again: "
                         "create these groups anew”.")
 OPERATION_FAILED_ADVICE = "Groupdesk does not retry this operation: ask for it again if it is still needed."
+
+
+def group_last_error_html(group) -> str:
+    """Return the group's last error with advice that fits: a failed create is final and is never retried."""
+    final = CREATE_FAILED_ADVICE if group.state == group.State.CREATE_FAILED else ""
+    return meta_error_html(group.last_error, final_advice=final)
 
 
 def operation_error_html(operation, error: dict) -> str:

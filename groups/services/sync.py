@@ -181,14 +181,8 @@ def _settle_stale_operations(group: Group, *, present: set, info, now: datetime)
                              errors=[_no_webhook_error("Meta never confirmed the picture; upload it again.")])
 
 
-def phone_number_sync(*, phone_number: PhoneNumber, client: CloudAPIClient | None = None,
-                      now: datetime | None = None) -> list[Group]:
-    """List the number's groups at Meta: finish creates whose webhook never came, adopt groups we lack.
-
-    Returns the groups created or adopted. A stale create Meta does not list becomes create_failed.
-    """
-    client = client or get_cloud_api_client()
-    now = now or timezone.now()
+def _groups_listed(client: CloudAPIClient, phone_number: PhoneNumber) -> list:
+    """Return the number's groups as Meta lists them, page after page (at most MAX_LIST_PAGES)."""
     summaries, after = [], None
     for _ in range(MAX_LIST_PAGES):
         page = client.list_groups(phone_number_id=phone_number.phone_number_id, limit=LIST_PAGE_SIZE, after=after)
@@ -196,6 +190,17 @@ def phone_number_sync(*, phone_number: PhoneNumber, client: CloudAPIClient | Non
         after = page.after
         if not after:
             break
+    return summaries
+
+
+def phone_number_sync(*, phone_number: PhoneNumber, client: CloudAPIClient | None = None,
+                      now: datetime | None = None) -> list[Group]:
+    """List the number's groups at Meta: finish creates whose webhook never came, adopt groups we lack.
+
+    Returns the groups created or adopted. A stale create Meta does not list becomes create_failed.
+    """
+    now = now or timezone.now()
+    summaries = _groups_listed(client or get_cloud_api_client(), phone_number)
     known = set(Group.objects.filter(group_id__in=[s.group_id for s in summaries]).values_list("group_id", flat=True))
     unknown = [s for s in summaries if s.group_id not in known]
     changed: list[Group] = []
