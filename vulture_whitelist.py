@@ -112,3 +112,10 @@ not_read
 pinnable
 _.time_left
 _.excerpt
+# desk/message_page.py: the message page's time fields, named in get_fields as f"{name}_shown" (Django's admin).
+_.created_at_shown
+_.accepted_at_shown
+_.sent_at_shown
+_.delivered_at_shown
+_.read_at_shown
+_.failed_at_shown

@@ -17,6 +17,7 @@ from core.models import AuditEntry
 from desk import workspace, workspace_actions
 from desk.live import live_version
 from desk.live_admin import LiveAdminMixin
+from desk.message_page import MessagePageMixin
 from desk.triage import triage_urls
 from groups.admin import (
     GroupAdmin,
@@ -84,9 +85,10 @@ class DeskGroupAdmin(LiveAdminMixin, GroupAdmin):
             "admin:groups_group_change", args=[object_id])})
 
 
-class DeskOutboundMessageAdmin(LiveAdminMixin, OutboundMessageAdmin):
-    """The messages admin, plus the desk's triage pages under it (CSV export, error codes, failures by code), and
-    live: the list's status and count cells and the page's status, counts, receipts and history follow webhooks."""
+class DeskOutboundMessageAdmin(LiveAdminMixin, MessagePageMixin, OutboundMessageAdmin):
+    """The messages admin, plus the desk's triage pages under it (CSV export, error codes, failures by code), its
+    page shown for people (desk.message_page), and live: the list's status and count cells and the page's status,
+    counts, receipts and history follow webhooks."""
 
     def get_urls(self):
         return [*triage_urls(self), *super().get_urls()]

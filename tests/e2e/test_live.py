@@ -86,8 +86,8 @@ def test_a_message_page_shows_sent_delivered_and_read_as_the_webhooks_arrive(adm
     expect(page.locator(".field-read [aria-label='read 3/3']")).to_be_visible()
     expect(page.locator(".field-status .readonly")).to_have_text("Read")
     for wa_id in PEOPLE:
-        expect(page.locator("table.receipt-matrix tr", has_text=wa_id).locator("td").nth(2)).not_to_have_text("-")
-    expect(page.locator("table.status-history")).to_contain_text("delivered → read")
+        expect(page.locator("table.receipt-matrix tr", has_text=wa_id).locator("td").nth(2)).not_to_have_text("\u2013")
+    expect(page.locator("table.status-history")).to_contain_text("Read by +447700900123 (3/3)")
     _assert_not_reloaded(page)
     # htmx ran as a strict Content-Security-Policy needs: no eval, no <style> of its own
     assert page.evaluate("htmx.config.allowEval") is False

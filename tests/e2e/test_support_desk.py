@@ -84,9 +84,9 @@ def test_a_group_from_creation_to_a_read_message_pinned_and_unpinned(admin_page:
     row = page.locator("table.receipt-matrix tbody tr", has_text="447700900123")
     expect(row).to_have_count(1)
     cells = row.locator("td")
-    assert cells.nth(1).inner_text() != "-"  # Delivered at
-    assert cells.nth(2).inner_text() != "-"  # Read at
-    expect(page.locator("table.status-history")).to_contain_text("read")
+    assert cells.nth(1).inner_text() != "\u2013"  # Delivered at (an en dash when none)
+    assert cells.nth(2).inner_text() != "\u2013"  # Read at
+    expect(page.locator("table.status-history")).to_contain_text("Read by")
 
     # when: staff pin the message for the default 7 days from the messages list
     page.goto(f"{live_server.url}/admin/messaging/outboundmessage/")
