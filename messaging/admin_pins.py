@@ -10,12 +10,14 @@ from django.http import HttpRequest, HttpResponse
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
+from django.utils.text import Truncator
 from django.utils.timesince import timeuntil
 
 from config.admin import ReadOnlyAdmin, exact_time, readable_html
 from config.exceptions import ApplicationError
-from core.admin_confirm import Confirmed, confirm
+from core.admin_confirm import Confirmed, confirm, these
 from core.models import Source
+from messaging.content import content_text
 from messaging.models import OutboundMessage, Pin
 from messaging.selectors_pins import CURRENT_STATES, pin_to_be_replaced
 from messaging.services.pins import pin_create, pin_unpin
@@ -30,6 +32,17 @@ def pin_time_left(pin: Pin) -> str:
     if pin.expires_at <= timezone.now():
         return "expiring now"
     return timeuntil(pin.expires_at)
+
+
+def _unpin_label(pin: Pin) -> str:
+    """A pin on the unpin confirmation: the words of its message, its group and its time left."""
+    if target := pin.target_message or pin.target_inbound:
+        words = Truncator(content_text(type=target.type, content=target.content,
+                                       text=getattr(target, "text", ""))).chars(120)
+    else:  # A pin made outside Groupdesk: its wamid is all we know.
+        words = f"message {pin.message_id[:24]}…"
+    left = pin_time_left(pin)
+    return f"“{words}” in {pin.group}" + (f", {left} left" if left != "-" else "")
 
 
 def _pin_label(pin: Pin) -> str:
@@ -72,15 +85,16 @@ class PinAdmin(ReadOnlyAdmin):
 
     @admin.action(description="Unpin the selected pins", permissions=["unpin"])
     def unpin_selected(self, request: HttpRequest, queryset: QuerySet[Pin]) -> HttpResponse | None:
-        confirmed = confirm(self, request, queryset.select_related("group"), action="unpin_selected",
-                            title="Unpin these messages?", reason="none",
+        pins = queryset.select_related("group", "target_message", "target_inbound")
+        confirmed = confirm(self, request, pins, action="unpin_selected", title=f"Unpin {these(pins, 'message')}?",
+                            reason="none", submit="Yes, unpin", describe=_unpin_label,
                             warning="WhatsApp takes each message off the top of its group for every member.",
                             irreversible="the time left on each pin is lost; pinning the message again starts a "
                                          "new pin.")
         if not isinstance(confirmed, Confirmed):
             return confirmed
         unpinned = 0
-        for pin in queryset.select_related("group"):
+        for pin in pins:
             try:
                 pin_unpin(pin=pin, created_by=request.user, source=Source.ADMIN)
             except ApplicationError as exc:
@@ -113,8 +127,8 @@ def pin_selected_messages(
         return None
     selected = list(queryset.select_related("group").order_by("pk"))
     confirmed = confirm(
-        modeladmin, request, selected, action="pin_selected_messages", title="Pin messages", reason="none",
-        form_class=PinForm, details_template="admin/messaging/pin_confirmation_rows.html", submit="Pin",
+        modeladmin, request, selected, action="pin_selected_messages", title=f"Pin {these(selected, 'message')}?",
+        reason="none", form_class=PinForm, details_template="admin/messaging/pin_confirmation_rows.html", submit="Pin",
         warning=f"Each message is shown on top of its group, to every member, for the days chosen. A group shows at "
                 f"most {Pin.MAX_ACTIVE_PER_GROUP} pins: when WhatsApp accepts a new pin in a group that already has "
                 f"{Pin.MAX_ACTIVE_PER_GROUP}, it silently unpins the oldest one.",
