@@ -85,8 +85,7 @@ def confirm(admin_obj, request: HttpRequest, objects, *, action: str | None, tit
 
 
 def _changelist_crumbs(opts) -> list[tuple[str, str]]:
-    """The breadcrumbs between Home and the title: the app, then the list the action was chosen from."""
-    return [
-        (reverse("admin:app_list", kwargs={"app_label": opts.app_label}), str(opts.app_config.verbose_name)),
-        (reverse(f"admin:{opts.app_label}_{opts.model_name}_changelist"), str(opts.verbose_name_plural).capitalize()),
-    ]
+    """The breadcrumbs between Home and the page: the list the action was chosen from. The page's title is its
+    heading only (a phone showed it twice, the second time wrapped under the breadcrumbs)."""
+    return [(reverse(f"admin:{opts.app_label}_{opts.model_name}_changelist"),
+             str(opts.verbose_name_plural).capitalize())]

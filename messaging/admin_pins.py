@@ -18,7 +18,7 @@ from config.exceptions import ApplicationError
 from core.admin_confirm import Confirmed, confirm, these
 from core.models import Source
 from messaging.content import content_text
-from messaging.models import OutboundMessage, Pin
+from messaging.models import InboundMessage, OutboundMessage, Pin
 from messaging.selectors_pins import CURRENT_STATES, pin_to_be_replaced
 from messaging.services.pins import pin_create, pin_unpin
 
@@ -34,20 +34,27 @@ def pin_time_left(pin: Pin) -> str:
     return timeuntil(pin.expires_at)
 
 
+def _message_words(message: OutboundMessage | InboundMessage) -> str:
+    """Return a message's words (its text or caption, else what it is), quoted and cut for a confirmation."""
+    text = content_text(type=message.type, content=message.content, text=getattr(message, "text", ""))
+    return f"“{Truncator(text).chars(120)}”"
+
+
+def _pinned_words(pin: Pin) -> str:
+    if target := pin.target_message or pin.target_inbound:
+        return _message_words(target)
+    return f"the message {Truncator(pin.message_id).chars(24)}"  # Not stored here: its wamid is all we know.
+
+
 def _unpin_label(pin: Pin) -> str:
     """A pin on the unpin confirmation: the words of its message, its group and its time left."""
-    if target := pin.target_message or pin.target_inbound:
-        words = Truncator(content_text(type=target.type, content=target.content,
-                                       text=getattr(target, "text", ""))).chars(120)
-    else:  # A pin made outside Groupdesk: its wamid is all we know.
-        words = f"message {pin.message_id[:24]}…"
     left = pin_time_left(pin)
-    return f"“{words}” in {pin.group}" + (f", {left} left" if left != "-" else "")
+    return f"{_pinned_words(pin)} in {pin.group}" + (f", {left} left" if left != "-" else "")
 
 
-def _pin_label(pin: Pin) -> str:
-    pinned = f", pinned {exact_time(pin.pinned_at)}" if pin.pinned_at else ""
-    return f"pin #{pin.pk} of {pin.message_id}{pinned}"
+def _replaced_label(pin: Pin) -> str:
+    """The pin a new one pushes out, on the pin confirmation: its number, its message's words and its age."""
+    return f"pin #{pin.pk}, {_pinned_words(pin)}, pinned {exact_time(pin.pinned_at)}"
 
 
 class PinAdmin(ReadOnlyAdmin):
@@ -162,7 +169,8 @@ def _pin_rows(selected: list[OutboundMessage]) -> list[dict]:
     for message in selected:
         replaced = pin_to_be_replaced(group=message.group, ahead=ahead.get(message.group_id, 0))
         ahead[message.group_id] = ahead.get(message.group_id, 0) + 1
-        rows.append({"message": message, "replaced": replaced, "replaced_label": replaced and _pin_label(replaced)})
+        rows.append({"message": message, "words": _message_words(message), "replaced": replaced,
+                     "replaced_label": replaced and _replaced_label(replaced)})
     return rows
 
 
