@@ -1,6 +1,6 @@
 """The pages staff act on, in Chromium at a phone's 390 px and a desktop's 1,400 px: the one confirmation page (asked
 from a list and from the group workspace), the workspace and the message page are never wider than the window, the
-confirmation's question shows once.
+confirmation's question shows once, and table cells wrap between words, never inside one.
 
 GROUPDESK_SCREENSHOTS=docs/screenshots saves the confirmation page for the README.
 """
@@ -13,6 +13,7 @@ import pytest
 from django.utils import timezone
 from playwright.sync_api import Page, expect
 
+from messaging.models import OutboundMessage
 from tests.desk.seed import seed_every_screen
 from tests.messaging.pin_factories import PinFactory, PinnableMessageFactory
 
@@ -20,6 +21,24 @@ pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
 WIDTHS = [1400, 390]
 WIDTH = "() => [document.documentElement.scrollWidth, window.innerWidth]"
+# Every word of every table cell of the page that wraps onto two lines: a Range over the word has client rects on
+# more than one line. Hyphens and dashes are places to wrap, so they end a word here.
+SPLIT_WORDS = """() => {
+    const split = [];
+    for (const cell of document.querySelectorAll('#content td, #content th')) {
+        const walker = document.createTreeWalker(cell, NodeFilter.SHOW_TEXT);
+        for (let node = walker.nextNode(); node; node = walker.nextNode()) {
+            for (const match of node.data.matchAll(/[^\\s\\-\u2013\u2014]+/g)) {
+                const range = document.createRange();
+                range.setStart(node, match.index);
+                range.setEnd(node, match.index + match[0].length);
+                const lines = new Set([...range.getClientRects()].filter(r => r.width > 0).map(r => Math.round(r.top)));
+                if (lines.size > 1) split.push(match[0]);
+            }
+        }
+    }
+    return split;
+}"""
 
 
 @pytest.fixture
@@ -99,3 +118,19 @@ def test_the_workspace_and_the_message_page_fit(desk, live_server, width):
                  f"/admin/messaging/outboundmessage/{seeded['messaging/outboundmessage'].pk}/change/"):
         page.goto(f"{live_server.url}{path}")
         _fits(page)
+
+
+@pytest.mark.parametrize("width", WIDTHS)
+def test_table_cells_wrap_between_words_never_inside_one(desk, live_server, width):
+    # given: the message page, whose status history has a "Webhook" source and a "131026" error code
+    page, seeded = desk
+    message = seeded["messaging/outboundmessage"]
+    assert message.status == OutboundMessage.Status.FAILED
+    page.set_viewport_size({"width": width, "height": 900})
+    # when
+    page.goto(f"{live_server.url}/admin/messaging/outboundmessage/{message.pk}/change/")
+    history = page.locator("table.status-history")
+    expect(history).to_contain_text("Webhook")
+    # then
+    assert page.evaluate(SPLIT_WORDS) == []
+    _fits(page)
