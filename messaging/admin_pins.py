@@ -1,13 +1,12 @@
-"""Admin of pins: the pins list with time left and an Unpin action, a Pin action on messages, pins on the group page.
+"""Admin of pins: the pins list with time left and an Unpin action, a Pin action on messages.
 
-`desk.admin` registers the pins admin and puts the current pins on the group page (groups knows nothing of pins).
+`desk.admin` registers the pins admin; the group's current pins are on its workspace (desk.workspace).
 """
 
 from django import forms
 from django.contrib import admin, messages
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
-from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 from django.utils.text import Truncator
@@ -19,7 +18,7 @@ from core.admin_confirm import Confirmed, confirm, these
 from core.models import Source
 from messaging.content import content_text
 from messaging.models import InboundMessage, OutboundMessage, Pin
-from messaging.selectors_pins import CURRENT_STATES, pin_to_be_replaced
+from messaging.selectors_pins import pin_to_be_replaced
 from messaging.services.pins import pin_create, pin_unpin
 
 DEFAULT_EXPIRATION_DAYS = 7
@@ -172,34 +171,3 @@ def _pin_rows(selected: list[OutboundMessage]) -> list[dict]:
         rows.append({"message": message, "words": _message_words(message), "replaced": replaced,
                      "replaced_label": replaced and _replaced_label(replaced)})
     return rows
-
-
-class GroupPinInline(admin.TabularInline):
-    """The group's current pins (pending and active) on the group page."""
-
-    model = Pin
-    fk_name = "group"
-    verbose_name = "current pin"
-    verbose_name_plural = "current pins"
-    fields = ["pin_link", "message_id", "state", "pinned_at", "expires_at", "time_left"]
-    readonly_fields = fields
-    extra = 0
-    can_delete = False
-    show_change_link = False
-
-    def get_queryset(self, request):
-        return super().get_queryset(request).filter(state__in=CURRENT_STATES).order_by("pinned_at", "pk")
-
-    @admin.display(description="Pin")
-    def pin_link(self, pin: Pin) -> str:
-        return format_html('<a href="{}">#{}</a>', reverse("admin:messaging_pin_change", args=[pin.pk]), pin.pk)
-
-    @admin.display(description="Time left")
-    def time_left(self, pin: Pin) -> str:
-        return pin_time_left(pin)
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False

@@ -386,6 +386,26 @@ def test_settings_page_is_the_stock_form_and_the_workspace_refuses_posts(desk, g
     assert f'href="/admin/groups/group/{group.pk}/settings/"' in desk.get(page_of(group)).text
 
 
+def test_settings_page_shows_the_settings_and_facts_not_the_workspace_again(desk, group, superuser):
+    # given: an operation with a request and an outcome, and a timeline event (the workspace's to show)
+    GroupOperationFactory(group=group, requested={"participants": ["447700900123"]},
+                          outcome={"removed": ["447700900123"]})
+    GroupEvent.objects.create(group=group, type=GroupEvent.Type.SUSPENSION_CLEARED, source="webhook",
+                              occurred_at=timezone.now())
+    Group.objects.filter(pk=group.pk).update(created_by=superuser)
+    # when
+    html = desk.get(f"/admin/groups/group/{group.pk}/settings/").text
+    # then: the form and the facts, read as on the workspace
+    assert "<h1>Group settings</h1>" in html and 'name="subject"' in html
+    assert f'data-copy="{group.group_id}"' in html and f">{group.group_id}<" not in html
+    assert ">2/8<" in html and "by admin" in html and "Never" in html
+    assert 'name="_addanother"' not in html  # Saving settings never starts another group.
+    # no inline tables or timeline repeating the workspace (their JSON, microseconds and ids cut mid-word)
+    assert "TOTAL_FORMS" not in html and "group-timeline" not in html
+    assert_nothing_raw(html)
+    assert "its conversation, members, join requests, operations and timeline" in html
+
+
 def test_compose_in_place_previews_media_by_link(desk, group):
     response = desk.post(f"/admin/groups/group/{group.pk}/workspace/send/", {
         "type": "image", "media_link": "https://example.com/box.jpg", "caption": "The box", "_preview": "1"})

@@ -1,8 +1,9 @@
 """The pages staff act on, in Chromium at a phone's 390 px and a desktop's 1,400 px: the one confirmation page (asked
-from a list and from the group workspace), the workspace and the message page are never wider than the window, the
-confirmation's question shows once, and table cells wrap between words, never inside one.
+from a list and from the group workspace), the workspace, the message page, the group's settings and the
+integrations pages are never wider than the window, the confirmation's question shows once, and table cells wrap
+between words, never inside one.
 
-GROUPDESK_SCREENSHOTS=docs/screenshots saves the confirmation page for the README.
+GROUPDESK_SCREENSHOTS=docs/screenshots saves the confirmation page and an endpoint's page for the README.
 """
 
 import os
@@ -118,6 +119,22 @@ def test_the_workspace_and_the_message_page_fit(desk, live_server, width):
                  f"/admin/messaging/outboundmessage/{seeded['messaging/outboundmessage'].pk}/change/"):
         page.goto(f"{live_server.url}{path}")
         _fits(page)
+
+
+@pytest.mark.parametrize("width", WIDTHS)
+def test_the_settings_and_integrations_pages_fit(desk, live_server, width):
+    # given: a failing endpoint with a long URL, its delivery that gave up, and the group's settings
+    page, seeded = desk
+    endpoint, delivery = seeded["integrations/webhookendpoint"], seeded["integrations/delivery"]
+    page.set_viewport_size({"width": width, "height": 900})
+    # when / then
+    for path in (f"/admin/groups/group/{seeded['groups/group'].pk}/settings/", "/admin/integrations/webhookendpoint/",
+                 f"/admin/integrations/delivery/{delivery.pk}/change/",
+                 f"/admin/integrations/webhookendpoint/{endpoint.pk}/change/"):
+        page.goto(f"{live_server.url}{path}")
+        _fits(page)
+    expect(page.get_by_role("link", name="1 failed (retries exhausted)")).to_be_visible()
+    _shoot(page, f"endpoint-{width}")
 
 
 @pytest.mark.parametrize("width", WIDTHS)
