@@ -221,7 +221,7 @@ def main() -> None:
         f"- Method: Django's test client in-process (no network), one warm-up request, {args.requests} timed "
         f"requests per page per run, {args.runs} runs; the table shows the median of the runs' p50 and p95.",
         "- Commands: `bash tests/with_services.sh bash bench/run.sh` with `BENCH_MESSAGES` (see the Makefile's "
-        "`bench-admin`), i.e. `bench/seed.py --messages N --statuses-per-message 10` then "
+        "`bench-admin`), i.e. `bench/seed.py --messages N --statuses-per-message BENCH_STATUSES` (default 10) then "
         f"`bench/admin_pages.py --requests {args.requests} --runs {args.runs}`.",
         f"- Roll-up: the dashboard's hourly counts of {ROLLUP_FULL_HOURS} h (the nightly run) took {rollup_ms:.0f} ms "
         f"and wrote {rolled} rows before the timings; the 5-minute run counts the last {ROLLUP_RECENT_HOURS} h.",
