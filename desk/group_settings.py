@@ -3,7 +3,7 @@ the facts about the group shown as on the workspace (the group ID shortened with
 the exact time on hover, people by name).
 
 Members, join requests, operations, pins and the timeline are the workspace's, where they read as sentences: the
-stock inlines showed them again as raw tables (operations' requests and outcomes as JSON, times with microseconds,
+stock admin would show them again as raw tables (operations' requests and outcomes as JSON, times with microseconds,
 ids cut mid-word, wider than a 1,400 px window). Mixed into the groups admin where the admin site is composed
 (desk.admin), so that the groups app's own admin stays free of the desk's presentation helpers.
 """
@@ -19,9 +19,6 @@ FACTS = ("group_id_shown", "state", "invite_link", "members", "last_error_text",
 
 class GroupSettingsMixin:
     """Mixed in before `GroupAdmin`: its change form shows the settings and the facts, nothing else."""
-
-    def get_inlines(self, request, obj):
-        return [] if obj is not None else super().get_inlines(request, obj)
 
     def get_fields(self, request, obj=None):
         return (*SETTINGS, *FACTS) if obj is not None else super().get_fields(request, obj)

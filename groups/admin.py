@@ -22,48 +22,13 @@ from groups.admin_confirm import (
     operation_error_html,
     report_error,
 )
-from groups.admin_timeline import event_who, group_timeline_html
+from groups.admin_timeline import event_who
 from groups.models import Group, GroupEvent, GroupOperation, JoinRequest, Participant
 
 
 class PhoneNumberAdmin(admin.ModelAdmin):
     list_display = ("__str__", "phone_number_id", "waba_id", "throughput_per_second", "created_at")
     search_fields = ("phone_number_id", "display_phone_number", "label")
-
-
-class ReadOnlyInline(admin.TabularInline):
-    extra = 0
-    can_delete = False
-    show_change_link = False
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-
-class ParticipantInline(ReadOnlyInline):
-    model = Participant
-    fields = ("wa_id", "user_id", "username", "name", "state", "joined_at", "left_at")
-    readonly_fields = fields
-
-
-class JoinRequestInline(ReadOnlyInline):
-    model = JoinRequest
-    fields = ("join_request_id", "wa_id", "user_id", "state", "requested_at")
-    readonly_fields = fields
-
-
-class GroupOperationInline(ReadOnlyInline):
-    model = GroupOperation
-    fields = ("kind", "state", "request_id", "requested", "outcome", "error_text", "requested_by", "created_at",
-              "completed_at")
-    readonly_fields = fields
-
-    @admin.display(description="errors")
-    def error_text(self, obj: GroupOperation) -> str:
-        return format_html_join("; ", "{}", ((operation_error_html(obj, e),) for e in obj.errors or []))
 
 
 class GroupForm(forms.ModelForm):
@@ -77,10 +42,9 @@ class GroupAdmin(admin.ModelAdmin):
     list_display = ("subject", "state", "suspension", "participants", "phone_number", "created_at")
     list_filter = ("state", "suspended", "phone_number")
     search_fields = ("subject", "group_id")
-    inlines = [ParticipantInline, JoinRequestInline, GroupOperationInline]
     actions = ["sync_from_meta", "reset_invite_link", "delete_groups", "create_again"]
     readonly_fields = ("group_id", "state", "suspended", "invite_link", "participant_count", "last_error_text",
-                       "created_by", "created_at", "updated_at", "last_synced_at", "timeline")
+                       "created_by", "created_at", "updated_at", "last_synced_at")
 
     @admin.display(description="suspension", ordering="suspended", empty_value="")
     def suspension(self, obj: Group) -> str:
@@ -98,18 +62,11 @@ class GroupAdmin(admin.ModelAdmin):
     def last_error_text(self, obj: Group) -> str:
         return group_last_error_html(obj) or "-"
 
-    @admin.display(description="timeline")
-    def timeline(self, obj: Group) -> str:
-        return group_timeline_html(obj)
-
     def has_delete_at_meta_permission(self, request) -> bool:
         return request.user.has_perm("groups.delete_group_at_meta")
 
     def has_reset_invite_link_permission(self, request) -> bool:
         return request.user.has_perm("groups.reset_invite_link")
-
-    def get_inlines(self, request, obj):
-        return [] if obj is None else self.inlines
 
     def get_changeform_initial_data(self, request):
         initial = super().get_changeform_initial_data(request)
