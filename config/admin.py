@@ -9,6 +9,10 @@ from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString
 
 EMPTY = "-"
+# A list of dicts nesting at most this deep (an outcome per participant with its error) reads best as one table
+# with a column per key; deeper ones (a webhook's entries > changes > statuses > errors) as one table per item.
+COLUMNS_DEPTH = 2
+TOKEN_LENGTH = 28  # A value this long without a space is an id or a token (a wamid, a hash), not a word or an enum.
 
 
 def exact_time(value) -> str:
@@ -28,11 +32,20 @@ def _scalar(value) -> str:
     return EMPTY if value in (None, "") else str(value)
 
 
+def _depth(value) -> int:
+    """How deeply a stored value nests: 0 for a plain value, 1 for a flat dict or list, and so on."""
+    if isinstance(value, dict):
+        return 1 + max(map(_depth, value.values()), default=0)
+    if isinstance(value, list):
+        return 1 + max(map(_depth, value), default=0)
+    return 0
+
+
 def readable_html(value) -> SafeString:
     """Return stored JSON (Meta's objects, our details and outcomes) as nested tables and lists, never as JSON.
 
-    A dict is a two-column table (its keys as labels), a list of dicts one table with a column per key, a list of
-    plain values a comma-separated line; empty values are a dash.
+    A dict is a two-column table (its keys as labels), a list of shallow dicts one table with a column per key (deeper
+    ones one table each), a list of plain values a comma-separated line; empty values are a dash.
     """
     if value in (None, "", {}, []):
         return format_html("{}", EMPTY)
@@ -41,7 +54,7 @@ def readable_html(value) -> SafeString:
                                 ((_label(key), readable_html(item)) for key, item in value.items()))
         return format_html('<table class="readable"><tbody>{}</tbody></table>', rows)
     if isinstance(value, list):
-        if all(isinstance(item, dict) for item in value):
+        if all(isinstance(item, dict) for item in value) and max(map(_depth, value)) <= COLUMNS_DEPTH:
             keys = list(dict.fromkeys(key for item in value for key in item))
             head = format_html_join("", "<th>{}</th>", ((_label(key),) for key in keys))
             body = format_html_join("", "<tr>{}</tr>", (
@@ -49,8 +62,17 @@ def readable_html(value) -> SafeString:
                 for item in value))
             return format_html('<table class="readable"><thead><tr>{}</tr></thead><tbody>{}</tbody></table>',
                                head, body)
+        if any(isinstance(item, dict | list) for item in value):
+            # Deeply nested items (a webhook's entries, changes, statuses): one labelled table each, stacked. As
+            # columns, every level's columns added up to wider than the page and squeezed words apart.
+            return format_html_join("", "{}", ((readable_html(item),) for item in value))
         return format_html_join(", ", "{}", ((readable_html(item),) for item in value))
-    return format_html("{}", _scalar(value))
+    text = _scalar(value)
+    if len(text) >= TOKEN_LENGTH and not any(char.isspace() for char in text):
+        # An id or token (a wamid, a BSUID, a hash) has no spaces to wrap at: marked, its start is shown, cut with an
+        # ellipsis (CSS), as lists show long ids; the element keeps the whole id for copying, and its title shows it.
+        return format_html('<span class="token" title="{}">{}</span>', text, text)
+    return format_html("{}", text)
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):

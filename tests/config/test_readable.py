@@ -22,3 +22,18 @@ def test_plain_lists_and_values_read_as_text_and_are_escaped():
     assert readable_html(["messages", "group_status_update"]) == "messages, group_status_update"
     assert readable_html({"body": "<b>hi</b>"}).count("&lt;b&gt;") == 1
     assert readable_html(None) == readable_html({}) == "-"
+
+
+def test_ids_are_marked_as_tokens_and_words_are_not():
+    html = readable_html({"id": "wamid.HBgLMTY1MDU1NTEyMzQVAgARGBI4", "title": "Message undeliverable", "code": 131026})
+    wamid = "wamid.HBgLMTY1MDU1NTEyMzQVAgARGBI4"
+    assert f'<span class="token" title="{wamid}">{wamid}</span>' in html
+    assert "<td>Message undeliverable</td>" in html and "<td>131026</td>" in html
+
+
+def test_a_list_of_deeply_nested_dicts_is_one_labelled_table_per_item():
+    statuses = [{"id": "wamid.A", "status": "failed", "errors": [{"code": 131026, "error_data": {"details": "x"}}]},
+                {"id": "wamid.B", "status": "read"}]
+    html = readable_html({"statuses": statuses})
+    assert "<thead>" in html  # The errors, shallow, are still columns...
+    assert html.count("<th>Status</th><td>") == 2  # ...while each status is its own labelled table.
