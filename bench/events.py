@@ -5,7 +5,7 @@ Run under tests/with_services.sh (PostgreSQL), as `make bench` does with BENCH_O
 - Recording: the same status batches (per-participant `delivered`, 500 items a batch, as a drain applies them)
   applied with no endpoint, then with one endpoint subscribed to every type; the ratio of statuses/s is what an
   endpoint costs the status worker. Webhook ingest (P1) only stores the raw body: events are recorded when the
-  body is applied, so P1 does no outbox work whether an endpoint exists or not.
+  body is applied (bench/p1_ingest.py measures P1 with and without an endpoint).
 - Fan-out: the deliveries those batches recorded, sent by INTEGRATIONS senders (processes, each
   INTEGRATIONS_DELIVERY_CONCURRENCY threads: the `integrations` worker's documented shape) to a local receiver
   (a separate process answering 200 on keep-alive connections), timed from the first claim to the last delivery.
@@ -19,7 +19,6 @@ import os
 import sys
 import time
 from datetime import UTC, datetime
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
@@ -28,32 +27,6 @@ os.environ["INTEGRATIONS_ALLOW_PRIVATE_URLS"] = "true"
 
 PARTICIPANTS = 8
 BATCH = 500
-
-
-def receiver_serve(port_queue) -> None:
-    """A receiver answering 200 to every POST, on HTTP/1.1 keep-alive connections."""
-
-    class Handler(BaseHTTPRequestHandler):
-        protocol_version = "HTTP/1.1"
-        disable_nagle_algorithm = True  # Headers and body go out in two writes: no delayed-ACK stall.
-
-        def do_POST(self):
-            self.rfile.read(int(self.headers.get("Content-Length", 0)))
-            self.send_response(200)
-            self.send_header("Content-Length", "2")
-            self.end_headers()
-            self.wfile.write(b"ok")
-
-        def log_message(self, *args):
-            pass
-
-    class Server(ThreadingHTTPServer):
-        daemon_threads = True
-        request_queue_size = 256
-
-    server = Server(("127.0.0.1", 0), Handler)
-    port_queue.put(server.server_address[1])
-    server.serve_forever()
 
 
 def sender_start() -> None:
@@ -125,14 +98,12 @@ def main() -> None:
     from django.conf import settings
 
     from bench.harness import report_write
+    from bench.receiver import receiver_start
     from integrations.models import Delivery, WebhookEndpoint
     from integrations.services.endpoints import endpoint_create
     from outbox.models import OutboxEvent
 
-    ports = multiprocessing.Queue()
-    receiver = multiprocessing.Process(target=receiver_serve, args=(ports,), daemon=True)
-    receiver.start()
-    url = f"http://127.0.0.1:{ports.get(timeout=10)}/hooks"
+    receiver, url = receiver_start()
     rows = []
     try:
         for run in range(args.runs):
@@ -156,8 +127,9 @@ def main() -> None:
              f"{args.statuses:,} per-participant `delivered` statuses applied in batches of {BATCH} (each records a "
              f"`message.receipt`, and each message's first a `message.delivered`), on PostgreSQL; then their "
              f"deliveries sent by {args.senders} sender processes x {settings.INTEGRATIONS_DELIVERY_CONCURRENCY} "
-             "threads to a local receiver answering 200. Webhook ingest (P1) stores the raw body only, so an "
-             "endpoint changes nothing in it: the recording cost shows in the status worker, measured here.", "",
+             "threads to a local receiver answering 200. Webhook ingest (P1) stores the raw body only (its figure "
+             "with and without an endpoint is in the P1 section): the recording cost shows in the status worker, "
+             "measured here.", "",
              "| run | statuses/s, no endpoint | statuses/s, one endpoint | ratio | events | delivered | seconds | "
              "events/s | not delivered |", "| --- | --- | --- | --- | --- | --- | --- | --- | --- |"]
     for run, (without, with_endpoint, events, sent, seconds, left) in enumerate(rows, start=1):
