@@ -1,4 +1,4 @@
-"""Tasks of the `integrations` queue: send due deliveries."""
+"""Tasks of the `integrations` queue: send due deliveries (woken on commit, and by the due-work sweep)."""
 
 import time
 

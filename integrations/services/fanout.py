@@ -54,8 +54,8 @@ def deliveries_wake() -> None:
     """Ask a worker of the `integrations` queue to send due deliveries now.
 
     Only with a broker: without one a task would run inside the request or webhook that recorded the event, so
-    the in-process periodic runner (run_periodic_tasks) picks due deliveries from their rows instead. With a broker
-    the beat does the same every few seconds, so a lost wake-up (broker down) only delays the delivery.
+    the due-work sweep of the in-process periodic runner (run_periodic_tasks) starts due deliveries instead. With a
+    broker the sweep does the same every minute, so a lost wake-up (broker down) only delays the delivery.
     """
     from config.celery import app
     from integrations.tasks import deliveries_send_due_task
@@ -65,4 +65,4 @@ def deliveries_wake() -> None:
     try:
         deliveries_send_due_task.delay()
     except OperationalError:
-        logger.warning("integrations: could not wake a sender; the beat's next run sends the deliveries")
+        logger.warning("integrations: could not wake a sender; the due-work sweep sends the deliveries")
