@@ -1,7 +1,5 @@
 """Tasks of the `integrations` queue: send due deliveries (woken on commit, and by the due-work sweep)."""
 
-import time
-
 from celery import shared_task
 
 # A run sends batch after batch while deliveries are due, then returns: long enough to drain a burst (10,000
@@ -12,12 +10,6 @@ SEND_BUDGET_SECONDS = 30
 @shared_task
 def deliveries_send_due_task() -> int:
     """Send due deliveries until none is due or the time budget is spent; return how many were attempted."""
-    from integrations.services.deliveries import deliveries_send_due
+    from integrations.services.deliveries import deliveries_send_all_due
 
-    deadline, total = time.monotonic() + SEND_BUDGET_SECONDS, 0
-    while time.monotonic() < deadline:
-        sent = deliveries_send_due()
-        total += sent
-        if not sent:
-            break
-    return total
+    return deliveries_send_all_due(max_seconds=SEND_BUDGET_SECONDS)

@@ -8,6 +8,7 @@ no broker the sweep runs in the in-process periodic runner: never inside the req
 import json
 import logging
 import random
+import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -20,6 +21,7 @@ from config.bulk import bulk_insert_rows, bulk_update_rows
 from core.due import run_at
 from integrations import http
 from integrations.models import Delivery, DeliveryAttempt, WebhookEndpoint
+from integrations.services import wake
 from integrations.signing import signature_headers
 from integrations.tasks import deliveries_send_due_task
 
@@ -105,6 +107,29 @@ def deliveries_send_due(*, now: datetime | None = None, limit: int | None = None
             sent = list(pool.map(_send, claimed))
     deliveries_record(sent)
     return len(sent)
+
+
+def deliveries_send_all_due(*, max_seconds: float) -> int:
+    """Send batch after batch while deliveries are due; return how many were attempted.
+
+    A sender that runs past `max_seconds` hands the rest to a fresh task, so no task outlives Celery's time limit.
+    """
+    deadline, total = time.monotonic() + max_seconds, 0
+    try:
+        while True:
+            sent = deliveries_send_due()
+            if not sent and wake.wake_flag_clear():
+                # Let the next commit wake a sender, then look once more: a delivery committed before that commit
+                # saw our flag is claimed here; one committed after it wakes a new sender.
+                sent = deliveries_send_due()
+            if not sent:
+                return total
+            total += sent
+            if time.monotonic() > deadline:
+                wake.sender_publish()
+                return total
+    finally:
+        wake.wake_flag_clear()
 
 
 def deliveries_record(sent: list[_Sent]) -> None:

@@ -1,17 +1,14 @@
 """Fan recorded outbox events out to the endpoints that subscribe to them, in the recording transaction."""
 
-import logging
 from collections.abc import Iterable
 
 from django.db import transaction
 from django.utils import timezone
-from kombu.exceptions import OperationalError
 
 from config.bulk import bulk_insert_rows
 from integrations.models import Delivery, WebhookEndpoint
+from integrations.services.wake import deliveries_wake
 from outbox.models import OutboxEvent
-
-logger = logging.getLogger(__name__)
 
 
 class EndpointSubscriptions:
@@ -48,21 +45,3 @@ def deliveries_fan_out(events: Iterable[OutboxEvent], subscriptions: EndpointSub
     if deliveries:
         transaction.on_commit(deliveries_wake)
     return deliveries
-
-
-def deliveries_wake() -> None:
-    """Ask a worker of the `integrations` queue to send due deliveries now.
-
-    Only with a broker: without one a task would run inside the request or webhook that recorded the event, so
-    the due-work sweep of the in-process periodic runner (run_periodic_tasks) starts due deliveries instead. With a
-    broker the sweep does the same every minute, so a lost wake-up (broker down) only delays the delivery.
-    """
-    from config.celery import app
-    from integrations.tasks import deliveries_send_due_task
-
-    if app.conf.task_always_eager:
-        return
-    try:
-        deliveries_send_due_task.delay()
-    except OperationalError:
-        logger.warning("integrations: could not wake a sender; the due-work sweep sends the deliveries")
