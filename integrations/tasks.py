@@ -8,8 +8,8 @@ SEND_BUDGET_SECONDS = 30
 
 
 @shared_task
-def deliveries_send_due_task() -> int:
+def deliveries_send_due_task(slot: int = 0) -> int:
     """Send due deliveries until none is due or the time budget is spent; return how many were attempted."""
     from integrations.services.deliveries import deliveries_send_all_due
 
-    return deliveries_send_all_due(max_seconds=SEND_BUDGET_SECONDS)
+    return deliveries_send_all_due(max_seconds=SEND_BUDGET_SECONDS, slot=slot)

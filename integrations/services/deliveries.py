@@ -109,27 +109,31 @@ def deliveries_send_due(*, now: datetime | None = None, limit: int | None = None
     return len(sent)
 
 
-def deliveries_send_all_due(*, max_seconds: float) -> int:
+def deliveries_send_all_due(*, max_seconds: float, slot: int = 0) -> int:
     """Send batch after batch while deliveries are due; return how many were attempted.
 
-    A sender that runs past `max_seconds` hands the rest to a fresh task, so no task outlives Celery's time limit.
+    Commits wake slot 0; a full batch (a backlog) wakes the next slot, up to INTEGRATIONS_SENDERS senders at once
+    (claims keep them apart). A sender that runs past `max_seconds` hands the rest to a fresh task, so no task
+    outlives Celery's time limit.
     """
     deadline, total = time.monotonic() + max_seconds, 0
     try:
         while True:
             sent = deliveries_send_due()
-            if not sent and wake.wake_flag_clear():
+            if not sent and wake.wake_flag_clear(slot):
                 # Let the next commit wake a sender, then look once more: a delivery committed before that commit
                 # saw our flag is claimed here; one committed after it wakes a new sender.
                 sent = deliveries_send_due()
             if not sent:
                 return total
             total += sent
+            if sent >= settings.INTEGRATIONS_BATCH_SIZE and slot + 1 < settings.INTEGRATIONS_SENDERS:
+                wake.deliveries_wake(slot + 1)
             if time.monotonic() > deadline:
-                wake.sender_publish()
+                wake.sender_publish(slot)
                 return total
     finally:
-        wake.wake_flag_clear()
+        wake.wake_flag_clear(slot)
 
 
 def deliveries_record(sent: list[_Sent]) -> None:

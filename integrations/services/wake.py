@@ -1,9 +1,10 @@
 """Waking a sender of the `integrations` queue: one wake-up on its way at a time, however many changes commit.
 
 Every transaction that records deliveries asks for a sender when it commits. With a broker and a shared cache, a
-flag says "a sender is on its way": while it is set nobody publishes another, so a burst of N transactions publishes
-O(1) tasks (as the webhook drain's flag does, webhooks/services/wake.py). The sender clears the flag before its last
-look for due deliveries, so a delivery committed after that look publishes a new wake-up.
+flag per sender slot says "a sender is on its way": while it is set nobody publishes another, so a burst of N
+transactions publishes O(1) tasks (as the webhook drain's flags do, webhooks/services/wake.py). Commits wake slot 0;
+a sender that claims a full batch (a backlog) wakes the next slot, up to INTEGRATIONS_SENDERS. A sender clears its
+flag before its last look for due deliveries, so a delivery committed after that look publishes a new wake-up.
 """
 
 import logging
@@ -19,7 +20,7 @@ WAKE_FLAG = "integrations:sender-wake"
 WAKE_FLAG_SECONDS = 30
 
 
-def deliveries_wake() -> None:
+def deliveries_wake(slot: int = 0) -> None:
     """Ask a worker of the `integrations` queue to send due deliveries now, unless one is already on its way.
 
     Only with a broker: without one a task would run inside the request or webhook that recorded the event, so
@@ -32,14 +33,16 @@ def deliveries_wake() -> None:
         return
     if _flag_shared():
         try:
-            if not cache.add(WAKE_FLAG, 1, timeout=WAKE_FLAG_SECONDS):
+            if not cache.add(f"{WAKE_FLAG}:{slot}", 1, timeout=WAKE_FLAG_SECONDS):
                 return  # A sender is on its way and will look after this commit.
         except Exception:  # Cache errors vary by backend; waking one sender too many is harmless.
             logger.warning("integrations: sender wake flag not read; waking a sender anyway", exc_info=True)
-    sender_publish()
+    elif slot:
+        return  # Without a shared flag every commit wakes a sender already.
+    sender_publish(slot)
 
 
-def sender_publish() -> None:
+def sender_publish(slot: int = 0) -> None:
     """Publish a sender task (with a broker); if the broker is down the due-work sweep starts one later."""
     from config.celery import app
     from integrations.tasks import deliveries_send_due_task
@@ -47,17 +50,18 @@ def sender_publish() -> None:
     if app.conf.task_always_eager:
         return  # In-process: the due-work sweep's next run goes on.
     try:
-        deliveries_send_due_task.apply_async(retry=False)  # The committing request must not wait on a dead broker.
+        # No publish retries: the committing request must not wait on a dead broker.
+        deliveries_send_due_task.apply_async(kwargs={"slot": slot}, retry=False)
     except Exception:  # Broker errors vary by transport; the deliveries stay due on their rows.
         logger.warning("integrations: could not wake a sender; the due-work sweep sends the deliveries")
 
 
-def wake_flag_clear() -> bool:
-    """Let the next commit wake a sender; False when there is no shared flag."""
+def wake_flag_clear(slot: int) -> bool:
+    """Let the next commit (or full batch) wake a sender of `slot`; False when there is no shared flag."""
     if not _flag_shared():
         return False
     try:
-        cache.delete(WAKE_FLAG)
+        cache.delete(f"{WAKE_FLAG}:{slot}")
     except Exception:  # The flag only saves publishes; a cache outage must not stop a sender.
         logger.warning("integrations: sender wake flag not cleared", exc_info=True)
     return True

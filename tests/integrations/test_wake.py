@@ -60,7 +60,7 @@ def test_a_delivery_committed_while_the_flag_is_still_set_is_sent_by_the_sender_
     receiver, endpoint, published, monkeypatch, django_capture_on_commit_callbacks
 ):
     # given: a sender on its way (the flag set), whose first look finds nothing
-    cache.add(wake.WAKE_FLAG, 1)
+    cache.add(f"{wake.WAKE_FLAG}:0", 1)
     looks = []
     send_due = deliveries.deliveries_send_due
 
@@ -76,16 +76,30 @@ def test_a_delivery_committed_while_the_flag_is_still_set_is_sent_by_the_sender_
     sent = deliveries_send_all_due(max_seconds=30)
     # then: the sender cleared the flag and looked once more
     assert (sent, len(receiver.received), published) == (1, 1, [])
-    assert cache.get(wake.WAKE_FLAG) is None
+    assert cache.get(f"{wake.WAKE_FLAG}:0") is None
 
 
 def test_a_sender_past_its_time_budget_hands_the_rest_to_a_fresh_task(receiver, endpoint, published, settings):
-    # given: two batches due
-    settings.INTEGRATIONS_BATCH_SIZE = 1
+    # given: two batches due, one sender allowed
+    settings.INTEGRATIONS_BATCH_SIZE, settings.INTEGRATIONS_SENDERS = 1, 1
     for _ in range(2):
         with transaction.atomic():
             event_record(type=event_types.GROUP_UPDATED, obj=GroupFactory(), detail={"updated": ["subject"]})
     # when
     sent = deliveries_send_all_due(max_seconds=0)
     # then
-    assert (sent, len(receiver.received), len(published)) == (1, 1, 1)
+    assert (sent, len(receiver.received)) == (1, 1)
+    assert [call["kwargs"] for call in published] == [{"slot": 0}]
+
+
+def test_a_backlog_wakes_one_more_sender_per_slot(receiver, endpoint, published, settings):
+    # given: a backlog of full batches, two senders allowed
+    settings.INTEGRATIONS_BATCH_SIZE, settings.INTEGRATIONS_SENDERS = 2, 2
+    for _ in range(6):
+        with transaction.atomic():
+            event_record(type=event_types.GROUP_UPDATED, obj=GroupFactory(), detail={"updated": ["subject"]})
+    # when: the first sender sends it all (the second, woken, would share the work)
+    sent = deliveries_send_all_due(max_seconds=30)
+    # then: its three full batches woke the second slot once
+    assert (sent, len(receiver.received)) == (6, 6)
+    assert [call["kwargs"] for call in published] == [{"slot": 1}]
