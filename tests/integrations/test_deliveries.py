@@ -238,7 +238,7 @@ def test_a_due_delivery_is_sent_by_the_due_work_runner_and_one_not_yet_due_is_no
     # given: one delivery due now, one whose retry is a minute away
     record_event()
     later = record_event()
-    Delivery.objects.filter(event=later).update(next_attempt_at=timezone.now() + timedelta(minutes=1))
+    Delivery.objects.filter(event_id=later.event_id).update(next_attempt_at=timezone.now() + timedelta(minutes=1))
     # when
     started = due_work_run()
     # then: one way to run due work (no beat entry of its own); its task is on the integrations queue
