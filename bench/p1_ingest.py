@@ -1,8 +1,8 @@
 """P1 (issues 9 and 19): webhook ingest vs a hello-world page, and with vs without an endpoint subscribed.
 
 Requests/s with wrk, no worker consuming. Each run measures /healthz/, then the webhook with no endpoint and with
-one active endpoint subscribed to every event type (a local receiver answering 200), in alternating order so a
-machine slowing down during a run does not favour either side.
+one active endpoint subscribed to every event type (a local receiver answering 200), in half-length loads ordered
+ABBA (BAAB the next run), so a machine whose load drifts during a run favours neither side.
 """
 
 from __future__ import annotations
@@ -26,19 +26,21 @@ def bench_p1(dep: Deployment, pairs: Pairs, runs: int, seconds: int) -> dict:
     try:
         for run in range(runs):
             h = wrk(dep.url + "/healthz/", seconds=seconds, connections=16)
-            body_count = int(max(h["rps"], 2000) * seconds * 1.2)
-            measured = {}
-            for with_endpoint in ((False, True) if run % 2 == 0 else (True, False)):
+            half = max(seconds // 2, 3)
+            body_count = int(max(h["rps"], 2000) * half * 1.2)
+            measured: dict[bool, list[dict]] = {False: [], True: []}
+            first = run % 2 == 1  # Run 0: without, with, with, without; run 1: the reverse; and so on.
+            for with_endpoint in (first, not first, not first, first):
                 with _endpoint_subscribed(url) if with_endpoint else _no_endpoint():
-                    measured[with_endpoint] = _webhook_load(dep, pairs, seconds, body_count)
-            without, with_ = measured[False], measured[True]
+                    measured[with_endpoint].append(_webhook_load(dep, pairs, half, body_count))
+            without, with_ = _combined(measured[False]), _combined(measured[True])
             hello.append(h["rps"])
             hooks.append(without["rps"])
             subscribed.append(with_["rps"])
             ratios.append(without["rps"] / h["rps"])
             endpoint_ratios.append(with_["rps"] / without["rps"])
             notes.append(f"hello {h['rps']:.0f}/s, webhook {_note(without)}, with an endpoint {_note(with_)}"
-                         f"{' (measured first)' if run % 2 else ''}")
+                         f"{' (endpoint first)' if first else ''}")
             print("P1", notes[-1], flush=True)
     finally:
         receiver.terminate()
@@ -60,6 +62,13 @@ def _webhook_load(dep: Deployment, pairs: Pairs, seconds: int, body_count: int) 
         os.unlink(f.name)
     result["stored"] = events_count() - before
     return result
+
+
+def _combined(loads: list[dict]) -> dict:
+    """Two equal-length loads as one: requests/s averaged, counts added."""
+    return {"rps": statistics.mean(w["rps"] for w in loads), "requests": sum(w["requests"] for w in loads),
+            "non2xx": sum(w["non2xx"] for w in loads), "stored": sum(w["stored"] for w in loads),
+            "socket_errors": "; ".join(w["socket_errors"] for w in loads if w["socket_errors"])}
 
 
 def _note(w: dict) -> str:
