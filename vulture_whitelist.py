@@ -119,3 +119,8 @@ _.sent_at_shown
 _.delivered_at_shown
 _.read_at_shown
 _.failed_at_shown
+# desk/integrations_pages.py: the endpoint and delivery pages' time fields, named there as f"{name}_shown".
+_.failing_since_shown
+_.disabled_at_shown
+_.previous_secret_expires_at_shown
+_.next_attempt_at_shown

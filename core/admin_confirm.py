@@ -6,10 +6,15 @@ back the same action with `post=yes`, and only then does the action run. One tem
 audit log records one, and the action's own fields (e.g. the days of a pin) where it has some.
 """
 
+from collections.abc import Callable, Sequence
+
 from django import forms
 from django.contrib.admin import helpers
 from django.http import HttpRequest
 from django.template.response import TemplateResponse
+from django.urls import reverse
+
+MAX_LISTED = 50  # Objects named on the page; the rest are counted.
 
 
 class Confirmed(str):
@@ -21,15 +26,26 @@ class Confirmed(str):
     form: forms.Form | None = None
 
 
+def these(objects: Sequence, noun: str) -> str:
+    """Return "this group" or "these 3 groups": a confirmation's title says how many it acts on."""
+    count = len(objects)
+    return f"this {noun}" if count == 1 else f"these {count} {noun}s"
+
+
 def confirm(admin_obj, request: HttpRequest, objects, *, action: str | None, title: str, warning: str,
             irreversible: str = "", reason: str = "optional", form_class: type[forms.Form] | None = None,
             details_template: str = "", extra_context: dict | None = None, hidden: dict | None = None,
-            submit: str = "Yes, I'm sure", cancel_url: str = "."):
+            submit: str = "Yes, I'm sure", cancel_url: str = ".", describe: Callable[[object], str] = str):
     """Return the confirmation page, or a `Confirmed` reason once the staff member said yes.
 
     `reason` is "required", "optional" or "none" (the action records no reason). `action` is the admin action's
     name (the page posts the selected objects back to the changelist), or None for a page of its own, which posts
-    `hidden` back to itself. `irreversible` says what cannot be undone, for destructive actions.
+    `hidden` back to itself. `irreversible` says what cannot be undone, for destructive actions only: it is the
+    page's one warning box, so an action that can be taken back (approve, pin) shows none. `describe` names each
+    object in the list (the pin's message text rather than "Pin #4").
+
+    A page that reuses an action (the group workspace's unpin) may point the answer's `crumbs` and `cancel_url`
+    at itself before it is rendered.
     """
     confirmed = request.POST.get("post") == "yes"
     given = (request.POST.get("reason") or "").strip()
@@ -42,6 +58,7 @@ def confirm(admin_obj, request: HttpRequest, objects, *, action: str | None, tit
             result = Confirmed(given)
             result.form = form
             return result
+    objects = list(objects)
     context = {
         **admin_obj.admin_site.each_context(request),
         "title": title,
@@ -51,7 +68,10 @@ def confirm(admin_obj, request: HttpRequest, objects, *, action: str | None, tit
         "reason": given,
         "reason_error": reason_error,
         "form": form,
-        "objects": list(objects),
+        "objects": objects,
+        "labels": [describe(obj) for obj in objects[:MAX_LISTED]],
+        "more": max(len(objects) - MAX_LISTED, 0),
+        "crumbs": _changelist_crumbs(admin_obj.model._meta),
         "details_template": details_template,
         "action": action,
         "hidden": sorted((hidden or {}).items()),
@@ -62,3 +82,10 @@ def confirm(admin_obj, request: HttpRequest, objects, *, action: str | None, tit
         **(extra_context or {}),
     }
     return TemplateResponse(request, "admin/confirm_action.html", context)
+
+
+def _changelist_crumbs(opts) -> list[tuple[str, str]]:
+    """The breadcrumbs between Home and the page: the list the action was chosen from. The page's title is its
+    heading only (a phone showed it twice, the second time wrapped under the breadcrumbs)."""
+    return [(reverse(f"admin:{opts.app_label}_{opts.model_name}_changelist"),
+             str(opts.verbose_name_plural).capitalize())]

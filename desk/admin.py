@@ -2,7 +2,7 @@
 
 The one pattern: each app's `admin.py` defines its `ModelAdmin` classes and registers nothing; this module
 registers each screen with `site.register` and, where an app above adds to a screen of an app below (send a
-message from the groups list, the current pins on the group page), subclasses that screen here. No app
+message from the groups list, the group's workspace), subclasses that screen here. No app
 mutates another app's admin, and no app below imports this one.
 """
 
@@ -15,6 +15,8 @@ from config.paginator import EstimatedCountPaginator
 from core.admin import AuditEntryAdmin
 from core.models import AuditEntry
 from desk import workspace, workspace_actions
+from desk.group_settings import GroupSettingsMixin
+from desk.integrations_pages import DeliveryPageMixin, EndpointPageMixin
 from desk.live import live_version
 from desk.live_admin import LiveAdminMixin
 from desk.message_page import MessagePageMixin
@@ -37,7 +39,7 @@ from messaging.admin import (
     UnmatchedStatusAdmin,
     send_message_to_groups,
 )
-from messaging.admin_pins import GroupPinInline, PinAdmin
+from messaging.admin_pins import PinAdmin
 from messaging.models import AccountError, InboundMessage, OutboundMessage, Pin, UnmatchedStatus
 from messaging.selectors import message_page_marker
 from webhooks.admin import WebhookEventAdmin
@@ -46,13 +48,12 @@ from webhooks.models import WebhookEvent
 site = admin.site  # desk.site.DeskAdminSite: its header, the index's sections and their order.
 
 
-class DeskGroupAdmin(LiveAdminMixin, GroupAdmin):
-    """The groups admin, plus "Send a message" (messaging), the group's current pins (messaging), and live: the
-    list's state cells follow webhooks in place; the group's page is its workspace (desk.workspace: conversation,
-    compose, pins, members, timeline) and the stock form, with the current pins, is "Edit settings"."""
+class DeskGroupAdmin(LiveAdminMixin, GroupSettingsMixin, GroupAdmin):
+    """The groups admin, plus "Send a message" (messaging), and live: the list's state cells follow webhooks in
+    place; the group's page is its workspace (desk.workspace: conversation, compose, pins, members, timeline) and
+    the stock form, its settings and facts only (desk.group_settings), is "Edit settings"."""
 
     actions = [*GroupAdmin.actions, send_message_to_groups]
-    inlines = [*GroupAdmin.inlines, GroupPinInline]
 
     def has_send_message_permission(self, request) -> bool:
         return request.user.has_perm("messaging.add_outboundmessage")
@@ -81,8 +82,9 @@ class DeskGroupAdmin(LiveAdminMixin, GroupAdmin):
 
     def settings_view(self, request, object_id):
         """The stock change form ("Edit settings"): subject and description, and the read-only details."""
-        return super().change_view(request, str(object_id), extra_context={"workspace_url": reverse(
-            "admin:groups_group_change", args=[object_id])})
+        return super().change_view(request, str(object_id), extra_context={
+            "workspace_url": reverse("admin:groups_group_change", args=[object_id]), "title": "Group settings",
+            "show_save_and_add_another": False})
 
 
 class DeskOutboundMessageAdmin(LiveAdminMixin, MessagePageMixin, OutboundMessageAdmin):
@@ -101,6 +103,15 @@ class DeskPinAdmin(LiveAdminMixin, PinAdmin):
     """The pins admin, live: a pin going active, expiring or being unpinned shows in the list and on its page."""
 
 
+class DeskWebhookEndpointAdmin(EndpointPageMixin, WebhookEndpointAdmin):
+    """The webhook endpoints admin, its page shown for people (desk.integrations_pages) with its deliveries linked."""
+
+
+class DeskDeliveryAdmin(DeliveryPageMixin, DeliveryAdmin):
+    """The delivery log, each delivery's page shown for people (desk.integrations_pages): its attempts and the body
+    sent as tables."""
+
+
 SCREENS: list[tuple[type[models.Model], type[admin.ModelAdmin]]] = [
     (PhoneNumber, PhoneNumberAdmin),
     (Group, DeskGroupAdmin),
@@ -115,8 +126,8 @@ SCREENS: list[tuple[type[models.Model], type[admin.ModelAdmin]]] = [
     (UnmatchedStatus, UnmatchedStatusAdmin),
     (Pin, DeskPinAdmin),
     (WebhookEvent, WebhookEventAdmin),
-    (WebhookEndpoint, WebhookEndpointAdmin),
-    (Delivery, DeliveryAdmin),
+    (WebhookEndpoint, DeskWebhookEndpointAdmin),
+    (Delivery, DeskDeliveryAdmin),
 ]
 
 for model, admin_class in SCREENS:

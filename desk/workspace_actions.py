@@ -1,10 +1,9 @@
 """What staff do from the group workspace: send (preview first), pin, unpin, approve or reject a join request.
 
-Each reuses the screen that already does it: the compose form, preview and send of the messages admin, the pin
-confirmation (which says which pin a new one pushes out), the pins admin's unpin and the join-request admin's
-approve and reject (reject asks its reason there). Here they are pointed at one group, confirmed before Meta is
-called, and answer with the workspace. A GET of an action's URL (the confirmations' "No, take me back") goes back to
-the workspace.
+Each reuses the screen that already does it: the compose form, preview and send of the messages admin, and the
+admin actions pin (which says which pin a new one pushes out), unpin, approve and reject, with their one
+confirmation page (core.admin_confirm). Here they are pointed at one group, and the confirmation and the answer lead
+back to the workspace. A GET of an action's URL goes back to the workspace.
 """
 
 from django.contrib import admin
@@ -25,14 +24,15 @@ def workspace_url(group: Group, *, anchor: str = "") -> str:
     return reverse("admin:groups_group_change", args=[group.pk]) + (f"#{anchor}" if anchor else "")
 
 
-def _confirm(model_admin: admin.ModelAdmin, request: HttpRequest, group: Group, *, title: str, warning: str,
-             objects: list, confirm_label: str) -> HttpResponse:
-    context = {
-        **model_admin.admin_site.each_context(request),
-        "title": title, "warning": warning, "objects": objects, "confirm_label": confirm_label,
-        "back_url": workspace_url(group), "opts": model_admin.model._meta, "group": group,
-    }
-    return TemplateResponse(request, "desk/workspace/confirm.html", context)
+def _in_workspace(response: HttpResponse | None, group: Group) -> HttpResponse | None:
+    """Point a reused action's confirmation page (core.admin_confirm) at the workspace it was asked from: its
+    breadcrumbs lead to the group and "No, take me back" returns there."""
+    if isinstance(response, TemplateResponse) and not response.is_rendered:
+        response.context_data["crumbs"] = [
+            (reverse("admin:groups_group_changelist"), "Groups"), (workspace_url(group), group.subject),
+        ]
+        response.context_data["cancel_url"] = workspace_url(group)
+    return response
 
 
 def send_view(model_admin: admin.ModelAdmin, request: HttpRequest, object_id: str) -> HttpResponse:
@@ -65,32 +65,27 @@ def pin_view(model_admin: admin.ModelAdmin, request: HttpRequest, object_id: str
     message = get_object_or_404(model, group=group, pk=message_pk)
     messages_admin = model_admin.admin_site.get_model_admin(OutboundMessage)
     # The action reads only what both kinds carry (group, wamid, pk): a participant's message pins the same way.
-    response = pin_selected_messages(messages_admin, request, model.objects.filter(pk=message.pk))
+    response = _in_workspace(pin_selected_messages(messages_admin, request, model.objects.filter(pk=message.pk)),
+                             group)
     return response or HttpResponseRedirect(workspace_url(group, anchor="workspace-conversation"))
 
 
 def unpin_view(model_admin: admin.ModelAdmin, request: HttpRequest, object_id: str, pin_pk: int) -> HttpResponse:
-    """Ask, then unpin one of the group's pins through the pins admin's action."""
+    """Unpin one of the group's pins through the pins admin's action (which asks first)."""
     group = group_for(model_admin, request, object_id)
     if request.method != "POST":
         return HttpResponseRedirect(workspace_url(group))
     pins_admin = model_admin.admin_site.get_model_admin(Pin)
     if not pins_admin.has_unpin_permission(request):
         raise PermissionDenied
-    pin = get_object_or_404(Pin.objects.select_related("target_message", "target_inbound"), group=group, pk=pin_pk)
-    if request.POST.get("post") != "yes":
-        target = pin.target_message or pin.target_inbound
-        text = ((target.content or {}).get("body") if pin.target_message else getattr(target, "text", "")) or ""
-        return _confirm(model_admin, request, group, title="Unpin this message?", confirm_label="Yes, unpin it",
-                        warning="WhatsApp removes the pin for everyone in the group; pinning it again is a new pin.",
-                        objects=[f"Pin #{pin.pk}: {text[:120] or pin.message_id}"])
-    pins_admin.unpin_selected(request, Pin.objects.filter(pk=pin.pk))
-    return HttpResponseRedirect(workspace_url(group, anchor="workspace-conversation"))
+    pin = get_object_or_404(Pin, group=group, pk=pin_pk)
+    response = _in_workspace(pins_admin.unpin_selected(request, Pin.objects.filter(pk=pin.pk)), group)
+    return response or HttpResponseRedirect(workspace_url(group, anchor="workspace-conversation"))
 
 
 def decide_view(model_admin: admin.ModelAdmin, request: HttpRequest, object_id: str, join_request_pk: int,
                 decision: str) -> HttpResponse:
-    """Approve (after a confirmation) or reject (with the join-request admin's own confirmation) one request."""
+    """Approve or reject one request through the join-request admin's actions (which ask first)."""
     group = group_for(model_admin, request, object_id)
     if request.method != "POST" or decision not in ("approve", "reject"):
         return HttpResponseRedirect(workspace_url(group))
@@ -99,12 +94,6 @@ def decide_view(model_admin: admin.ModelAdmin, request: HttpRequest, object_id: 
         raise PermissionDenied
     join_request = get_object_or_404(JoinRequest, group=group, pk=join_request_pk)
     queryset = JoinRequest.objects.filter(pk=join_request.pk)
-    if decision == "reject":
-        response = requests_admin.reject(request, queryset)
-    elif request.POST.get("post") != "yes":
-        response = _confirm(model_admin, request, group, title="Let this person in?", confirm_label="Yes, approve",
-                            warning="Meta adds them to the group at once; they see every message from then on.",
-                            objects=[str(join_request)])
-    else:
-        response = requests_admin.approve(request, queryset)
+    decide = requests_admin.approve if decision == "approve" else requests_admin.reject
+    response = _in_workspace(decide(request, queryset), group)
     return response or HttpResponseRedirect(workspace_url(group, anchor="workspace-members"))

@@ -13,7 +13,7 @@ from django.utils.safestring import mark_safe
 
 from config.admin import ReadOnlyAdmin
 from config.exceptions import ApplicationError
-from core.admin_confirm import Confirmed, confirm
+from core.admin_confirm import Confirmed, confirm, these
 from core.models import Source
 from groups import selectors, services
 from groups.admin_confirm import (
@@ -187,7 +187,8 @@ class GroupAdmin(admin.ModelAdmin):
 
     @admin.action(description="Sync from Meta", permissions=["change"])
     def sync_from_meta(self, request, queryset: QuerySet[Group]):
-        reason = confirm(self, request, queryset, action="sync_from_meta", title="Sync these groups from Meta?",
+        reason = confirm(self, request, queryset, action="sync_from_meta", submit="Yes, sync",
+                         title=f"Sync {these(queryset, 'group')} from Meta?",
                          warning="Groupdesk asks Meta for each group's subject, settings and members and "
                                  "overwrites what it shows with Meta's answer.", reason="none")
         if not isinstance(reason, Confirmed):
@@ -197,7 +198,8 @@ class GroupAdmin(admin.ModelAdmin):
 
     @admin.action(description="Reset invite link", permissions=["reset_invite_link"])
     def reset_invite_link(self, request, queryset: QuerySet[Group]):
-        reason = confirm(self, request, queryset, action="reset_invite_link", title="Reset the invite link?",
+        reason = confirm(self, request, queryset, action="reset_invite_link", submit="Yes, reset the link",
+                         title=f"Reset the invite link of {these(queryset, 'group')}?",
                          warning="Meta makes a new invite link for each group.",
                          irreversible="the current link stops working at once and cannot be restored; anyone "
                                       "holding it can no longer join.")
@@ -209,7 +211,8 @@ class GroupAdmin(admin.ModelAdmin):
 
     @admin.action(description="Delete groups at Meta", permissions=["delete_at_meta"])
     def delete_groups(self, request, queryset: QuerySet[Group]):
-        reason = confirm(self, request, queryset, action="delete_groups", title="Delete these groups?",
+        reason = confirm(self, request, queryset, action="delete_groups", submit="Yes, delete",
+                         title=f"Delete {these(queryset, 'group')}?",
                          warning="Meta removes every participant and the group itself.",
                          irreversible="a deleted group, its members and its history on WhatsApp are gone for good.",
                          reason="required")
@@ -222,7 +225,8 @@ class GroupAdmin(admin.ModelAdmin):
 
     @admin.action(description="Try again: create these groups anew", permissions=["add"])
     def create_again(self, request, queryset: QuerySet[Group]):
-        reason = confirm(self, request, queryset, action="create_again", title="Create these groups again?",
+        reason = confirm(self, request, queryset, action="create_again", submit="Yes, create again",
+                         title=f"Create {these(queryset, 'group')} again?",
                          warning="Their creation failed for good. Groupdesk asks Meta to create a new group with "
                                  "the same number, subject, description and approval mode; the failed one stays, "
                                  "with its error.")
@@ -252,7 +256,8 @@ class ParticipantAdmin(admin.ModelAdmin):
 
     @admin.action(description="Remove from their group", permissions=["remove"])
     def remove_participants(self, request, queryset: QuerySet[Participant]):
-        reason = confirm(self, request, queryset, action="remove_participants", title="Remove these participants?",
+        reason = confirm(self, request, queryset, action="remove_participants", submit="Yes, remove",
+                         title=f"Remove {these(queryset, 'participant')}?",
                          warning="Meta removes each person from their group.",
                          irreversible="a removed participant can no longer join through the invite link; only a "
                                       "new invitation brings them back.",
@@ -318,7 +323,8 @@ class JoinRequestAdmin(admin.ModelAdmin):
 
     @admin.action(description="Approve", permissions=["decide"])
     def approve(self, request, queryset):
-        reason = confirm(self, request, queryset, action="approve", title="Approve these join requests?",
+        reason = confirm(self, request, queryset, action="approve", submit="Yes, approve",
+                         title=f"Approve {these(queryset, 'join request')}?",
                          warning="Meta adds each person to the group: they see its messages from now on.")
         if not isinstance(reason, Confirmed):
             return reason
@@ -327,8 +333,11 @@ class JoinRequestAdmin(admin.ModelAdmin):
 
     @admin.action(description="Reject", permissions=["decide"])
     def reject(self, request, queryset):
-        reason = confirm(self, request, queryset, action="reject", title="Reject these join requests?",
-                         warning="The people asking are told no; they can ask again with the invite link.")
+        reason = confirm(self, request, queryset, action="reject", submit="Yes, reject",
+                         title=f"Reject {these(queryset, 'join request')}?",
+                         warning="The people asking are told no; they can ask again with the invite link.",
+                         irreversible="a rejected request cannot be approved later: only a new request from the "
+                                      "person can let them in.")
         if not isinstance(reason, Confirmed):
             return reason
         self._decide(request, queryset, approve=False, reason=reason)

@@ -21,7 +21,7 @@ from django.utils.text import Truncator, smart_split, unescape_string_literal
 from config.admin import ReadOnlyAdmin
 from config.exceptions import ApplicationError
 from config.paginator import EstimatedCountPaginator
-from core.admin_confirm import Confirmed, confirm
+from core.admin_confirm import Confirmed, confirm, these
 from core.admin_links import admin_link
 from core.meta_errors import MetaError
 from core.models import Source
@@ -104,6 +104,12 @@ class ComposeForm(forms.Form):
             key = (exc.field or "").split(".", 1)[-1].split("[", 1)[0]
             raise forms.ValidationError({self.FIELD_FOR_KEY.get(key, "type"): exc.message}) from exc
         return data
+
+
+def _retry_label(message: OutboundMessage) -> str:
+    """A failed message on the retry confirmation: its words, its group and its error code."""
+    words = Truncator(content_text(type=message.type, content=message.content)).chars(120)
+    return f"“{words}” to {message.group}" + (f" (failed with {message.error_code})" if message.error_code else "")
 
 
 def compose_preview(form: ComposeForm) -> dict:
@@ -233,15 +239,16 @@ class OutboundMessageAdmin(ReadOnlyAdmin):
 
     @admin.action(description="Retry the selected failed messages", permissions=["retry"])
     def retry_failed(self, request: HttpRequest, queryset: QuerySet[OutboundMessage]) -> HttpResponse | None:
-        confirmed = confirm(self, request, queryset.select_related("group"), action="retry_failed",
-                            title="Retry these messages?", reason="none",
+        failed = queryset.select_related("group")
+        confirmed = confirm(self, request, failed, action="retry_failed", title=f"Retry {these(failed, 'message')}?",
+                            reason="none", submit="Yes, send again", describe=_retry_label,
                             warning="Each failed message is sent again to its whole group, as a new message; "
                                     "the failed one keeps its history.",
                             irreversible="a message once sent cannot be recalled.")
         if not isinstance(confirmed, Confirmed):
             return confirmed
         retried = 0
-        for message in queryset.select_related("group"):
+        for message in failed:
             try:
                 retry, created = message_retry(message=message, created_by=request.user, source=Source.ADMIN)
             except ApplicationError as exc:

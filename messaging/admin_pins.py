@@ -1,23 +1,24 @@
-"""Admin of pins: the pins list with time left and an Unpin action, a Pin action on messages, pins on the group page.
+"""Admin of pins: the pins list with time left and an Unpin action, a Pin action on messages.
 
-`desk.admin` registers the pins admin and puts the current pins on the group page (groups knows nothing of pins).
+`desk.admin` registers the pins admin; the group's current pins are on its workspace (desk.workspace).
 """
 
 from django import forms
 from django.contrib import admin, messages
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
-from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
+from django.utils.text import Truncator
 from django.utils.timesince import timeuntil
 
 from config.admin import ReadOnlyAdmin, exact_time, readable_html
 from config.exceptions import ApplicationError
-from core.admin_confirm import Confirmed, confirm
+from core.admin_confirm import Confirmed, confirm, these
 from core.models import Source
-from messaging.models import OutboundMessage, Pin
-from messaging.selectors_pins import CURRENT_STATES, pin_to_be_replaced
+from messaging.content import content_text
+from messaging.models import InboundMessage, OutboundMessage, Pin
+from messaging.selectors_pins import pin_to_be_replaced
 from messaging.services.pins import pin_create, pin_unpin
 
 DEFAULT_EXPIRATION_DAYS = 7
@@ -32,9 +33,27 @@ def pin_time_left(pin: Pin) -> str:
     return timeuntil(pin.expires_at)
 
 
-def _pin_label(pin: Pin) -> str:
-    pinned = f", pinned {exact_time(pin.pinned_at)}" if pin.pinned_at else ""
-    return f"pin #{pin.pk} of {pin.message_id}{pinned}"
+def _message_words(message: OutboundMessage | InboundMessage) -> str:
+    """Return a message's words (its text or caption, else what it is), quoted and cut for a confirmation."""
+    text = content_text(type=message.type, content=message.content, text=getattr(message, "text", ""))
+    return f"“{Truncator(text).chars(120)}”"
+
+
+def _pinned_words(pin: Pin) -> str:
+    if target := pin.target_message or pin.target_inbound:
+        return _message_words(target)
+    return f"the message {Truncator(pin.message_id).chars(24)}"  # Not stored here: its wamid is all we know.
+
+
+def _unpin_label(pin: Pin) -> str:
+    """A pin on the unpin confirmation: the words of its message, its group and its time left."""
+    left = pin_time_left(pin)
+    return f"{_pinned_words(pin)} in {pin.group}" + (f", {left} left" if left != "-" else "")
+
+
+def _replaced_label(pin: Pin) -> str:
+    """The pin a new one pushes out, on the pin confirmation: its number, its message's words and its age."""
+    return f"pin #{pin.pk}, {_pinned_words(pin)}, pinned {exact_time(pin.pinned_at)}"
 
 
 class PinAdmin(ReadOnlyAdmin):
@@ -72,15 +91,16 @@ class PinAdmin(ReadOnlyAdmin):
 
     @admin.action(description="Unpin the selected pins", permissions=["unpin"])
     def unpin_selected(self, request: HttpRequest, queryset: QuerySet[Pin]) -> HttpResponse | None:
-        confirmed = confirm(self, request, queryset.select_related("group"), action="unpin_selected",
-                            title="Unpin these messages?", reason="none",
+        pins = queryset.select_related("group", "target_message", "target_inbound")
+        confirmed = confirm(self, request, pins, action="unpin_selected", title=f"Unpin {these(pins, 'message')}?",
+                            reason="none", submit="Yes, unpin", describe=_unpin_label,
                             warning="WhatsApp takes each message off the top of its group for every member.",
                             irreversible="the time left on each pin is lost; pinning the message again starts a "
                                          "new pin.")
         if not isinstance(confirmed, Confirmed):
             return confirmed
         unpinned = 0
-        for pin in queryset.select_related("group"):
+        for pin in pins:
             try:
                 pin_unpin(pin=pin, created_by=request.user, source=Source.ADMIN)
             except ApplicationError as exc:
@@ -113,8 +133,8 @@ def pin_selected_messages(
         return None
     selected = list(queryset.select_related("group").order_by("pk"))
     confirmed = confirm(
-        modeladmin, request, selected, action="pin_selected_messages", title="Pin messages", reason="none",
-        form_class=PinForm, details_template="admin/messaging/pin_confirmation_rows.html", submit="Pin",
+        modeladmin, request, selected, action="pin_selected_messages", title=f"Pin {these(selected, 'message')}?",
+        reason="none", form_class=PinForm, details_template="admin/messaging/pin_confirmation_rows.html", submit="Pin",
         warning=f"Each message is shown on top of its group, to every member, for the days chosen. A group shows at "
                 f"most {Pin.MAX_ACTIVE_PER_GROUP} pins: when WhatsApp accepts a new pin in a group that already has "
                 f"{Pin.MAX_ACTIVE_PER_GROUP}, it silently unpins the oldest one.",
@@ -148,36 +168,6 @@ def _pin_rows(selected: list[OutboundMessage]) -> list[dict]:
     for message in selected:
         replaced = pin_to_be_replaced(group=message.group, ahead=ahead.get(message.group_id, 0))
         ahead[message.group_id] = ahead.get(message.group_id, 0) + 1
-        rows.append({"message": message, "replaced": replaced, "replaced_label": replaced and _pin_label(replaced)})
+        rows.append({"message": message, "words": _message_words(message), "replaced": replaced,
+                     "replaced_label": replaced and _replaced_label(replaced)})
     return rows
-
-
-class GroupPinInline(admin.TabularInline):
-    """The group's current pins (pending and active) on the group page."""
-
-    model = Pin
-    fk_name = "group"
-    verbose_name = "current pin"
-    verbose_name_plural = "current pins"
-    fields = ["pin_link", "message_id", "state", "pinned_at", "expires_at", "time_left"]
-    readonly_fields = fields
-    extra = 0
-    can_delete = False
-    show_change_link = False
-
-    def get_queryset(self, request):
-        return super().get_queryset(request).filter(state__in=CURRENT_STATES).order_by("pinned_at", "pk")
-
-    @admin.display(description="Pin")
-    def pin_link(self, pin: Pin) -> str:
-        return format_html('<a href="{}">#{}</a>', reverse("admin:messaging_pin_change", args=[pin.pk]), pin.pk)
-
-    @admin.display(description="Time left")
-    def time_left(self, pin: Pin) -> str:
-        return pin_time_left(pin)
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False

@@ -54,6 +54,13 @@ def when(value: datetime | None) -> str:
                        relative(value))
 
 
+def when_by(value: datetime | None, user) -> str:
+    """Return `when(value)` followed by "by" the staff user's name (their username when they have none), if any."""
+    if user is None:
+        return when(value)
+    return format_html("{} by {}", when(value), user.get_full_name() or user.get_username())
+
+
 @register.filter
 def short_id(value: str | None, label: str = "id") -> str:
     """Return a long id cut to its two ends (the whole id on hover) and a button that copies the whole id."""

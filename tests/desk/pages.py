@@ -19,4 +19,6 @@ def staff_pages(seeded: dict, *, superuser) -> list[str]:
             pages.append(f"/admin/{key}/add/")
         if key in seeded:
             pages.append(f"/admin/{key}/{seeded[key].pk}/change/")
+    if "groups/group" in seeded:  # The group's page is its workspace; its stock form is "Edit settings".
+        pages.append(f"/admin/groups/group/{seeded['groups/group'].pk}/settings/")
     return pages

@@ -7,11 +7,13 @@ from datetime import timedelta
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group as UserGroup
+from django.db import transaction
 from django.utils import timezone
 from rest_framework.authtoken.models import Token, TokenProxy
 
 from core.models import AuditEntry
 from groups.models import GroupEvent, GroupOperation
+from integrations.models import Delivery, DeliveryAttempt, WebhookEndpoint
 from messaging.models import (
     AccountError,
     InboundMessage,
@@ -20,7 +22,10 @@ from messaging.models import (
     PinStatusChange,
     UnmatchedStatus,
 )
+from outbox import event_types
+from outbox.services import event_record
 from tests.groups.factories import GroupFactory, JoinRequestFactory, ParticipantFactory
+from tests.integrations.factories import WebhookEndpointFactory
 from tests.messaging.factories import OutboundMessageFactory
 from tests.messaging.pin_factories import PinFactory
 from webhooks.models import WebhookEvent
@@ -87,6 +92,7 @@ def seed_every_screen(*, superuser) -> dict:
     user_group = UserGroup.objects.create(name="Support agents")
     token, _ = Token.objects.get_or_create(user=superuser)
     agent = get_user_model().objects.create_user(username="agent-maya", password="x" * 12, is_staff=True)
+    endpoint, delivery = seed_integrations(message=message, created_by=superuser)
     return {
         "groups/group": group, "groups/participant": maya, "groups/joinrequest": join_request,
         "groups/groupoperation": operation, "groups/groupevent": event, "groups/phonenumber": group.phone_number,
@@ -94,6 +100,7 @@ def seed_every_screen(*, superuser) -> dict:
         "messaging/pin": pin, "messaging/accounterror": account_error, "messaging/unmatchedstatus": unmatched,
         "webhooks/webhookevent": webhook_event, "auth/user": agent, "auth/group": user_group,
         "authtoken/tokenproxy": TokenProxy.objects.get(key=token.key),
+        "integrations/webhookendpoint": endpoint, "integrations/delivery": delivery,
     }
 
 
@@ -115,3 +122,28 @@ def seed_desk_history(*, days: int = 7) -> None:
             failed_at=at if status == Status.FAILED else None,
         )
         OutboundMessage.objects.filter(pk=message.pk).update(created_at=at)
+
+
+def seed_integrations(*, message: OutboundMessage, created_by=None) -> tuple[WebhookEndpoint, Delivery]:
+    """An integrator's endpoint that is failing: a long URL, a filter, and a delivery of `message` read that gave up
+    after three attempts (a timeout, then two error pages)."""
+    now = timezone.now()
+    endpoint = WebhookEndpointFactory(
+        url="https://hooks.crm.example.com/integrations/whatsapp-groups/groupdesk/receive?tenant=parcels-leeds-north",
+        description="CRM (Parcels Leeds)", event_types=[event_types.MESSAGE_READ, event_types.MESSAGE_FAILED],
+        failing_since=now - timedelta(hours=5), created_by=created_by,
+    )
+    with transaction.atomic():
+        event_record(type=event_types.MESSAGE_READ, obj=message, occurred_at=now - timedelta(hours=5))
+    delivery = Delivery.objects.get(endpoint=endpoint)
+    answers = [(None, "Timeout after 10 s", ""), (500, "", "<html><body><h1>500 Internal Server Error</h1>"
+                                                          "<p>upstream connect error or disconnect/reset</p></body>"),
+               (503, "", '{"error": "maintenance", "retry_after": 600}')]
+    for i, (status_code, error, body) in enumerate(answers):
+        DeliveryAttempt.objects.create(delivery=delivery, attempted_at=now - timedelta(hours=5 - 2 * i),
+                                       status_code=status_code, succeeded=False, latency_ms=10000 if error else 84,
+                                       error=error, response_body=body)
+    Delivery.objects.filter(pk=delivery.pk).update(state=Delivery.State.FAILED, attempt_count=3, last_status_code=503,
+                                                   last_error="HTTP 503", next_attempt_at=None)
+    delivery.refresh_from_db()
+    return endpoint, delivery

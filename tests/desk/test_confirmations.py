@@ -2,6 +2,7 @@
 (core.admin_confirm, templates/admin/confirm_action.html): the first POST shows it and changes nothing, the
 confirmed POST acts. Destructive actions say what cannot be undone."""
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -73,7 +74,8 @@ CASES = {
                     lambda graph, _: (_approve_graph(graph), _join_request())[1],
                     lambda jr: JoinRequest.objects.get(pk=jr.pk).state == JoinRequest.State.APPROVED),
     "reject": Case("/admin/groups/joinrequest/", "reject", lambda graph, _: (_reject_graph(graph), _join_request())[1],
-                   lambda jr: JoinRequest.objects.get(pk=jr.pk).state == JoinRequest.State.REJECTED),
+                   lambda jr: JoinRequest.objects.get(pk=jr.pk).state == JoinRequest.State.REJECTED,
+                   irreversible=True),
     "retry": Case("/admin/messaging/outboundmessage/", "retry_failed",
                   lambda graph, _: OutboundMessageFactory(status="failed", error_code="131026"),
                   lambda message: OutboundMessage.objects.filter(retry_of=message).exists(), irreversible=True),
@@ -117,6 +119,7 @@ def test_the_first_post_asks_on_the_one_confirmation_page_and_changes_nothing(cl
     assert _snapshot() == before
     assert len(graph.calls) == 0
     assert ('id="confirm-irreversible"' in response.text) is case.irreversible
+    assert ("errornote" in response.text) is case.irreversible  # The red box only says what cannot be undone.
     graph.reset()  # The Meta answer registered for the confirmed step is not used by this test.
 
 
@@ -163,3 +166,47 @@ def test_the_bulk_retry_asks_on_the_same_page_then_retries(client, superuser):
     client.post(url, {"error_code": "131026", "hours": "24", "post": "yes"})
     # then
     assert OutboundMessage.objects.filter(retry_of=failed).exists()
+
+
+def _question(response) -> str:
+    """What a confirmation page asks: its title and main content, without the form's token and the way back."""
+    assert response.templates[0].name == "admin/confirm_action.html"
+    title = re.search(r"<title>(.*?)</title>", response.text).group(1)
+    main = response.text.split('<div id="content-main"', 1)[1].split("</form>", 1)[0]
+    main = re.sub(r'name="csrfmiddlewaretoken" value="[^"]*"', "", main)
+    return title + re.sub(r'<a href="[^"]*" class="button cancel-link">', "", main)
+
+
+def _workspace_pin():
+    return PinFactory(group=GroupFactory(spec_g1=True), message_id=SPEC_PINNED_WAMID, active=True)
+
+
+def _workspace_message():
+    return PinnableMessageFactory(group=GroupFactory(spec_g1=True), wamid=SPEC_PINNED_WAMID)
+
+
+WORKSPACE_CASES = {  # name: (the object, its changelist and action, its URL on the group workspace)
+    "unpin": (_workspace_pin, "/admin/messaging/pin/", "unpin_selected", "workspace/unpin/{pk}/"),
+    "approve": (_join_request, "/admin/groups/joinrequest/", "approve", "workspace/join-requests/{pk}/approve/"),
+    "reject": (_join_request, "/admin/groups/joinrequest/", "reject", "workspace/join-requests/{pk}/reject/"),
+    "pin": (_workspace_message, "/admin/messaging/outboundmessage/", "pin_selected_messages",
+            "workspace/pin/out/{pk}/"),
+}
+
+
+@pytest.mark.parametrize("name", list(WORKSPACE_CASES))
+def test_the_workspace_asks_exactly_as_the_list_does(client, superuser, graph, name):
+    # given
+    make, changelist, action, workspace_path = WORKSPACE_CASES[name]
+    obj = make()
+    client.force_login(superuser)
+    workspace_url = f"/admin/groups/group/{obj.group.pk}/" + workspace_path.format(pk=obj.pk)
+    # when
+    from_list = client.post(changelist, {"action": action, "_selected_action": [obj.pk]})
+    from_workspace = client.post(workspace_url)
+    # then: the same page, leading back where it was asked from
+    assert _question(from_workspace) == _question(from_list)
+    group_page = f"/admin/groups/group/{obj.group.pk}/change/"
+    assert f'<a href="{group_page}" class="button cancel-link">' in from_workspace.text
+    assert f'<a href="{group_page}">{obj.group.subject}</a>' in from_workspace.text
+    assert len(graph.calls) == 0

@@ -307,33 +307,64 @@ def test_pin_from_the_workspace_uses_the_pin_confirmation(desk, group, django_ca
     assert pin.message_id == message.wamid and pin.expiration_days == 7 and "Queued 1 pin" in done.text
 
 
-def test_unpin_and_approve_ask_first_then_call_the_services(desk, group, django_capture_on_commit_callbacks):
+def test_unpin_asks_on_the_one_confirmation_page_then_calls_the_service(desk, group,
+                                                                         django_capture_on_commit_callbacks):
+    # given
     message = OutboundMessage.objects.get(status=Status.READ)
     now = timezone.now()
     pin = PinFactory(group=group, message_id=message.wamid, target_message=message, state=Pin.State.ACTIVE,
                      pinned_at=now, expires_at=now + timedelta(days=7))
     unpin_url = f"/admin/groups/group/{group.pk}/workspace/unpin/{pin.pk}/"
+    # when
     asked = desk.post(unpin_url)
+    # then: the pins admin's confirmation, saying what cannot be undone, leading back to the workspace
+    assert asked.templates[0].name == "admin/confirm_action.html"
     assert "Unpin this message?" in asked.text and 'name="post" value="yes"' in asked.text
-    assert "Your parcel left the depot" in asked.text and f'href="{page_of(group)}">Parcels Leeds</a>' in asked.text
+    irreversible = asked.text.split('id="confirm-irreversible"', 1)[1].split("</p>", 1)[0]
+    assert "the time left on each pin is lost" in irreversible
+    listed = r"<li>“Your parcel left the depot” in Parcels Leeds, 6\xa0days, \d+\xa0hours left</li>"
+    assert re.search(listed, asked.text)
+    assert f'href="{page_of(group)}">Parcels Leeds</a>' in asked.text
+    assert f'href="{page_of(group)}" class="button cancel-link"' in asked.text
     pin.refresh_from_db()
     assert pin.unpin_message_id is None
+    # when
     with django_capture_on_commit_callbacks(execute=False):
-        desk.post(unpin_url, {"post": "yes"})
+        done = desk.post(unpin_url, {"post": "yes", "action": "unpin_selected", "_selected_action": [pin.pk]})
+    # then
+    assert done.url == f"{page_of(group)}#workspace-conversation"
     pin.refresh_from_db()
     assert pin.unpin_message_id is not None
-    # a GET (the confirmation's "No, take me back") returns to the workspace
-    assert desk.get(unpin_url).url == f"/admin/groups/group/{group.pk}/change/"
+    # a GET of the action's URL returns to the workspace
+    assert desk.get(unpin_url).url == page_of(group)
 
 
-def test_reject_uses_the_join_request_confirmation_with_its_reason(desk, group, graph):
+def test_approve_asks_on_the_one_confirmation_page_without_a_destructive_warning(desk, group, graph):
+    # given
     join_request = JoinRequestFactory(group=group)
-    url = f"/admin/groups/group/{group.pk}/workspace/join-requests/{join_request.pk}/reject/"
-    asked = desk.post(url)
-    assert "Reject these join requests?" in asked.text and 'name="reason"' in asked.text
+    # when
+    asked = desk.post(f"/admin/groups/group/{group.pk}/workspace/join-requests/{join_request.pk}/approve/")
+    # then: nothing to undo, so no red box; what happens is said plainly
+    assert asked.templates[0].name == "admin/confirm_action.html"
+    assert "Approve this join request?" in asked.text and 'value="Yes, approve"' in asked.text
+    assert 'id="confirm-irreversible"' not in asked.text and "errornote" not in asked.text
+    assert "Meta adds each person to the group" in asked.text
+    assert f'href="{page_of(group)}" class="button cancel-link"' in asked.text
     assert len(graph.calls) == 0
-    approve = desk.post(f"/admin/groups/group/{group.pk}/workspace/join-requests/{join_request.pk}/approve/")
-    assert "Let this person in?" in approve.text and len(graph.calls) == 0
+    join_request.refresh_from_db()
+    assert join_request.state == JoinRequest.State.PENDING
+
+
+def test_reject_asks_its_reason_and_says_what_cannot_be_undone(desk, group, graph):
+    # given
+    join_request = JoinRequestFactory(group=group)
+    # when
+    asked = desk.post(f"/admin/groups/group/{group.pk}/workspace/join-requests/{join_request.pk}/reject/")
+    # then
+    assert asked.templates[0].name == "admin/confirm_action.html"
+    assert "Reject this join request?" in asked.text and 'name="reason"' in asked.text
+    assert "cannot be approved later" in asked.text.split('id="confirm-irreversible"', 1)[1]
+    assert len(graph.calls) == 0
 
 
 def test_actions_need_their_permissions(client, user_with_perms, group):
@@ -353,6 +384,26 @@ def test_settings_page_is_the_stock_form_and_the_workspace_refuses_posts(desk, g
     assert f'href="/admin/groups/group/{group.pk}/change/" id="workspace-link"' in settings_page.text
     assert desk.post(page_of(group), {"subject": "x"}).status_code == 405
     assert f'href="/admin/groups/group/{group.pk}/settings/"' in desk.get(page_of(group)).text
+
+
+def test_settings_page_shows_the_settings_and_facts_not_the_workspace_again(desk, group, superuser):
+    # given: an operation with a request and an outcome, and a timeline event (the workspace's to show)
+    GroupOperationFactory(group=group, requested={"participants": ["447700900123"]},
+                          outcome={"removed": ["447700900123"]})
+    GroupEvent.objects.create(group=group, type=GroupEvent.Type.SUSPENSION_CLEARED, source="webhook",
+                              occurred_at=timezone.now())
+    Group.objects.filter(pk=group.pk).update(created_by=superuser)
+    # when
+    html = desk.get(f"/admin/groups/group/{group.pk}/settings/").text
+    # then: the form and the facts, read as on the workspace
+    assert "<h1>Group settings</h1>" in html and 'name="subject"' in html
+    assert f'data-copy="{group.group_id}"' in html and f">{group.group_id}<" not in html
+    assert ">2/8<" in html and "by admin" in html and "Never" in html
+    assert 'name="_addanother"' not in html  # Saving settings never starts another group.
+    # no inline tables or timeline repeating the workspace (their JSON, microseconds and ids cut mid-word)
+    assert "TOTAL_FORMS" not in html and "group-timeline" not in html
+    assert_nothing_raw(html)
+    assert "its conversation, members, join requests, operations and timeline" in html
 
 
 def test_compose_in_place_previews_media_by_link(desk, group):

@@ -70,3 +70,16 @@ def admin_page(page, live_server, django_user_model, app_on_sandbox):
     page.click("input[type=submit]")
     page.wait_for_url(f"{live_server.url}/admin/")
     return page
+
+
+@pytest.fixture
+def logged_in(page, live_server, django_user_model):
+    """A page at 1,400 px signed in as a superuser, and the user (no sandbox or worker: for pages that only read)."""
+    user = django_user_model.objects.create_superuser(username="e2e-layout", password="e2e-password-123")
+    page.set_viewport_size({"width": 1400, "height": 900})
+    page.goto(f"{live_server.url}/admin/login/")
+    page.fill("#id_username", "e2e-layout")
+    page.fill("#id_password", "e2e-password-123")
+    page.click("input[type=submit]")
+    page.wait_for_url(f"{live_server.url}/admin/")
+    return page, user

@@ -9,7 +9,6 @@ from pathlib import Path
 
 import pytest
 from django.urls import reverse
-from playwright.sync_api import Page
 
 from tests.desk.pages import staff_pages
 from tests.desk.seed import seed_desk_history, seed_every_screen
@@ -25,19 +24,6 @@ CUT_OFF = """() => [...document.querySelectorAll('#content div, #content fieldse
     .filter(box => ['auto', 'scroll', 'hidden'].includes(getComputedStyle(box).overflowX))
     .filter(box => box.scrollWidth > box.clientWidth + 1 && box.offsetParent !== null)
     .map(box => (box.id ? '#' + box.id : '') + '.' + (box.className || box.tagName))"""
-
-
-@pytest.fixture
-def logged_in(page: Page, live_server, django_user_model):
-    """A page signed in as a superuser (no sandbox or worker: these pages only read)."""
-    user = django_user_model.objects.create_superuser(username="e2e-layout", password="e2e-password-123")
-    page.set_viewport_size({"width": WIDTH, "height": 900})
-    page.goto(f"{live_server.url}/admin/login/")
-    page.fill("#id_username", "e2e-layout")
-    page.fill("#id_password", "e2e-password-123")
-    page.click("input[type=submit]")
-    page.wait_for_url(f"{live_server.url}/admin/")
-    return page, user
 
 
 def test_no_admin_page_overflows_horizontally_at_1400_px(logged_in, live_server):

@@ -60,7 +60,7 @@ def test_pin_action_names_the_pin_a_fourth_one_will_replace(admin_client_logged,
         MESSAGES_CHANGELIST, {"action": "pin_selected_messages", "_selected_action": [target.pk]}
     )
     # then
-    assert f"Replaces pin #{oldest.pk} of {oldest.message_id}".encode() in response.content
+    assert f"Replaces pin #{oldest.pk}, the message {oldest.message_id}, pinned".encode() in response.content
 
 
 def test_pin_action_pins_through_the_service(
