@@ -5,7 +5,7 @@ Run under tests/with_services.sh (PostgreSQL), as `make bench` does with BENCH_O
 - Recording: the same status batches (per-participant `delivered`, 500 items a batch, as a drain applies them)
   applied with no endpoint, then with one endpoint subscribed to every type; the ratio of statuses/s is what an
   endpoint costs the status worker. Webhook ingest (P1) only stores the raw body: events are recorded when the
-  body is applied, so P1 does no outbox work whether an endpoint exists or not.
+  body is applied (bench/p1_ingest.py measures P1 with and without an endpoint).
 - Fan-out: the deliveries those batches recorded, sent by INTEGRATIONS senders (processes, each
   INTEGRATIONS_DELIVERY_CONCURRENCY threads: the `integrations` worker's documented shape) to a local receiver
   (a separate process answering 200 on keep-alive connections), timed from the first claim to the last delivery.
@@ -16,44 +16,23 @@ from __future__ import annotations
 import argparse
 import multiprocessing
 import os
+import statistics
+import subprocess
 import sys
 import time
 from datetime import UTC, datetime
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 os.environ["INTEGRATIONS_ALLOW_PRIVATE_URLS"] = "true"
+if broker := os.environ.get("CELERY_BROKER_URL"):
+    # As deployed (docs/deployment.md): the cache on Redis, so the senders' wake flag is shared.
+    os.environ.setdefault("CACHE_URL", broker.rsplit("/", 1)[0] + "/1")
 
 PARTICIPANTS = 8
 BATCH = 500
-
-
-def receiver_serve(port_queue) -> None:
-    """A receiver answering 200 to every POST, on HTTP/1.1 keep-alive connections."""
-
-    class Handler(BaseHTTPRequestHandler):
-        protocol_version = "HTTP/1.1"
-        disable_nagle_algorithm = True  # Headers and body go out in two writes: no delayed-ACK stall.
-
-        def do_POST(self):
-            self.rfile.read(int(self.headers.get("Content-Length", 0)))
-            self.send_response(200)
-            self.send_header("Content-Length", "2")
-            self.end_headers()
-            self.wfile.write(b"ok")
-
-        def log_message(self, *args):
-            pass
-
-    class Server(ThreadingHTTPServer):
-        daemon_threads = True
-        request_queue_size = 256
-
-    server = Server(("127.0.0.1", 0), Handler)
-    port_queue.put(server.server_address[1])
-    server.serve_forever()
+RUN_TAG = f"{os.getpid() % 1000:03d}"  # Seeded ids unique per invocation: a database may hold an earlier run's.
 
 
 def sender_start() -> None:
@@ -103,13 +82,31 @@ def seed(statuses: int, tag: str):
             for m in messages for w in wa_ids]
 
 
-def apply(items) -> float:
+def apply(items) -> tuple[float, float]:
+    """Apply the items in batches; return statuses/s and CPU seconds per 1,000 (this process and its PostgreSQL
+    backend: on a shared machine the wall clock also counts other sessions' work, CPU time hardly does)."""
     from messaging.services.statuses import message_statuses_apply
 
-    started = time.perf_counter()
+    backend = backend_pid()
+    started, cpu = time.perf_counter(), time.process_time() + process_cpu(backend)
     for start in range(0, len(items), BATCH):
         message_statuses_apply(items[start:start + BATCH])
-    return len(items) / (time.perf_counter() - started)
+    seconds, cpu = time.perf_counter() - started, time.process_time() + process_cpu(backend) - cpu
+    return len(items) / seconds, cpu * 1000 / len(items)
+
+
+def backend_pid() -> int:
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_backend_pid()")
+        return cursor.fetchone()[0]
+
+
+def process_cpu(pid: int) -> float:
+    """Return the user + system CPU seconds of a process of this machine (the PostgreSQL backend is local)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def main() -> None:
@@ -122,52 +119,90 @@ def main() -> None:
     import django
 
     django.setup()
-    from django.conf import settings
-
     from bench.harness import report_write
+    from bench.receiver import receiver_start
+    from integrations.services.wake import sender_publish
+
+    # A status worker's broker connection is open long before a burst: opened here, not on the clock.
+    sender_publish()
+    load_before = os.getloadavg()
+    receiver, url = receiver_start()
+    rows = []
+    try:
+        for run in range(args.runs):
+            rows.append(run_once(run, url, args))
+            print("events run", run, rows[-1], flush=True)
+    finally:
+        receiver.terminate()
+        queues_purge()
+    report_write(report(rows, args, load_before), args.output)
+
+
+def run_once(run: int, url: str, args) -> tuple:
+    """Apply statuses with no endpoint and with one (in alternating order), then send that one's deliveries."""
     from integrations.models import Delivery, WebhookEndpoint
     from integrations.services.endpoints import endpoint_create
     from outbox.models import OutboxEvent
 
-    ports = multiprocessing.Queue()
-    receiver = multiprocessing.Process(target=receiver_serve, args=(ports,), daemon=True)
-    receiver.start()
-    url = f"http://127.0.0.1:{ports.get(timeout=10)}/hooks"
-    rows = []
-    try:
-        for run in range(args.runs):
-            WebhookEndpoint.objects.all().delete()
-            without = apply(seed(args.statuses, f"{run}1"))
-            endpoint = endpoint_create(url=url, description="bench").endpoint
-            with_endpoint = apply(seed(args.statuses, f"{run}2"))
-            events = Delivery.objects.filter(endpoint=endpoint, state=Delivery.State.PENDING).count()
-            with multiprocessing.get_context("spawn").Pool(args.senders, initializer=sender_start) as pool:
-                pool.map(sender_ready, range(args.senders))
-                started = time.perf_counter()
-                sent = sum(pool.map(sender_loop, range(args.senders)))
-                seconds = time.perf_counter() - started
-            left = Delivery.objects.filter(endpoint=endpoint).exclude(state=Delivery.State.SUCCEEDED).count()
-            rows.append((without, with_endpoint, events, sent, seconds, left))
-            print("events run", run, rows[-1], flush=True)
-            OutboxEvent.objects.all().delete()
-    finally:
-        receiver.terminate()
+    WebhookEndpoint.objects.all().delete()
+    endpoint = endpoint_create(url=url, description="bench").endpoint
+    rates = {}
+    for with_endpoint in ((False, True) if run % 2 == 0 else (True, False)):
+        WebhookEndpoint.objects.filter(pk=endpoint.pk).update(active=with_endpoint)  # Inactive: receives nothing.
+        rates[with_endpoint] = apply(seed(args.statuses, f"{RUN_TAG}{run}{int(with_endpoint) + 1}"))
+    WebhookEndpoint.objects.filter(pk=endpoint.pk).update(active=True)
+    events = Delivery.objects.filter(endpoint=endpoint, state=Delivery.State.PENDING).count()
+    with multiprocessing.get_context("spawn").Pool(args.senders, initializer=sender_start) as pool:
+        pool.map(sender_ready, range(args.senders))
+        started = time.perf_counter()
+        sent = sum(pool.map(sender_loop, range(args.senders)))
+        seconds = time.perf_counter() - started
+    left = Delivery.objects.filter(endpoint=endpoint).exclude(state=Delivery.State.SUCCEEDED).count()
+    OutboxEvent.objects.all().delete()
+    return *rates[False], *rates[True], events, sent, seconds, left
+
+
+def queues_purge() -> None:
+    """Drop the sender tasks the batches published (no worker runs here) and their wake flags."""
+    import redis
+    from django.core.cache import cache
+
+    from integrations.services.wake import WAKE_FLAG
+
+    redis.Redis.from_url(os.environ["CELERY_BROKER_URL"]).delete("integrations")
+    cache.delete_many([f"{WAKE_FLAG}:{slot}" for slot in range(8)])
+
+
+def report(rows: list[tuple], args, load_before: tuple) -> str:
+    from django.conf import settings
+
+    commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True).stdout.strip()
+    load = ", ".join(f"{x:.1f}" for x in (*load_before, *os.getloadavg()))
     lines = ["", "## Outbound events (issue 19)", "",
              f"{args.statuses:,} per-participant `delivered` statuses applied in batches of {BATCH} (each records a "
-             f"`message.receipt`, and each message's first a `message.delivered`), on PostgreSQL; then their "
+             f"`message.receipt`, and each message's first a `message.delivered`), on PostgreSQL, with no endpoint "
+             f"and with one subscribed to every type (alternating which comes first); then that endpoint's "
              f"deliveries sent by {args.senders} sender processes x {settings.INTEGRATIONS_DELIVERY_CONCURRENCY} "
-             "threads to a local receiver answering 200. Webhook ingest (P1) stores the raw body only, so an "
-             "endpoint changes nothing in it: the recording cost shows in the status worker, measured here.", "",
-             "| run | statuses/s, no endpoint | statuses/s, one endpoint | ratio | events | delivered | seconds | "
-             "events/s | not delivered |", "| --- | --- | --- | --- | --- | --- | --- | --- | --- |"]
-    for run, (without, with_endpoint, events, sent, seconds, left) in enumerate(rows, start=1):
-        lines.append(f"| {run} | {without:,.0f} | {with_endpoint:,.0f} | {with_endpoint / without:.2f} | {events:,} | "
-                     f"{sent:,} | {seconds:.1f} | {sent / seconds:,.0f} | {left} |")
-    rates = [sent / seconds for _w, _e, _n, sent, seconds, _l in rows]
-    ratios = [w / wo for wo, w, *_ in rows]
+             "threads to a local receiver answering 200. Webhook ingest (P1) stores the raw body only (its figure "
+             "with and without an endpoint is in the P1 section): the recording cost shows in the status worker, "
+             f"measured here. Commit {commit}; load average (1, 5, 15 min) before, after: {load}.", "",
+             "CPU is this process's and its PostgreSQL backend's, in ms per 1,000 statuses: on a shared machine the "
+             "wall clock also counts other sessions' work, CPU time hardly does.", "",
+             "| run | statuses/s, no endpoint | statuses/s, one endpoint | ratio | CPU ms, no endpoint | CPU ms, one "
+             "endpoint | CPU ratio (no / one) | events | delivered | seconds | events/s | not delivered |",
+             "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |"]
+    for run, (without, cpu_without, with_, cpu_with, events, sent, seconds, left) in enumerate(rows, start=1):
+        lines.append(f"| {run} | {without:,.0f} | {with_:,.0f} | {with_ / without:.2f} | {cpu_without * 1000:,.0f} | "
+                     f"{cpu_with * 1000:,.0f} | {cpu_without / cpu_with:.2f} | {events:,} | {sent:,} | {seconds:.1f} | "
+                     f"{sent / seconds:,.0f} | {left} |")
+    rates = [row[-3] / row[-2] for row in rows]
+    ratios = [row[2] / row[0] for row in rows]
+    cpu_ratios = [row[1] / row[3] for row in rows]
     lines += ["", f"Fan-out {min(rates):,.0f}-{max(rates):,.0f} events/s over the runs (target >= 1,000); statuses/s "
-              f"with an endpoint / without: {min(ratios):.2f}-{max(ratios):.2f}.", ""]
-    report_write("\n".join(lines) + "\n", args.output)
+              f"with an endpoint / without: {min(ratios):.2f}-{max(ratios):.2f} (median "
+              f"{statistics.median(ratios):.2f}); by CPU per status: {min(cpu_ratios):.2f}-{max(cpu_ratios):.2f} "
+              f"(median {statistics.median(cpu_ratios):.2f}).", ""]
+    return "\n".join(lines) + "\n"
 
 
 if __name__ == "__main__":

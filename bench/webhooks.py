@@ -8,8 +8,9 @@ tests/with_services.sh. Load comes from wrk (P1; apt-get install wrk) and from P
 Every loop is bounded in count and time; everything stays on loopback.
 
 This script runs the parts in order and writes the report; each part has its module: bench/p8_rest.py (P8),
-bench/p1_ingest.py (P1), bench/p2_steady.py (P2 and P4), bench/p3_drain.py (P3); bench/webhook_load.py holds the
-signed bodies and load generators they share, bench/webhooks_report.py the Markdown section.
+bench/p1_ingest.py (P1, with and without an endpoint), bench/p2_steady.py (P2 and P4), bench/p3_drain.py (P3);
+bench/webhook_load.py holds the signed bodies and load generators they share, bench/webhooks_report.py the
+Markdown section.
 """
 
 from __future__ import annotations

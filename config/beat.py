@@ -8,12 +8,6 @@ from celery.schedules import crontab
 def beat_schedule(*, group_operation_stale_minutes: int, tasks_in_process: bool) -> dict:
     """Return the schedule; stale operations are looked for twice per staleness period."""
     return {
-        # Deliveries are also woken on commit when a broker is set; this catches retries coming due and lost
-        # wake-ups, and is how the embedded default (no broker) delivers: the in-process runner, outside any request.
-        "integrations-send-due": {
-            "task": "integrations.tasks.deliveries_send_due_task",
-            "schedule": timedelta(seconds=2),
-        },
         "webhooks-sweep-pending": {
             "task": "webhooks.tasks.webhook_events_sweep_pending_task",
             "schedule": timedelta(minutes=1),
@@ -32,8 +26,9 @@ def beat_schedule(*, group_operation_stale_minutes: int, tasks_in_process: bool)
         },
         "due-work": {
             "task": "core.tasks.due_work_run_task",
-            # Without a broker this is how retries run (core/due.py), so soon after they are due; with one, a
-            # backstop for lost tasks.
+            # Without a broker this is how retries and outbound-event deliveries run (core/due.py), so soon after
+            # they are due, outside any request; with one, a backstop for lost tasks, and how deliveries whose
+            # retry is minutes or more away are started (at most this period late).
             "schedule": timedelta(seconds=2 if tasks_in_process else 60),
         },
         "messages-apply-unmatched-statuses": {

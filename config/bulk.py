@@ -7,6 +7,7 @@ from operator import attrgetter
 from typing import Any
 
 from django.db import connection, models
+from django.utils import timezone
 
 # Types Django's get_db_prep_save passes to the driver unchanged, per field type (a datetime only when aware).
 _PASSED_AS_IS: dict[str, type] = {
@@ -108,6 +109,52 @@ def bulk_insert_rows(objs: Sequence[models.Model]) -> None:
     ) as copy:
         for obj in objs:
             copy.write_row([db_value(read(obj)) for read, db_value in readers])
+
+
+def bulk_insert_columns(model: type[models.Model], *, columns: dict[str, Sequence], same: dict[str, Any]) -> None:
+    """Insert one row per position of the `columns` lists (field name -> values), each row also holding `same`.
+
+    For many rows that differ in a column or two (a delivery per event and endpoint) no object is built per row and
+    no value converted per row: on PostgreSQL this is one `INSERT … SELECT … FROM unnest(…)`, one array parameter
+    per varying column and one parameter per shared value. Every concrete field but the key and the auto_now ones
+    must be named, in one of the two; auto_now times are filled with now, as save() does. Elsewhere (SQLite) it is
+    Django's bulk_create.
+    """
+    meta = model._meta
+    stamped = [f for f in meta.concrete_fields if getattr(f, "auto_now", False) or getattr(f, "auto_now_add", False)]
+    if stamped and connection.vendor == "postgresql":
+        now = timezone.now()
+        same = {**same, **{field.name: now for field in stamped}}
+    varying = [meta.get_field(name) for name in columns]
+    shared = [meta.get_field(name) for name in same]
+    named = {f.name for f in (*varying, *shared, *stamped)}
+    if missing := {f.name for f in meta.concrete_fields if not f.primary_key} - named:
+        raise ValueError(f"bulk_insert_columns: no value for {', '.join(sorted(missing))}")
+    rows = list(zip(*columns.values(), strict=True))
+    if not rows:
+        return
+    if connection.vendor != "postgresql":
+        fixed = {field.attname: value for field, value in zip(shared, same.values(), strict=True)}
+        model.objects.bulk_create([model(**fixed, **{f.attname: v for f, v in zip(varying, row, strict=True)})
+                                   for row in rows])
+        return
+    quote = connection.ops.quote_name
+    names = ", ".join(quote(field.column) for field in (*varying, *shared))
+    selected = ", ".join([*(f"v.{quote(field.column)}" for field in varying),
+                          *(f"%s::{field.cast_db_type(connection)}" for field in shared)])
+    arrays = ", ".join(f"%s::{field.cast_db_type(connection)}[]" for field in varying)
+    aliases = ", ".join(quote(field.column) for field in varying)
+    # Only quoted names and types from the model's meta are formatted in; every value is a parameter.
+    sql = (
+        f"INSERT INTO {quote(meta.db_table)} ({names}) "  # noqa: S608
+        f"SELECT {selected} FROM unnest({arrays}) AS v ({aliases})"
+    )
+    shared_values = [_db_value(field)(value) for field, value in zip(shared, same.values(), strict=True)]
+    array_values = [[_db_value(field)(value) for value in values]
+                    for field, values in zip(varying, columns.values(), strict=True)]
+    with connection.cursor() as cursor:
+        # The constants' placeholders come first in the statement (in the select list), then the arrays.
+        cursor.execute(sql, [*shared_values, *array_values])
 
 
 def insert_row(obj: models.Model, *, fields: Sequence[str] | None = None) -> None:

@@ -395,6 +395,8 @@ INTEGRATIONS_RETRY_HOURS = env.int("INTEGRATIONS_RETRY_HOURS", default=72)
 INTEGRATIONS_DISABLE_AFTER_HOURS = env.int("INTEGRATIONS_DISABLE_AFTER_HOURS", default=72)
 INTEGRATIONS_BATCH_SIZE = env.int("INTEGRATIONS_BATCH_SIZE", default=200)
 INTEGRATIONS_DELIVERY_CONCURRENCY = max(1, env.int("INTEGRATIONS_DELIVERY_CONCURRENCY", default=16))
+# Senders that may send a backlog at once (each a task on the `integrations` queue); about the queue's processes.
+INTEGRATIONS_SENDERS = max(1, env.int("INTEGRATIONS_SENDERS", default=2))
 
 # --- Logging: one JSON line per event, secrets redacted -----------------------
 

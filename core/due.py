@@ -5,6 +5,9 @@ puts a row off, calls `run_at`. With a broker the row's task is published for th
 restarts rows whose task was lost. Without one (the embedded default, tasks eager) nothing is published: an
 eager task ignores its countdown and would run at once inside the caller, so the periodic runner's sweep
 (`run_periodic_tasks`, entry "due-work", core/tasks.py) starts each row once its time has come.
+
+A batched kind (integrations' deliveries) has a task that takes no id and claims every due row itself: the sweep
+starts it once whenever a row is due, with or without a broker.
 """
 
 import logging
@@ -29,7 +32,10 @@ class DueWork:
 
     name: str
     due_ids: Callable[..., list[int]]  # (*, due_before: datetime, limit: int) -> ids, oldest first
-    task: Any  # A Celery task taking the row's id.
+    task: Any  # A Celery task taking the row's id; a batched kind's takes none.
+    # The task claims and runs every due row itself (many rows at once, e.g. POSTs in parallel). The sweep starts it
+    # when any row is due, without waiting for a lost task's margin: a needless run costs one claim query.
+    batched: bool = False
 
 
 _registry: dict[str, DueWork] = {}
@@ -54,11 +60,15 @@ def _tasks_run_in_process() -> bool:
     return bool(app.conf.task_always_eager)
 
 
-def run_at(task, *, pk: int, at: datetime) -> None:
-    """Have `task(pk)` run at `at`, never inside the caller: the row must already hold `at` for the sweep."""
+def run_at(task, *, at: datetime, pk: int | None = None) -> None:
+    """Have `task(pk)` (a batched kind's `task()`) run at `at`, never inside the caller.
+
+    The row must already hold `at`, for the sweep.
+    """
     if _tasks_run_in_process():
         return  # The sweep starts it once due.
-    transaction.on_commit(lambda: task.apply_async(args=[pk], eta=at))
+    args = [] if pk is None else [pk]
+    transaction.on_commit(lambda: task.apply_async(args=args, eta=at))
 
 
 def due_work_run(*, now: datetime | None = None, limit: int = DUE_WORK_BATCH) -> dict[str, int]:
@@ -69,11 +79,21 @@ def due_work_run(*, now: datetime | None = None, limit: int = DUE_WORK_BATCH) ->
     due_before = now - timedelta(seconds=grace)
     started = {}
     for work in _registry.values():
+        if work.batched:
+            due = work.due_ids(due_before=now, limit=1)
+            if due:
+                _start(work)
+            started[work.name] = len(due)
+            continue
         ids = work.due_ids(due_before=due_before, limit=limit)
         for pk in ids:
-            try:
-                work.task.delay(pk)  # In-process without a broker; the task's claim makes a duplicate harmless.
-            except Exception:  # One broken row must not keep the others waiting; it is listed again next time.
-                logger.exception("due work failed", extra={"kind": work.name, "id": pk})
+            _start(work, pk)
         started[work.name] = len(ids)
     return started
+
+
+def _start(work: DueWork, *args: int) -> None:
+    try:
+        work.task.delay(*args)  # In-process without a broker; the task's claim makes a duplicate harmless.
+    except Exception:  # One broken row must not keep the others waiting; it is listed again next time.
+        logger.exception("due work failed", extra={"kind": work.name, "id": args[0] if args else None})

@@ -18,6 +18,12 @@ def delivery_list(*, endpoint: WebhookEndpoint) -> QuerySet[Delivery]:
     return Delivery.objects.filter(endpoint=endpoint).select_related("event")
 
 
+def delivery_ids_due(*, due_before: datetime, limit: int) -> list[int]:
+    """Return ids of pending deliveries of active endpoints due before `due_before`, soonest due first."""
+    due = Delivery.objects.filter(state=Delivery.State.PENDING, next_attempt_at__lte=due_before, endpoint__active=True)
+    return list(due.order_by("next_attempt_at").values_list("pk", flat=True)[:limit])
+
+
 @dataclass(frozen=True)
 class EndpointHealth:
     """How one endpoint did over a period: attempts that got a 2xx, of all its attempts."""

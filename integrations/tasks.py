@@ -1,6 +1,4 @@
-"""Tasks of the `integrations` queue: send due deliveries."""
-
-import time
+"""Tasks of the `integrations` queue: send due deliveries (woken on commit, and by the due-work sweep)."""
 
 from celery import shared_task
 
@@ -10,14 +8,8 @@ SEND_BUDGET_SECONDS = 30
 
 
 @shared_task
-def deliveries_send_due_task() -> int:
+def deliveries_send_due_task(slot: int = 0) -> int:
     """Send due deliveries until none is due or the time budget is spent; return how many were attempted."""
-    from integrations.services.deliveries import deliveries_send_due
+    from integrations.services.deliveries import deliveries_send_all_due
 
-    deadline, total = time.monotonic() + SEND_BUDGET_SECONDS, 0
-    while time.monotonic() < deadline:
-        sent = deliveries_send_due()
-        total += sent
-        if not sent:
-            break
-    return total
+    return deliveries_send_all_due(max_seconds=SEND_BUDGET_SECONDS, slot=slot)

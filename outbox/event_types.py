@@ -40,7 +40,8 @@ DESCRIPTIONS: dict[str, str] = {
     MESSAGE_INBOUND: "A participant wrote in a group.",
     GROUP_CREATED: "A group we asked Meta to create exists (or a sync adopted one).",
     GROUP_CREATE_FAILED: "Meta refused to create a group; `data.last_error` says why.",
-    GROUP_UPDATED: "A group's subject, description or picture changed at Meta.",
+    GROUP_UPDATED: ("A group's subject, description or picture changed at Meta (its webhook, or a sync reading new "
+                    "texts)."),
     GROUP_DELETED: "A group was deleted; everyone in it is out (no participant event is sent for each).",
     GROUP_SUSPENDED: "WhatsApp suspended a group.",
     GROUP_UNSUSPENDED: "WhatsApp cleared a group's suspension.",

@@ -23,6 +23,7 @@ class EventBatch:
     def __init__(self) -> None:
         self._subscribers = [(subscriber, subscriber.subscriptions()) for subscriber in subscribers()]
         self._events: list[OutboxEvent] = []
+        self._now = timezone.now()  # The transaction's time, for events without one of their own (once: a hot path).
 
     def wants(self, type: str) -> bool:
         """Return True when some subscriber receives events of `type` (callers may skip building a detail)."""
@@ -34,12 +35,11 @@ class EventBatch:
         if not self.wants(type):
             return
         renderer = renderer_for(obj)
-        now = timezone.now()
         # Positional, every field given: Django's fast path (keyword arguments look up each field's default, which
         # was most of an event's Python cost in a status batch).
         self._events.append(OutboxEvent(
-            None, new_event_id(), type, occurred_at or now, renderer.object_type, obj.pk, 0, renderer.render(obj),
-            detail or {}, now,
+            None, new_event_id(), type, occurred_at or self._now, renderer.object_type, obj.pk, 0,
+            renderer.render(obj), detail or {}, self._now,
         ))
 
     def record(self) -> list[OutboxEvent]:
@@ -66,7 +66,7 @@ def _number(events: list[OutboxEvent]) -> None:
     keys = {(event.object_type, event.object_id) for event in events}
     query = Q()
     for object_type in {object_type for object_type, _id in keys}:
-        query |= Q(object_type=object_type, object_id__in=[i for t, i in keys if t == object_type])
+        query |= Q(object_type=object_type, object_id__any=[i for t, i in keys if t == object_type])
     rows = OutboxEvent.objects.filter(query).order_by().values("object_type", "object_id")
     last = {(row["object_type"], row["object_id"]): row["last"] for row in rows.annotate(last=Max("sequence"))}
     for event in events:

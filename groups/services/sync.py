@@ -67,6 +67,9 @@ def group_sync(*, group: Group, client: CloudAPIClient | None = None, now: datet
             return group
         fields = ["last_synced_at"]
         group.last_synced_at = now
+        # Only the texts: Meta's group info has no picture, so a sync never learns that one changed.
+        updated = [name for name in ("subject", "description")
+                   if getattr(info, name) is not None and getattr(info, name) != getattr(group, name)]
         if info.subject is not None or info.description is not None:
             group.subject = info.subject if info.subject is not None else group.subject
             group.description = info.description if info.description is not None else group.description
@@ -84,6 +87,8 @@ def group_sync(*, group: Group, client: CloudAPIClient | None = None, now: datet
             group_event_record(group=group, type=EventType.SUSPENDED if info.suspended else
                                EventType.SUSPENSION_CLEARED, source=TASK, occurred_at=now, detail={"via": "sync"})
         group.save(update_fields=[*fields, "updated_at"])
+        if updated:
+            event_record(type=event_types.GROUP_UPDATED, obj=group, occurred_at=now, detail={"updated": updated})
         present: set[tuple[str | None, str | None]] = set()
         if info.participants is not None:
             present = _sync_participants(group, info.participants, now=now)

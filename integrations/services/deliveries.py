@@ -1,12 +1,14 @@
 """Send due deliveries: claim them, POST them signed (in parallel, outside any transaction), record each attempt.
 
-Deliveries are picked from their rows by due time, by the `integrations` queue's task (woken on commit and by the
-beat) or, with no broker, by the in-process periodic runner: never inside the request that recorded the event.
+Deliveries are picked from their rows by due time, by the `integrations` queue's task: woken when the change that
+recorded them commits, at a retry's time when it is soon, and by the due-work sweep (core/due.py) for the rest. With
+no broker the sweep runs in the in-process periodic runner: never inside the request that recorded the event.
 """
 
 import json
 import logging
 import random
+import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -16,9 +18,12 @@ from django.db import transaction
 from django.utils import timezone
 
 from config.bulk import bulk_insert_rows, bulk_update_rows
+from core.due import run_at
 from integrations import http
 from integrations.models import Delivery, DeliveryAttempt, WebhookEndpoint
+from integrations.services import wake
 from integrations.signing import signature_headers
+from integrations.tasks import deliveries_send_due_task
 
 logger = logging.getLogger(__name__)
 
@@ -30,6 +35,9 @@ RETRY_DELAYS = (timedelta(seconds=5), timedelta(minutes=5), timedelta(minutes=30
                 timedelta(hours=5), timedelta(hours=10))
 RETRY_EVERY = timedelta(hours=12)
 JITTER = 0.1  # +-10%: many deliveries failing at once (a receiver down) do not all come back at once.
+# A batch's retries due sooner than this get a wake-up published for their time (with a broker); later ones are
+# started by the due-work sweep, which runs every minute with a broker (config/beat.py): at most that late.
+RETRY_WAKE_WITHIN = timedelta(minutes=1)
 
 
 def retry_delay(attempt: int) -> timedelta:
@@ -101,6 +109,33 @@ def deliveries_send_due(*, now: datetime | None = None, limit: int | None = None
     return len(sent)
 
 
+def deliveries_send_all_due(*, max_seconds: float, slot: int = 0) -> int:
+    """Send batch after batch while deliveries are due; return how many were attempted.
+
+    Commits wake slot 0; a full batch (a backlog) wakes the next slot, up to INTEGRATIONS_SENDERS senders at once
+    (claims keep them apart). A sender that runs past `max_seconds` hands the rest to a fresh task, so no task
+    outlives Celery's time limit.
+    """
+    deadline, total = time.monotonic() + max_seconds, 0
+    try:
+        while True:
+            sent = deliveries_send_due()
+            if not sent and wake.wake_flag_clear(slot):
+                # Let the next commit wake a sender, then look once more: a delivery committed before that commit
+                # saw our flag is claimed here; one committed after it wakes a new sender.
+                sent = deliveries_send_due()
+            if not sent:
+                return total
+            total += sent
+            if sent >= settings.INTEGRATIONS_BATCH_SIZE and slot + 1 < settings.INTEGRATIONS_SENDERS:
+                wake.deliveries_wake(slot + 1)
+            if time.monotonic() > deadline:
+                wake.sender_publish(slot)
+                return total
+    finally:
+        wake.wake_flag_clear(slot)
+
+
 def deliveries_record(sent: list[_Sent]) -> None:
     """Record a batch's attempts, move each delivery on (done, retry later or given up), and judge the endpoints."""
     now = timezone.now()
@@ -125,6 +160,8 @@ def deliveries_record(sent: list[_Sent]) -> None:
             delivery.next_attempt_at = now + retry_delay(delivery.attempt_count)
         endpoint_outcomes = outcomes.setdefault(delivery.endpoint_id, [])
         endpoint_outcomes.append(answer.succeeded)
+    soon = [item.delivery.next_attempt_at for item in sent if item.delivery.state == DeliveryState.PENDING
+            and item.delivery.next_attempt_at < now + RETRY_WAKE_WITHIN]
     with transaction.atomic():
         bulk_insert_rows(attempts)
         bulk_update_rows([item.delivery for item in sent], fields=[
@@ -132,6 +169,8 @@ def deliveries_record(sent: list[_Sent]) -> None:
             "updated_at"])
         for endpoint_id, results in outcomes.items():
             endpoint_health_record(endpoint_id=endpoint_id, succeeded=any(results), now=now)
+        if soon:
+            run_at(deliveries_send_due_task, at=max(soon))  # One wake-up for the batch: all of them are due then.
 
 
 def endpoint_health_record(*, endpoint_id: int, succeeded: bool, now: datetime) -> None:

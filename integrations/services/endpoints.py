@@ -9,7 +9,7 @@ from django.utils import timezone
 from integrations.exceptions import EventTypeUnknown, NothingToResend
 from integrations.http import url_check
 from integrations.models import Delivery, WebhookEndpoint
-from integrations.services.fanout import deliveries_wake
+from integrations.services.wake import deliveries_wake
 from integrations.signing import secret_new
 from outbox import event_types
 from outbox.models import OutboxEvent

@@ -52,7 +52,9 @@ def status_events_add(
 
 
 def _receipt(receipt: MessageReceipt) -> dict:
-    output_timezone = timezone.get_current_timezone()
+    # The default timezone, as the message's own renderer (one serializer for the process) shows its times: the
+    # current one is looked up through asgiref's locals, most of a receipt event's cost, and is never changed here.
+    output_timezone = timezone.get_default_timezone()
     return {
         "participant": receipt.participant_id,
         "participant_wa_id": receipt.participant_wa_id,

@@ -5,9 +5,12 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from django.utils import timezone
 
-from config.bulk import bulk_insert_rows, bulk_update_rows, insert_row
+from config.bulk import bulk_insert_columns, bulk_insert_rows, bulk_update_rows, insert_row
+from integrations.models import Delivery
 from messaging.models import MessageReceipt, MessageStatusChange
+from outbox.models import OutboxEvent
 from tests.groups.factories import ParticipantFactory
+from tests.integrations.factories import WebhookEndpointFactory
 from tests.messaging.factories import OutboundMessageFactory
 
 pytestmark = pytest.mark.django_db
@@ -126,3 +129,29 @@ def test_more_rows_than_one_statement_takes_are_all_updated():
     stored = MessageStatusChange.objects.filter(message=message).values_list("participant_key", "webhook_item")
     assert len(stored) == 1_001
     assert all(item == f"item {key}" for key, item in stored)
+
+
+def test_column_inserted_rows_hold_their_own_and_the_shared_values():
+    # given
+    endpoints = [WebhookEndpointFactory(), WebhookEndpointFactory()]
+    events = [OutboxEvent.objects.create(type="group.updated", occurred_at=AT, object_type="group", object_id=index,
+                                         sequence=1, data={}) for index in range(3)]
+    pairs = [(endpoint.pk, event.event_id) for event in events for endpoint in endpoints]
+    same = {"state": "pending", "attempt_count": 0, "next_attempt_at": AT, "retrying_since": AT - timedelta(days=1),
+            "last_status_code": None, "last_error": "O'Brien\tünï\\", "delivered_at": None}
+    before = timezone.now()
+    # when
+    bulk_insert_columns(Delivery, columns={"endpoint": [e for e, _ in pairs], "event": [v for _, v in pairs]},
+                        same=same)
+    # then
+    stored = list(Delivery.objects.order_by("pk").values())
+    assert [(row.pop("endpoint_id"), row.pop("event_id")) for row in stored] == pairs
+    assert all(row.pop("created_at") >= before and row.pop("updated_at") >= before for row in stored)
+    assert all(row.pop("id") and row == same for row in stored)
+
+
+def test_column_insert_refuses_rows_missing_a_field():
+    with pytest.raises(ValueError, match="retrying_since"):
+        bulk_insert_columns(Delivery, columns={"endpoint": [1], "event": ["evt_x"]}, same={
+            "state": "pending", "attempt_count": 0, "next_attempt_at": AT, "last_status_code": None,
+            "last_error": "", "delivered_at": None})

@@ -15,7 +15,7 @@ pytestmark = pytest.mark.django_db
 
 
 def test_every_kind_of_row_that_can_wait_is_swept():
-    assert set(due_work_run()) == {"outbound-messages", "group-operations"}
+    assert set(due_work_run()) == {"outbound-messages", "group-operations", "deliveries"}
 
 
 def test_without_a_broker_run_at_publishes_nothing_and_the_sweep_starts_the_row_once_due(monkeypatch):

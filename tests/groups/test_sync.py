@@ -14,6 +14,8 @@ from groups.services import (
     participant_get_or_create,
     phone_number_sync,
 )
+from outbox import event_types
+from outbox.models import OutboxEvent
 from tests.groups.factories import (
     GroupFactory,
     GroupOperationFactory,
@@ -21,6 +23,7 @@ from tests.groups.factories import (
     ParticipantFactory,
     PhoneNumberFactory,
 )
+from tests.integrations.factories import WebhookEndpointFactory
 from tests.spec import SPEC_G1, SPEC_G3, SPEC_PHONE_NUMBER_ID, graph_json
 
 pytestmark = pytest.mark.django_db
@@ -44,6 +47,43 @@ def test_group_sync_reconciles_fields_and_participants(graph):
     assert group.participants.get(wa_id="919876543210").state == Participant.State.LEFT
     assert set(group.participants.filter(state="active").values_list("wa_id", flat=True)) == {
         "16505551234", "447700900123", "5511987654321"}
+
+
+def test_group_sync_that_learns_new_texts_records_group_updated_naming_them(graph):
+    # given
+    info = graph_json("get_group_info.response")
+    group = GroupFactory(group_id=SPEC_G1, subject="Stale", description=info["description"])
+    WebhookEndpointFactory()
+    graph.get(f"{BASE}/{SPEC_G1}", json=info)
+    # when
+    group_sync(group=group)
+    # then
+    event = OutboxEvent.objects.get(type=event_types.GROUP_UPDATED)
+    assert event.detail == {"updated": ["subject"]}
+    assert (event.object_type, event.object_id, event.data["subject"]) == ("group", group.pk, info["subject"])
+
+
+def test_group_sync_names_every_text_that_changed(graph):
+    # given
+    group = GroupFactory(group_id=SPEC_G1, subject="Stale", description="Old")
+    WebhookEndpointFactory()
+    graph.get(f"{BASE}/{SPEC_G1}", json=graph_json("get_group_info.response"))
+    # when
+    group_sync(group=group)
+    # then
+    assert OutboxEvent.objects.get(type=event_types.GROUP_UPDATED).detail == {"updated": ["subject", "description"]}
+
+
+def test_group_sync_that_learns_nothing_new_records_no_group_updated(graph):
+    # given
+    info = graph_json("get_group_info.response")
+    group = GroupFactory(group_id=SPEC_G1, subject=info["subject"], description=info["description"])
+    WebhookEndpointFactory()
+    graph.get(f"{BASE}/{SPEC_G1}", json=info)
+    # when
+    group_sync(group=group)
+    # then
+    assert not OutboxEvent.objects.filter(type=event_types.GROUP_UPDATED).exists()
 
 
 def test_group_sync_accepts_bsuid_only_participants(graph):

@@ -10,6 +10,7 @@ from django.utils import timezone
 from standardwebhooks.webhooks import Webhook, WebhookVerificationError
 
 from config.celery import app
+from core.due import due_work_run
 from integrations.models import Delivery, DeliveryAttempt
 from integrations.services.deliveries import deliveries_claim, deliveries_send_due, retry_delay
 from integrations.services.endpoints import endpoint_secret_rotate
@@ -226,17 +227,56 @@ def test_a_webhook_request_records_the_delivery_without_sending_it(receiver, end
     GroupFactory(spec_g1=True)
     # when
     response = post_webhook(webhook_body("messages.inbound_text"))
-    # then: the request answered without calling the receiver; the periodic task sends it
+    # then: the request answered without calling the receiver; the periodic runner's due-work sweep sends it
     assert response.status_code == 200
     assert (receiver.received, Delivery.objects.get().state) == ([], Delivery.State.PENDING)
-    deliveries_send_due_task.apply()
+    due_work_run()
     assert [json.loads(r.body)["type"] for r in receiver.received] == [event_types.MESSAGE_INBOUND]
 
 
-def test_the_sender_runs_periodically_on_its_own_queue(settings):
-    entry = settings.CELERY_BEAT_SCHEDULE["integrations-send-due"]
-    assert entry["task"] == deliveries_send_due_task.name
+def test_a_due_delivery_is_sent_by_the_due_work_runner_and_one_not_yet_due_is_not(receiver, endpoint, settings):
+    # given: one delivery due now, one whose retry is a minute away
+    record_event()
+    later = record_event()
+    Delivery.objects.filter(event_id=later.event_id).update(next_attempt_at=timezone.now() + timedelta(minutes=1))
+    # when
+    started = due_work_run()
+    # then: one way to run due work (no beat entry of its own); its task is on the integrations queue
+    assert started["deliveries"] == 1
+    assert len(receiver.received) == 1
+    assert not any(e["task"] == deliveries_send_due_task.name for e in settings.CELERY_BEAT_SCHEDULE.values())
     assert app.amqp.router.route({}, deliveries_send_due_task.name)["queue"].name == "integrations"
+
+
+def test_with_a_broker_the_sweep_starts_one_sender_for_all_due_deliveries_at_once(endpoint, monkeypatch, settings):
+    # given: due deliveries, and no lost-task margin for them (a needless sender run costs one claim query)
+    app.conf.task_always_eager = False  # Restored by the autouse celery_eager_unless_integration.
+    settings.DUE_WORK_LOST_AFTER_SECONDS = 300
+    started = []
+    monkeypatch.setattr(deliveries_send_due_task, "delay", lambda *args: started.append(args))
+    for _ in range(3):
+        record_event()
+    # when
+    due_work_run()
+    # then
+    assert started == [()]
+
+
+def test_with_a_broker_a_failed_batch_publishes_one_wake_up_for_its_soon_retries(
+    receiver, endpoint, monkeypatch, django_capture_on_commit_callbacks
+):
+    # given
+    receiver.statuses = [503]
+    for _ in range(3):
+        record_event()
+    app.conf.task_always_eager = False  # Restored by the autouse celery_eager_unless_integration.
+    published = []
+    monkeypatch.setattr(deliveries_send_due_task, "apply_async", lambda args, eta: published.append((args, eta)))
+    # when
+    with django_capture_on_commit_callbacks(execute=True):
+        deliveries_send_due()
+    # then: one publish, when the last of the batch's retries (5 s +-10%) is due
+    assert published == [([], max(Delivery.objects.values_list("next_attempt_at", flat=True)))]
 
 
 def test_one_sender_thread_sends_the_whole_batch(receiver, endpoint, settings):

@@ -62,7 +62,7 @@ def _post_statuses(deployment: Deployment, count: int) -> None:
 
 
 def _all_delivered() -> bool:
-    deliveries_send_due_task.delay()  # What the beat does every 2 s.
+    deliveries_send_due_task.delay()  # What the due-work sweep starts when a delivery is due.
     return not Delivery.objects.exclude(state=Delivery.State.SUCCEEDED).exists() and Delivery.objects.exists()
 
 
