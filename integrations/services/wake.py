@@ -9,15 +9,14 @@ flag before its last look for due deliveries, so a delivery committed after that
 
 import logging
 
-from django.conf import settings
-from django.core.cache import cache
+from core.wake import WakeFlag
 
 logger = logging.getLogger(__name__)
 
 WAKE_FLAG = "integrations:sender-wake"
-# A sender that died without clearing the flag delays the next wake-up this long at most (the due-work sweep still
-# starts a sender meanwhile).
-WAKE_FLAG_SECONDS = 30
+# A sender that died without clearing the flag delays the next wake-up 30 s at most (the due-work sweep still starts
+# a sender meanwhile).
+_flag = WakeFlag(WAKE_FLAG)
 
 
 def deliveries_wake(slot: int = 0) -> None:
@@ -31,12 +30,9 @@ def deliveries_wake(slot: int = 0) -> None:
 
     if app.conf.task_always_eager:
         return
-    if _flag_shared():
-        try:
-            if not cache.add(f"{WAKE_FLAG}:{slot}", 1, timeout=WAKE_FLAG_SECONDS):
-                return  # A sender is on its way and will look after this commit.
-        except Exception:  # Cache errors vary by backend; waking one sender too many is harmless.
-            logger.warning("integrations: sender wake flag not read; waking a sender anyway", exc_info=True)
+    if _flag.shared():
+        if not _flag.take(slot):
+            return  # A sender is on its way and will look after this commit.
     elif slot:
         return  # Without a shared flag every commit wakes a sender already.
     sender_publish(slot)
@@ -58,15 +54,4 @@ def sender_publish(slot: int = 0) -> None:
 
 def wake_flag_clear(slot: int) -> bool:
     """Let the next commit (or full batch) wake a sender of `slot`; False when there is no shared flag."""
-    if not _flag_shared():
-        return False
-    try:
-        cache.delete(f"{WAKE_FLAG}:{slot}")
-    except Exception:  # The flag only saves publishes; a cache outage must not stop a sender.
-        logger.warning("integrations: sender wake flag not cleared", exc_info=True)
-    return True
-
-
-def _flag_shared() -> bool:
-    """The flag needs a cache every process shares (Redis); a per-process one would silence the other processes."""
-    return not settings.CACHES["default"]["BACKEND"].endswith(("LocMemCache", "DummyCache"))
+    return _flag.clear(slot)

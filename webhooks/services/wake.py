@@ -3,14 +3,13 @@
 import logging
 import time
 
-from django.conf import settings
-from django.core.cache import cache
+from core.wake import WakeFlag
 
 logger = logging.getLogger(__name__)
 
 # The flag (one per drain slot) says "a drainer is on its way": while set, nobody publishes another for the slot.
 WAKE_FLAG = "webhooks:drain-wake"
-WAKE_FLAG_SECONDS = 30  # A drainer that died without clearing it delays the next one this long at most.
+_flag = WakeFlag(WAKE_FLAG)
 # A process that saw the flag set trusts it this long without asking Redis again (a burst of webhooks asks once
 # per process and period, not once per request). A drainer waits as long between clearing the flag and its last
 # look, so an event stored by a process that skipped the check is still claimed (see webhook_events_drain).
@@ -20,13 +19,13 @@ _wake_flag_seen_at: dict[int, float] = {}  # slot -> time.monotonic() just befor
 
 def wake_drainer(slot: int = 0) -> None:
     """Make sure a drainer will look at the pending events: publish a drain task unless one is on its way."""
-    if wake_flag_shared():
+    if _flag.shared():
         # Taken before asking: the drainer that clears the flag later waits WAKE_FLAG_TRUST_SECONDS from then.
         now = time.monotonic()
         seen_at = _wake_flag_seen_at.get(slot)
         if seen_at is not None and now - seen_at < WAKE_FLAG_TRUST_SECONDS:
             return
-        woken = cache.add(f"{WAKE_FLAG}:{slot}", 1, timeout=WAKE_FLAG_SECONDS)
+        woken = _flag.take(slot)
         _wake_flag_seen_at[slot] = now  # Set now, by us or by whoever woke the drainer on its way.
         if not woken:
             return
@@ -48,15 +47,4 @@ def publish_drain(slot: int = 0) -> None:
 
 def wake_flag_clear(slot: int) -> bool:
     """Clear the slot's flag; False when there is no shared flag."""
-    if not wake_flag_shared():
-        return False
-    try:
-        cache.delete(f"{WAKE_FLAG}:{slot}")
-    except Exception:  # The flag only saves publishes; a cache outage must not stop a drain.
-        logger.warning("webhook wake flag not cleared", exc_info=True)
-    return True
-
-
-def wake_flag_shared() -> bool:
-    """The flag needs a cache every process shares (Redis); a per-process cache would silence other processes."""
-    return not settings.CACHES["default"]["BACKEND"].endswith(("LocMemCache", "DummyCache"))
+    return _flag.clear(slot)
