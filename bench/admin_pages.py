@@ -44,7 +44,10 @@ from messaging.services.rollups import (  # noqa: E402
 )
 from webhooks.models import WebhookEvent  # noqa: E402
 
-TARGETS = {"list": (500, 10), "detail": (300, None)}  # p95 ms, queries (issue 8, deliverable 6)
+# p95 ms, queries. Lists and details: issue 8, deliverable 6. The dashboard is not a list: issue 17 asks for the
+# desk's 500 ms at 1M messages; it reads one bounded query per panel (13 at most, the cap
+# tests/webhooks/test_dashboard.py asserts), a number that does not grow with the rows.
+TARGETS = {"list": (500, 10), "detail": (300, None), "dashboard": (500, 13)}
 # Django's .count(): a COUNT(*) with neither WHERE nor LIMIT reads the whole table. Tables the planner
 # estimates at or under the paginator's exact-count cap are counted exactly on purpose (cheap, and exact).
 COUNT_RE = re.compile(r'SELECT COUNT\(\*\) AS "__count" FROM "(\w+)"', re.IGNORECASE)
@@ -71,9 +74,9 @@ def _pages() -> list[tuple[str, str, str]]:
         ("list", "messages by error code", "/admin/messaging/outboundmessage/?error_code=131026"),
         ("list", "messages search by wamid", "/admin/messaging/outboundmessage/?q=wamid.BENCH000000000001"),
         ("list", "messages of one group", "/admin/messaging/outboundmessage/?group=1"),
-        ("list", "messages search by text (a scan)", "/admin/messaging/outboundmessage/?q=Bench+message+12345"),
-        ("list", "dashboard 24h", "/admin/dashboard/"),
-        ("list", "dashboard 30d", "/admin/dashboard/?period=30d"),
+        ("list", "messages search by text", "/admin/messaging/outboundmessage/?q=Bench+message+12345"),
+        ("dashboard", "dashboard 24h", "/admin/dashboard/"),
+        ("dashboard", "dashboard 30d", "/admin/dashboard/?period=30d"),
         ("list", "failures by code", "/admin/messaging/outboundmessage/failures/"),
         ("list", "error catalog", "/admin/messaging/outboundmessage/error-codes/"),
     ]
@@ -139,14 +142,15 @@ def _rows() -> str:
 
 
 def _write_section(path: Path, report: str) -> None:
-    """Replace this benchmark's section ("# Admin benchmarks" up to the next "# " heading), keeping the others."""
+    """Replace this benchmark's generated part ("# Admin benchmarks" up to the next heading of any level), keeping
+    the readings written by hand under it ("## What the numbers say") and the other benchmarks' sections."""
     text = path.read_text() if path.exists() else ""
     lines = text.splitlines(keepends=True)
     start = next((i for i, line in enumerate(lines) if line.startswith("# Admin benchmarks")), None)
     if start is None:
         path.write_text(report + ("\n" + text if text else ""))
         return
-    end = next((i for i in range(start + 1, len(lines)) if lines[i].startswith("# ")), len(lines))
+    end = next((i for i in range(start + 1, len(lines)) if lines[i].startswith("#")), len(lines))
     path.write_text("".join(lines[:start]) + report + ("\n" if end < len(lines) else "") + "".join(lines[end:]))
 
 
@@ -208,7 +212,8 @@ def main() -> None:
         "",
         "Written by `bench/admin_pages.py` (`make bench-admin`). The issue 8 targets: each changelist's first "
         "page p95 ≤ 500 ms and ≤ 10 queries with no full `COUNT(*)` on the large tables; detail pages ≤ 300 ms. "
-        "The desk pages (dashboard, failures, catalog) are measured against the changelist target.",
+        "The failures and catalog pages are measured against the changelist target; the dashboard (one bounded "
+        "query per panel) against issue 17's 500 ms with at most 13 queries.",
         "",
         f"- Date: {datetime.now(tz=UTC):%Y-%m-%d %H:%M} UTC, commit {commit.strip() or '?'}",
         f"- Machine: {_machine()}",
@@ -216,7 +221,7 @@ def main() -> None:
         f"- Method: Django's test client in-process (no network), one warm-up request, {args.requests} timed "
         f"requests per page per run, {args.runs} runs; the table shows the median of the runs' p50 and p95.",
         "- Commands: `bash tests/with_services.sh bash bench/run.sh` with `BENCH_MESSAGES` (see the Makefile's "
-        "`bench-admin`), i.e. `bench/seed.py --messages N --statuses-per-message 10` then "
+        "`bench-admin`), i.e. `bench/seed.py --messages N --statuses-per-message BENCH_STATUSES` (default 10) then "
         f"`bench/admin_pages.py --requests {args.requests} --runs {args.runs}`.",
         f"- Roll-up: the dashboard's hourly counts of {ROLLUP_FULL_HOURS} h (the nightly run) took {rollup_ms:.0f} ms "
         f"and wrote {rolled} rows before the timings; the 5-minute run counts the last {ROLLUP_RECENT_HOURS} h.",

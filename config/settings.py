@@ -107,6 +107,9 @@ DATABASES["default"]["CONN_HEALTH_CHECKS"] = env.bool("DATABASE_CONN_HEALTH_CHEC
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # The embedded default serves the app, in-process tasks and sandbox webhooks at
     # once: WAL and IMMEDIATE transactions keep concurrent writers from failing.
+    # One write-lock wait for every caller: readers never wait under WAL, writers hold the lock briefly (a drain's
+    # batch at most), and a web request runs its tasks (the drain, a send) in-process, so a shorter wait for requests
+    # would only turn waits that succeed into 503s. The 20 s elapse only behind a transaction left open.
     DATABASES["default"]["OPTIONS"] = {
         "timeout": 20,
         "transaction_mode": "IMMEDIATE",

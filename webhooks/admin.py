@@ -53,6 +53,7 @@ class WebhookEventAdmin(ReadOnlyAdmin):
         "state",
         "field_list",
         "attempts",
+        "unfinished_attempts",
         "deliveries",
         "processed_at",
         "item_counts",

@@ -27,6 +27,11 @@ class WebhookEvent(models.Model):
     state = models.CharField(max_length=10, choices=State.choices, default=State.PENDING, db_default=State.PENDING)
     fields = models.JSONField(default=list, db_default=[], blank=True, help_text="The change fields in the body.")
     attempts = models.PositiveIntegerField(default=0, db_default=0, help_text="How many times processing ran.")
+    # Counted by each claim, zeroed by each outcome stored (and by a replay): claims whose processing never ended,
+    # e.g. its worker was killed for memory. At webhooks.services.drain.MAX_UNFINISHED_ATTEMPTS the event fails.
+    unfinished_attempts = models.PositiveIntegerField(
+        default=0, db_default=0, help_text="Claims in a row whose processing did not finish (its worker died)."
+    )
     # While set and in the future, one worker owns the event; an expired claim can be taken over.
     claimed_until = models.DateTimeField(null=True, blank=True)
     # The task holding the claim: its own retry (after a database outage) may take it back at once.

@@ -3,11 +3,10 @@
 Same permissions as the list (the view's queryset names the model); a row of another group is 404.
 """
 
+from django.db.models import QuerySet
 from django.shortcuts import get_object_or_404
-from drf_spectacular.utils import extend_schema
-from rest_framework.generics import GenericAPIView
-from rest_framework.response import Response
 
+from core.api.details import ListRowDetailApi
 from groups import selectors
 from groups.api.serializers import (
     GroupEventOutputSerializer,
@@ -22,40 +21,33 @@ def _group(pk: int) -> Group:
     return get_object_or_404(selectors.group_list(), pk=pk)
 
 
-class PhoneNumberDetailApi(GenericAPIView):
+class PhoneNumberDetailApi(ListRowDetailApi):
     queryset = PhoneNumber.objects.all()
     serializer_class = PhoneNumberOutputSerializer
 
-    @extend_schema(operation_id="phone_numbers_retrieve", responses=PhoneNumberOutputSerializer)
-    def get(self, request, pk: int):
-        return Response(PhoneNumberOutputSerializer(get_object_or_404(PhoneNumber, pk=pk)).data)
 
-
-class GroupParticipantDetailApi(GenericAPIView):
+class GroupParticipantDetailApi(ListRowDetailApi):
     queryset = Participant.objects.all()
     serializer_class = ParticipantOutputSerializer
+    row_kwarg = "participant"
 
-    @extend_schema(operation_id="groups_participants_retrieve", responses=ParticipantOutputSerializer)
-    def get(self, request, pk: int, participant: int):
-        found = get_object_or_404(selectors.participant_list(group=_group(pk)), pk=participant)
-        return Response(ParticipantOutputSerializer(found).data)
+    def rows(self, *, pk: int) -> QuerySet:
+        return selectors.participant_list(group=_group(pk))
 
 
-class GroupJoinRequestDetailApi(GenericAPIView):
+class GroupJoinRequestDetailApi(ListRowDetailApi):
     queryset = JoinRequest.objects.all()
     serializer_class = JoinRequestOutputSerializer
+    row_kwarg = "join_request"
 
-    @extend_schema(operation_id="groups_join_requests_retrieve", responses=JoinRequestOutputSerializer)
-    def get(self, request, pk: int, join_request: int):
-        found = get_object_or_404(selectors.join_request_list(group=_group(pk)), pk=join_request)
-        return Response(JoinRequestOutputSerializer(found).data)
+    def rows(self, *, pk: int) -> QuerySet:
+        return selectors.join_request_list(group=_group(pk))
 
 
-class GroupEventDetailApi(GenericAPIView):
+class GroupEventDetailApi(ListRowDetailApi):
     queryset = GroupEvent.objects.all()
     serializer_class = GroupEventOutputSerializer
+    row_kwarg = "event"
 
-    @extend_schema(operation_id="groups_events_retrieve", responses=GroupEventOutputSerializer)
-    def get(self, request, pk: int, event: int):
-        found = get_object_or_404(selectors.group_event_list(group=_group(pk)), pk=event)
-        return Response(GroupEventOutputSerializer(found).data)
+    def rows(self, *, pk: int) -> QuerySet:
+        return selectors.group_event_list(group=_group(pk))

@@ -87,7 +87,12 @@ def group_event_record(
     origin: WebhookOrigin | None = None,
     effect: str = "",
 ) -> GroupEvent | None:
-    """Append one entry to the group's timeline; a webhook effect already recorded writes nothing."""
+    """Append one entry to the group's timeline; a webhook effect already recorded writes nothing.
+
+    The time is kept in whole seconds, as Meta's webhooks give it: otherwise "asked to create" at 12:00:00.7 sorted
+    after Meta's "created" at 12:00:00, though it caused it. Entries of the same second then tie on the time, and
+    every timeline order (`-occurred_at`, `-pk`) breaks the tie by the order Groupdesk recorded them.
+    """
     dedupe_key = origin.dedupe_key(effect or type) if origin else None
     if dedupe_key and GroupEvent.objects.filter(dedupe_key=dedupe_key).exists():
         return None
@@ -96,7 +101,7 @@ def group_event_record(
         type=type,
         source=source,
         detail=detail or {},
-        occurred_at=occurred_at or timezone.now(),
+        occurred_at=(occurred_at or timezone.now()).replace(microsecond=0),
         actor=actor if getattr(actor, "is_authenticated", False) else None,
         webhook_event_id=origin.event_id if origin else None,
         webhook_item=origin.item[:100] if origin else "",

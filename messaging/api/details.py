@@ -3,11 +3,10 @@
 Same permissions as the list (the view's queryset names the model the list checks); a row of another message is 404.
 """
 
+from django.db.models import QuerySet
 from django.shortcuts import get_object_or_404
-from drf_spectacular.utils import extend_schema
-from rest_framework.generics import GenericAPIView
-from rest_framework.response import Response
 
+from core.api.details import ListRowDetailApi
 from messaging import selectors
 from messaging.api.serializers import (
     InboundMessageOutputSerializer,
@@ -21,31 +20,24 @@ def _message(pk: int) -> OutboundMessage:
     return get_object_or_404(OutboundMessage.objects.all(), pk=pk)
 
 
-class InboundMessageDetailApi(GenericAPIView):
+class InboundMessageDetailApi(ListRowDetailApi):
     queryset = InboundMessage.objects.all()
     serializer_class = InboundMessageOutputSerializer
 
-    @extend_schema(operation_id="inbound_messages_retrieve", responses=InboundMessageOutputSerializer)
-    def get(self, request, pk: int):
-        found = get_object_or_404(InboundMessage, pk=pk)
-        return Response(InboundMessageOutputSerializer(found).data)
 
-
-class MessageStatusDetailApi(GenericAPIView):
+class MessageStatusDetailApi(ListRowDetailApi):
     queryset = OutboundMessage.objects.all()  # As the history's list: view_outboundmessage.
     serializer_class = MessageStatusChangeOutputSerializer
+    row_kwarg = "status_change"
 
-    @extend_schema(operation_id="messages_statuses_retrieve", responses=MessageStatusChangeOutputSerializer)
-    def get(self, request, pk: int, status_change: int):
-        found = get_object_or_404(selectors.message_status_change_list(message=_message(pk)), pk=status_change)
-        return Response(MessageStatusChangeOutputSerializer(found).data)
+    def rows(self, *, pk: int) -> QuerySet:
+        return selectors.message_status_change_list(message=_message(pk))
 
 
-class MessageReceiptDetailApi(GenericAPIView):
+class MessageReceiptDetailApi(ListRowDetailApi):
     queryset = OutboundMessage.objects.all()  # As the receipts' list: view_outboundmessage.
     serializer_class = MessageReceiptOutputSerializer
+    row_kwarg = "receipt"
 
-    @extend_schema(operation_id="messages_receipts_retrieve", responses=MessageReceiptOutputSerializer)
-    def get(self, request, pk: int, receipt: int):
-        found = get_object_or_404(selectors.message_receipt_list(message=_message(pk)), pk=receipt)
-        return Response(MessageReceiptOutputSerializer(found).data)
+    def rows(self, *, pk: int) -> QuerySet:
+        return selectors.message_receipt_list(message=_message(pk))

@@ -5,8 +5,6 @@ A temporary error, or a pace slot too far off, puts the message off: it stays `q
 """
 
 import logging
-import os
-import threading
 from datetime import datetime, timedelta
 
 from django.conf import settings
@@ -41,24 +39,6 @@ OUTCOME_UNKNOWN_ERROR = {
     "Check the group before retrying, or a retry may send it twice.",
     "href": "",
 }
-
-
-_send_clients = threading.local()
-
-
-def _send_client() -> CloudAPIClient:
-    """Return this thread's client for the current settings, made once: its session keeps the connection open.
-
-    A new client per send opened a new TCP (and, against Meta, TLS) connection for every message. The
-    settings are part of the key, so a changed token or URL still takes effect at once; the pid keeps a
-    forked worker from using its parent's sockets.
-    """
-    key = (os.getpid(), settings.WHATSAPP_API_BASE_URL, settings.WHATSAPP_API_VERSION,
-           settings.WHATSAPP_ACCESS_TOKEN, settings.WHATSAPP_CONNECT_TIMEOUT, settings.WHATSAPP_READ_TIMEOUT)
-    if getattr(_send_clients, "key", None) != key:
-        _send_clients.client = get_cloud_api_client()
-        _send_clients.key = key
-    return _send_clients.client
 
 
 def _lock_for_send(message_id: int, *, message_type: str) -> OutboundMessage:
@@ -106,7 +86,7 @@ def message_send(*, message_id: int, client: CloudAPIClient | None = None) -> Ou
     # Outside any transaction: a slow Meta must not hold row locks (STYLE §3). The wait for the slot
     # comes after the claim, so the claim's database work overlaps it and the call leaves on time.
     pace_wait(pace)
-    client = client or _send_client()
+    client = client or get_cloud_api_client()
     try:
         wamid = client.send_message(
             phone_number_id=group.phone_number.phone_number_id,

@@ -1,7 +1,7 @@
 """The group timeline: joins, leaves, messages sent/failed and pins, each with its staff user or webhook, in order."""
 
 import json
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from django.utils import timezone
@@ -11,8 +11,8 @@ from messaging.models import MessagingTimelineType as MessageType
 from messaging.models import OutboundMessage, Pin
 from messaging.services import message_create
 from messaging.services.pins import pin_create, pin_unpin, pins_expire_due
-from tests.groups.factories import GroupFactory
-from tests.spec import SPEC_G1, SPEC_PHONE_NUMBER_ID, webhook_body
+from tests.groups.factories import GroupFactory, PhoneNumberFactory
+from tests.spec import SPEC_G1, SPEC_PHONE_NUMBER_ID, graph_json, webhook_body
 from webhooks.models import WebhookEvent
 
 pytestmark = pytest.mark.django_db
@@ -88,3 +88,29 @@ def test_timeline_has_each_kind_of_event_with_its_actor_or_webhook_in_order(
     positions = [feed.index(f'class="event-{kind}"') for kind in kinds_in_order]
     assert positions == sorted(positions)
     assert "staff" in feed and f"Webhook #{failed_event.webhook_event_id}" in feed
+
+
+GROUPS_URL = f"https://graph.meta.test/v25.0/{SPEC_PHONE_NUMBER_ID}/groups"
+META_CREATED_AT = datetime(2026, 2, 17, 9, 20, 12, tzinfo=UTC)  # The create_succeeded sample's whole second.
+
+
+def test_timeline_puts_the_create_request_before_metas_create_in_the_same_second(
+    graph, admin_api, post_webhook, django_capture_on_commit_callbacks, client, superuser, monkeypatch
+):
+    # given: the create is asked for 0.7 s into the very second Meta's create webhook names (Meta sends whole seconds)
+    monkeypatch.setattr("django.utils.timezone.now", lambda: META_CREATED_AT + timedelta(milliseconds=700))
+    graph.post(GROUPS_URL, json=graph_json("create_group.response"))
+    body = graph_json("create_group.request")
+    with django_capture_on_commit_callbacks(execute=True):
+        created = admin_api.post("/api/v1/groups/", {"phone_number": PhoneNumberFactory().pk,
+                                                     "subject": body["subject"], "description": body["description"]},
+                                 format="json")
+    # when
+    post_webhook(webhook_body("group_lifecycle_update.create_succeeded"))
+    # then: asked to create, then created, in the REST feed (newest first) and on the group page (oldest first)
+    group_pk = created.json()["id"]
+    api = admin_api.get(f"/api/v1/groups/{group_pk}/events/").json()["results"]
+    assert [e["type"] for e in api] == [Type.CREATED, Type.CREATE_REQUESTED]
+    client.force_login(superuser)
+    feed = client.get(f"/admin/groups/group/{group_pk}/change/").text.split('class="group-timeline"', 1)[1]
+    assert feed.index(f'class="event-{Type.CREATE_REQUESTED}"') < feed.index(f'class="event-{Type.CREATED}"')

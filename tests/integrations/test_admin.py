@@ -1,9 +1,12 @@
 """Admin of webhook endpoints and deliveries: the secret shown once and never again, ping, resend, success rate."""
 
+from datetime import timedelta
+
 import pytest
 from django.utils import timezone
 
-from integrations.models import Delivery, WebhookEndpoint
+from integrations.models import Delivery, DeliveryAttempt, WebhookEndpoint
+from integrations.selectors import endpoints_health
 from integrations.services.deliveries import deliveries_send_due
 from tests.integrations.factories import WebhookEndpointFactory
 from tests.integrations.test_deliveries import record_event
@@ -84,3 +87,20 @@ def test_dashboard_shows_each_endpoint_s_success_rate_and_a_disabled_notice(admi
     assert 'id="endpoint-health"' in page and "50%" in page
     assert f'id="endpoint-disabled-{disabled.pk}"' in page and "Every delivery failed since" in page
     assert f'id="endpoint-disabled-{endpoint.pk}"' not in page
+
+
+def test_endpoint_health_is_one_query_at_any_number_of_endpoints(receiver, endpoint, django_assert_num_queries):
+    # given: the endpoint failed one attempt today and succeeded one 30 h ago; a second endpoint never tried
+    receiver.statuses = [200, 500]
+    record_event(), record_event()
+    deliveries_send_due()
+    idle = WebhookEndpointFactory(description="Idle CRM")
+    since = timezone.now() - timedelta(hours=24)
+    DeliveryAttempt.objects.update(attempted_at=timezone.now() - timedelta(hours=1))
+    DeliveryAttempt.objects.filter(succeeded=True).update(attempted_at=timezone.now() - timedelta(hours=30))
+    # when: the dashboard's read
+    with django_assert_num_queries(1):
+        health = {row.endpoint.pk: (row.succeeded, row.attempts) for row in endpoints_health(since=since)}
+    # then
+    assert health[idle.pk] == (0, 0)
+    assert health[endpoint.pk] == (0, 1)

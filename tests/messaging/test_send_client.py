@@ -1,4 +1,4 @@
-"""The send pipeline's HTTP client: one session per worker thread, rebuilt when its settings change."""
+"""The send pipeline uses get_cloud_api_client: one session per worker thread, rebuilt when its settings change."""
 
 import pytest
 import requests

@@ -1,4 +1,4 @@
-"""Draining stored events in batches: statuses applied together, a bad item alone, wake-ups, claims."""
+"""Draining stored events in batches: statuses applied together, a bad item alone, wake-ups, claims, dead workers."""
 
 import gc
 import json
@@ -11,7 +11,12 @@ from messaging.models import MessageReceipt, MessageStatusChange, OutboundMessag
 from tests.messaging.factories import GroupFactory, OutboundMessageFactory, ParticipantFactory
 from tests.spec import webhook_body
 from webhooks.models import WebhookEvent
-from webhooks.services import webhook_event_record, webhook_events_drain
+from webhooks.services import (
+    MAX_UNFINISHED_ATTEMPTS,
+    webhook_event_record,
+    webhook_event_reprocess,
+    webhook_events_drain,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -270,3 +275,91 @@ def test_without_a_broker_a_drain_that_loses_the_database_is_not_retried_inside_
     # then
     assert len(calls) == 1
     assert WebhookEvent.objects.filter(state=State.PENDING).exists()
+
+
+# --- Workers that die mid-claim ------------------------------------------------------------------
+
+
+class WorkerKilled(BaseException):
+    """Stands for the kernel killing the worker (out of memory, Celery's hard time limit): nothing after it runs."""
+
+
+def _kill_the_worker_when(monkeypatch, deadly) -> None:
+    """Make processing die, before any outcome is stored, for every claim `deadly(events)` says is fatal."""
+    from webhooks.services import drain
+
+    process = drain.process_claimed
+
+    def process_or_die(events):
+        if deadly(events):
+            raise WorkerKilled
+        return process(events)
+
+    monkeypatch.setattr(drain, "process_claimed", process_or_die)
+
+
+def _drain_until_it_ends(claimant: str = "redelivered-task") -> int:
+    """Run the drain as a task redelivered after each death (acks_late: the same task id) until one run ends."""
+    for deaths in range(20):
+        try:
+            webhook_events_drain(claimant=claimant)
+            return deaths
+        except WorkerKilled:
+            continue
+    raise AssertionError("the drain never ended")
+
+
+def test_an_event_whose_processing_never_finishes_fails_after_max_attempts_and_replays(monkeypatch):
+    # given: one stored event, whose processing kills its worker every time
+    [(message, _wa_ids)] = _backlog(1, people=1)
+    event = WebhookEvent.objects.order_by("pk").first()
+    WebhookEvent.objects.exclude(pk=event.pk).delete()
+    _kill_the_worker_when(monkeypatch, lambda events: True)
+    # when
+    deaths = _drain_until_it_ends()
+    # then: claimed MAX_UNFINISHED_ATTEMPTS times, then failed with the reason, in the failed list
+    assert deaths == MAX_UNFINISHED_ATTEMPTS == 5
+    event.refresh_from_db()
+    assert (event.state, event.attempts, event.claimed_until, event.claimed_by) == (State.FAILED, 5, None, "")
+    assert event.error.startswith("Gave up after 5 attempts that did not finish")
+    assert list(WebhookEvent.objects.filter(state=State.FAILED)) == [event]
+    # when: the cause is fixed and the event replayed
+    monkeypatch.undo()
+    webhook_event_reprocess(event=event)
+    assert event.unfinished_attempts == 0
+    webhook_events_drain()
+    # then
+    event.refresh_from_db()
+    assert (event.state, event.error, event.unfinished_attempts) == (State.PROCESSED, "", 0)
+    message.refresh_from_db()
+    assert message.delivered_count == 1
+
+
+def test_only_the_event_that_kills_its_worker_fails_and_the_rest_of_its_batch_is_applied(monkeypatch):
+    # given: a batch of 6 events, one of which kills the worker that processes it
+    _backlog(1)
+    deadly = WebhookEvent.objects.order_by("pk")[2]
+    claimed = []
+    _kill_the_worker_when(monkeypatch, lambda events: claimed.append(len(events)) or deadly in events)
+    # when
+    _drain_until_it_ends()
+    # then: the batch was taken whole once more (a single death is most often a database restart), then each
+    # event alone; only the deadly one reached the limit
+    assert claimed[:3] == [6, 6, 1]
+    deadly.refresh_from_db()
+    assert deadly.state == State.FAILED and "did not finish" in deadly.error
+    others = WebhookEvent.objects.exclude(pk=deadly.pk)
+    assert set(others.values_list("state", "unfinished_attempts")) == {(State.PROCESSED, 0)}
+    assert others.count() == 5
+
+
+def test_an_event_deferred_again_and_again_is_never_given_up_as_unfinished():
+    # given: Meta's create of a group we never asked for (it waits for our request), claimed more often than the
+    # limit, each run finishing with the event deferred
+    event, _ = webhook_event_record(body=webhook_body("group_lifecycle_update.create_succeeded"), headers={})
+    for _ in range(MAX_UNFINISHED_ATTEMPTS + 2):
+        WebhookEvent.objects.filter(pk=event.pk).update(claimed_until=None)  # Its retry time has come.
+        webhook_events_drain()
+    # then
+    event.refresh_from_db()
+    assert (event.state, event.attempts, event.unfinished_attempts) == (State.PENDING, 7, 0)

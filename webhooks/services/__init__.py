@@ -4,7 +4,13 @@ record (the ingest path) -> wake (the drain's flag) -> drain (claims) -> process
 replay holds replay, the sweep and retention.
 """
 
-from webhooks.services.drain import CLAIM_LEASE, DRAIN_BATCH_SIZE, webhook_event_process, webhook_events_drain
+from webhooks.services.drain import (
+    CLAIM_LEASE,
+    DRAIN_BATCH_SIZE,
+    MAX_UNFINISHED_ATTEMPTS,
+    webhook_event_process,
+    webhook_events_drain,
+)
 from webhooks.services.record import (
     KEPT_HEADERS,
     RECORDED_FIELDS,
@@ -27,6 +33,7 @@ __all__ = [
     "CLAIM_LEASE",
     "DRAIN_BATCH_SIZE",
     "KEPT_HEADERS",
+    "MAX_UNFINISHED_ATTEMPTS",
     "MIN_RETENTION_DAYS",
     "RECORDED_FIELDS",
     "REPLAYABLE_STATES",

@@ -113,7 +113,8 @@ def finish_runs(runs: list[EventRun]) -> list[WebhookEvent]:
         alike.setdefault(json.dumps(changes, sort_keys=True, default=str), (changes, []))[1].append(run)
     now = timezone.now()
     for changes, alike_runs in alike.values():
-        changes = {**changes, "claimed_by": "", "updated_at": now,
+        # An outcome stored: this claim finished, so it counts toward no give-up (drain.MAX_UNFINISHED_ATTEMPTS).
+        changes = {**changes, "claimed_by": "", "unfinished_attempts": 0, "updated_at": now,
                    "processed_at": None if changes["claimed_until"] else now}
         try:
             _store_outcome([run.event for run in alike_runs], changes)

@@ -28,7 +28,7 @@ def webhook_event_reprocess(*, event: WebhookEvent) -> WebhookEvent:
     Raises EventNotReplayable if the event was processed.
     """
     updated = WebhookEvent.objects.filter(pk=event.pk, state__in=REPLAYABLE_STATES).update(
-        state=State.PENDING, claimed_until=None, claimed_by=""
+        state=State.PENDING, claimed_until=None, claimed_by="", unfinished_attempts=0
     )
     if not updated:
         raise EventNotReplayable(f"Event {event.pk} was processed; only failed, ignored or pending events replay.")
@@ -42,7 +42,7 @@ def webhook_events_reprocess(*, states: list[str], since: datetime | None = None
     events = WebhookEvent.objects.filter(state__in=[s for s in states if s in REPLAYABLE_STATES])
     if since is not None:
         events = events.filter(received_at__gte=since)
-    count = events.update(state=State.PENDING, claimed_until=None, claimed_by="")
+    count = events.update(state=State.PENDING, claimed_until=None, claimed_by="", unfinished_attempts=0)
     if count:
         wake_drainer()
     return count
