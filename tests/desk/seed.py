@@ -50,7 +50,8 @@ def seed_every_screen(*, superuser) -> dict:
         outcome={"removed": ["16505551234"], "failed": [{"wa_id": "447700900123", "error": META_ERROR}]},
         errors=[META_ERROR], requested_by=superuser,
     )
-    event = GroupEvent.objects.create(group=group, type="participants_removed", occurred_at=now, source="webhook",
+    event = GroupEvent.objects.create(group=group, type=GroupEvent.Type.PARTICIPANT_REMOVED, occurred_at=now,
+                                      source="webhook",
                                       detail={"participants": ["16505551234"], "reason": "Asked to leave"})
     message = OutboundMessageFactory(
         group=group, content={"body": LONG_TEXT, "preview_url": False}, status=OutboundMessage.Status.FAILED,

@@ -36,9 +36,12 @@ def _violations(page: Page) -> list[str]:
         line for line in page.console_lines if "Content Security Policy" in line]
 
 
+@pytest.mark.parametrize("scheme", ["light", "dark"])
 @pytest.mark.parametrize("path", ["/admin/", "/admin/dashboard/", "/admin/messaging/outboundmessage/compose/"])
-def test_staff_pages_have_no_csp_violation(staff_page: Page, live_server, path):
-    # when
+def test_staff_pages_have_no_csp_violation(staff_page: Page, live_server, path, scheme):
+    # when: in the browser's colour scheme and with the admin's theme toggle set to it
+    staff_page.emulate_media(color_scheme=scheme)
+    staff_page.add_init_script(f"localStorage.setItem('theme', '{scheme}')")
     staff_page.goto(f"{live_server.url}{path}")
     staff_page.wait_for_load_state("networkidle")
     # then

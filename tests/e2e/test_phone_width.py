@@ -167,3 +167,22 @@ def test_stored_json_keeps_its_words_whole_and_breaks_only_ids(desk, live_server
     assert page.evaluate(SPLIT_WORDS) == []
     _fits(page)
     _shoot(page, f"webhook-event-{width}")
+
+
+def _rgb_sum(page: Page, selector: str, prop: str) -> int:
+    color = page.locator(selector).first.evaluate(f"e => getComputedStyle(e).{prop}")
+    return sum(int(part) for part in color[color.index("(") + 1:color.index(")")].split(",")[:3])
+
+
+@pytest.mark.parametrize("scheme", ["light", "dark"])
+def test_our_outbound_bubbles_follow_the_admin_colour_scheme(desk, live_server, scheme):
+    # given: the browser asks for the scheme (Django's admin follows it)
+    page, seeded = desk
+    page.emulate_media(color_scheme=scheme)
+    # when
+    page.goto(f"{live_server.url}/admin/groups/group/{seeded['groups/group'].pk}/change/")
+    expect(page.locator(".ws-out").first).to_be_visible()
+    # then: a light bubble with dark text, or a dark one with light text (it stayed light green in dark mode)
+    background, text = _rgb_sum(page, ".ws-out", "backgroundColor"), _rgb_sum(page, ".ws-out", "color")
+    assert (background > 600 and text < 150) if scheme == "light" else (background < 300 and text > 600)
+    _shoot(page, f"workspace-{scheme}")
