@@ -44,3 +44,11 @@ class WakeFlag:
         except Exception:  # The flag only saves publishes; a cache outage must not stop a worker.
             logger.warning("wake flag %s not cleared", self.name, exc_info=True)
         return True
+
+    def publish(self, task, slot: int) -> None:
+        """Publish `task` for `slot`. No publish retries: whoever committed must not wait on a dead broker; what the
+        task would do stays on its rows, and the periodic sweep starts a worker later."""
+        try:
+            task.apply_async(kwargs={"slot": slot}, retry=False)
+        except Exception:  # Broker errors vary by transport.
+            logger.warning("%s: task not published; the periodic sweep starts one later", self.name, exc_info=True)

@@ -7,11 +7,7 @@ a sender that claims a full batch (a backlog) wakes the next slot, up to INTEGRA
 flag before its last look for due deliveries, so a delivery committed after that look publishes a new wake-up.
 """
 
-import logging
-
 from core.wake import WakeFlag
-
-logger = logging.getLogger(__name__)
 
 WAKE_FLAG = "integrations:sender-wake"
 # A sender that died without clearing the flag delays the next wake-up 30 s at most (the due-work sweep still starts
@@ -45,11 +41,7 @@ def sender_publish(slot: int = 0) -> None:
 
     if app.conf.task_always_eager:
         return  # In-process: the due-work sweep's next run goes on.
-    try:
-        # No publish retries: the committing request must not wait on a dead broker.
-        deliveries_send_due_task.apply_async(kwargs={"slot": slot}, retry=False)
-    except Exception:  # Broker errors vary by transport; the deliveries stay due on their rows.
-        logger.warning("integrations: could not wake a sender; the due-work sweep sends the deliveries")
+    _flag.publish(deliveries_send_due_task, slot)
 
 
 def wake_flag_clear(slot: int) -> bool:

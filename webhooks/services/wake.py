@@ -1,11 +1,8 @@
 """The drain's wake flag: a webhook publishes a drain task only when none is on its way for the slot."""
 
-import logging
 import time
 
 from core.wake import WakeFlag
-
-logger = logging.getLogger(__name__)
 
 # The flag (one per drain slot) says "a drainer is on its way": while set, nobody publishes another for the slot.
 WAKE_FLAG = "webhooks:drain-wake"
@@ -38,11 +35,7 @@ def publish_drain(slot: int = 0) -> None:
     """Queue a drain; if the broker is down the events stay pending and the sweep wakes a drainer later."""
     from webhooks.tasks import webhook_events_drain_task
 
-    try:
-        # No publish retries: with the broker down the webhook must still answer at once.
-        webhook_events_drain_task.apply_async(kwargs={"slot": slot}, retry=False)
-    except Exception:  # Broker errors vary by transport; the stored events are safe either way.
-        logger.exception("webhook drain not queued; the sweep will retry")
+    _flag.publish(webhook_events_drain_task, slot)
 
 
 def wake_flag_clear(slot: int) -> bool:
