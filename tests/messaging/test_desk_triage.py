@@ -135,3 +135,9 @@ def test_catalog_says_whether_groupdesk_retries_in_words_not_retry_classes(logge
     assert "No: an administrator must fix the token" in row_0
     for raw in ("back_off", "fix_request", "reauthenticate"):
         assert f">{raw}" not in page
+
+
+def test_the_error_code_filter_lists_each_code_once(logged_in, failures):
+    page = logged_in.get("/admin/messaging/outboundmessage/").content.decode()
+    assert page.count("?error_code=131026") == 1  # Three messages failed with it.
+    assert page.count("?error_code=131000") == 1
