@@ -323,3 +323,13 @@ def test_meta_error_message_names_the_meaning(desk, graph):
     from groups.cloud_api import describe_error
 
     assert describe_error(131041).meaning.replace("'", "&#x27;") in response.text
+
+
+def test_lists_and_confirmations_write_a_phone_number_with_its_plus_as_the_workspace_does(desk):
+    group = GroupFactory(subject="Order 48213")
+    ParticipantFactory(group=group, wa_id="16505551234", name="")
+    join_request = JoinRequestFactory(group=group, wa_id="447700900123")
+    assert ">+16505551234<" in desk.get("/admin/groups/participant/").text
+    assert "+447700900123 → Order 48213" in desk.get("/admin/groups/joinrequest/").text
+    confirm = desk.post("/admin/groups/joinrequest/", {"action": "approve", "_selected_action": [join_request.pk]})
+    assert "+447700900123 → Order 48213" in confirm.text
