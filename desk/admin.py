@@ -17,6 +17,7 @@ from core.models import AuditEntry
 from desk import workspace, workspace_actions
 from desk.group_settings import GroupSettingsMixin
 from desk.integrations_pages import DeliveryPageMixin, EndpointPageMixin
+from desk.list_times import show_list_times_relative
 from desk.live import live_version
 from desk.live_admin import LiveAdminMixin
 from desk.message_page import MessagePageMixin
@@ -137,3 +138,4 @@ for model, admin_class in SCREENS:
     model_admin = site.get_model_admin(model)
     model_admin.paginator = EstimatedCountPaginator
     model_admin.show_full_result_count = False
+    show_list_times_relative(model_admin)

@@ -16,20 +16,12 @@ from django.utils.http import urlencode
 from django.utils.text import Truncator
 
 from config.admin import readable_html
+from desk.list_times import time_column
 from desk.templatetags.desk import exact, short_id, when, when_by
 from integrations.models import Delivery, DeliveryAttempt, WebhookEndpoint
 from integrations.selectors import delivery_list
 
 RESPONSE_SHOWN = 300  # Characters of a receiver's answer on the page; the attempt keeps 2 KB.
-
-
-def _timed(name: str, description: str):
-    @admin.display(description=description, ordering=name)
-    def shown(self, obj) -> str:
-        return when(getattr(obj, name))
-
-    shown.__name__ = f"{name}_shown"
-    return shown
 
 
 def _shown_fields(fields, times: tuple[str, ...]) -> list:
@@ -77,9 +69,9 @@ DELIVERY_FIELDS = ("endpoint", "event_shown", "state", "attempt_count", "last_st
 class EndpointPageMixin:
     """Mixed in before `WebhookEndpointAdmin`: its page's times for people, and its deliveries by state, linked."""
 
-    failing_since_shown = _timed("failing_since", "Failing since")
-    disabled_at_shown = _timed("disabled_at", "Disabled")
-    previous_secret_expires_at_shown = _timed("previous_secret_expires_at", "Previous secret expires")
+    failing_since_shown = time_column("failing_since", "Failing since")
+    disabled_at_shown = time_column("disabled_at", "Disabled")
+    previous_secret_expires_at_shown = time_column("previous_secret_expires_at", "Previous secret expires")
 
     @admin.display(description="Created")
     def created_at_shown(self, endpoint: WebhookEndpoint) -> str:
@@ -108,9 +100,9 @@ class DeliveryPageMixin:
     """Mixed in before `DeliveryAdmin`: the event by type and short id, times for people, the body sent as a table
     (its times exact, never JSON) and the attempts as one table, newest first, instead of the stock inline."""
 
-    next_attempt_at_shown = _timed("next_attempt_at", "Next attempt")
-    delivered_at_shown = _timed("delivered_at", "Delivered")
-    created_at_shown = _timed("created_at", "Created")
+    next_attempt_at_shown = time_column("next_attempt_at", "Next attempt")
+    delivered_at_shown = time_column("delivered_at", "Delivered")
+    created_at_shown = time_column("created_at", "Created")
 
     def get_inlines(self, request, obj):
         return []

@@ -10,6 +10,7 @@ from django.contrib import admin
 from django.template.loader import render_to_string
 from django.utils.html import format_html, format_html_join
 
+from desk.list_times import time_column
 from desk.selectors import Bubble
 from desk.templatetags.desk import identity_of, person, short_id, when
 from messaging.models import OutboundMessage
@@ -17,14 +18,6 @@ from messaging.selectors import message_audience_without_receipt, message_receip
 
 TIME_FIELDS = ["created_at", "accepted_at", "sent_at", "delivered_at", "read_at", "failed_at"]
 STATUS_LABELS = dict(OutboundMessage.Status.choices)
-
-
-def _time_display(name: str):
-    @admin.display(description=name.removesuffix("_at").capitalize(), ordering=name)
-    def shown(self, message: OutboundMessage) -> str:
-        return when(getattr(message, name))
-
-    return shown
 
 
 def _who(change) -> str:
@@ -77,12 +70,12 @@ class MessagePageMixin:
     def wamid_shown(self, message: OutboundMessage) -> str:
         return short_id(message.wamid, "wamid")
 
-    created_at_shown = _time_display("created_at")
-    accepted_at_shown = _time_display("accepted_at")
-    sent_at_shown = _time_display("sent_at")
-    delivered_at_shown = _time_display("delivered_at")
-    read_at_shown = _time_display("read_at")
-    failed_at_shown = _time_display("failed_at")
+    created_at_shown = time_column("created_at", "Created")
+    accepted_at_shown = time_column("accepted_at", "Accepted")
+    sent_at_shown = time_column("sent_at", "Sent")
+    delivered_at_shown = time_column("delivered_at", "Delivered")
+    read_at_shown = time_column("read_at", "Read")
+    failed_at_shown = time_column("failed_at", "Failed")
 
     @admin.display(description="Receipts")
     def receipt_matrix(self, message: OutboundMessage) -> str:
