@@ -2,7 +2,7 @@
 
 import csv
 import io
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from django.contrib.admin.sites import site
@@ -136,6 +136,20 @@ def test_csv_export_neutralises_cells_a_spreadsheet_would_run(logged_in, formula
     assert row["group_subject"] == "'" + formula
     assert row["text"] == "'" + formula
     assert row["status"] == "queued"  # Other cells unchanged.
+
+
+def test_csv_export_writes_times_in_iso_8601_utc_to_the_second(logged_in, settings):
+    # given: a message created and failed at known instants, read in a time zone that is not UTC
+    settings.TIME_ZONE = "Europe/Paris"
+    created = datetime(2026, 12, 7, 0, 39, 59, 592162, tzinfo=UTC)
+    message = OutboundMessageFactory(status=Status.FAILED, failed_at=created + timedelta(seconds=2))
+    OutboundMessage.objects.filter(pk=message.pk).update(created_at=created)
+    # when
+    (row,) = _csv(logged_in.get(EXPORT))
+    # then
+    assert row["created_at"] == "2026-12-07T00:39:59Z"
+    assert row["failed_at"] == "2026-12-07T00:40:01Z"
+    assert row["sent_at"] == ""
 
 
 def test_csv_export_keeps_the_search(logged_in, history):
