@@ -5,7 +5,8 @@ from dataclasses import dataclass
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString, mark_safe
 
-PALETTE = ["#c0392b", "#2471a3", "#d68910", "#7d3c98", "#138d75", "#5d6d7e", "#a04000", "#1e8449", "#b03a2e"]
+FAILURE_RED = "#c0392b"
+PALETTE = [FAILURE_RED, "#2471a3", "#d68910", "#7d3c98", "#138d75", "#5d6d7e", "#a04000", "#1e8449", "#b03a2e"]
 
 
 @dataclass(frozen=True)
@@ -55,8 +56,11 @@ def stacked_bars(*, labels: list[str], series: list[Series], title: str, width: 
     )
 
 
-def horizontal_bars(*, rows: list[tuple[str, int]], title: str, width: int = 420, chart_id: str = "") -> SafeString:
-    """Return one labelled horizontal bar per row, scaled to the largest value."""
+def horizontal_bars(*, rows: list[tuple[str, int]], title: str, width: int = 420, chart_id: str = "",
+                    colours: list[str] | None = None) -> SafeString:
+    """Return one labelled horizontal bar per row, scaled to the largest value; row i drawn in `colours[i]` when
+    given (so a colour can mean something, as red for failure), else in the palette's order."""
+    colours = colours or PALETTE
     row_h, label_w = 22, 110
     height = row_h * len(rows) + 6
     peak = max((value for _label, value in rows), default=0) or 1
@@ -64,7 +68,7 @@ def horizontal_bars(*, rows: list[tuple[str, int]], title: str, width: int = 420
     bars = []
     for i, (label, value) in enumerate(rows):
         y = 4 + i * row_h
-        bars.append((label, value, y + 13, label_w, y, f"{scale * value:.1f}", PALETTE[i % len(PALETTE)],
+        bars.append((label, value, y + 13, label_w, y, f"{scale * value:.1f}", colours[i % len(colours)],
                      f"{label_w + 4 + scale * value:.1f}", y + 13, value))
     body = format_html_join(
         "", '<g><title>{}: {}</title><text x="0" y="{}" font-size="12">{}</text>'

@@ -16,7 +16,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import urlencode
 
-from desk.charts import Series, horizontal_bars, stacked_bars
+from desk.charts import FAILURE_RED, Series, horizontal_bars, stacked_bars
 from desk.live import live_page, live_version
 from groups.models import Group, GroupEvent
 from groups.selectors import groups_by_state, phone_number_list
@@ -30,6 +30,8 @@ from webhooks.selectors import signature_rejections, webhook_failed_count, webho
 
 PERIODS = {"24h": (timedelta(hours=24), "hour"), "7d": (timedelta(days=7), "day"), "30d": (timedelta(days=30), "day")}
 DEFAULT_STUCK_MINUTES = 15
+# Sent, delivered, read in calm blues and green (progress, not alarm); failed alone in red.
+FUNNEL_COLOURS = ["#5d8aa8", "#2471a3", "#1e8449", FAILURE_RED]
 MAX_CODES_CHARTED = 8  # More colours than this are unreadable; the rest are summed as "other".
 
 
@@ -187,7 +189,7 @@ def dashboard_view(request: HttpRequest) -> TemplateResponse:
         "funnel_chart": horizontal_bars(
             rows=[("Sent", shown["sent"]), ("Delivered", shown["delivered"]), ("Read", shown["read"]),
                   ("Failed", shown["failed"])],
-            title="Messages sent, delivered, read and failed", chart_id="funnel-chart",
+            title="Messages sent, delivered, read and failed", chart_id="funnel-chart", colours=FUNNEL_COLOURS,
         ),
         "failure_chart": failure_chart,
         "failure_codes": failure_codes,

@@ -1,5 +1,6 @@
 """The support desk dashboard: numbers per phone number and period, SVG charts, groups, webhook health."""
 
+import re
 from datetime import timedelta
 
 import pytest
@@ -7,6 +8,7 @@ from django.utils import timezone
 
 from groups.models import Group, PhoneNumber
 from messaging.models import OutboundMessage
+from tests.desk.test_staff_pages import page_text
 from tests.messaging.factories import GroupFactory, OutboundMessageFactory
 from tests.spec import webhook_body
 from webhooks.models import SignatureRejection, WebhookEvent
@@ -154,3 +156,16 @@ def test_dashboard_last_events_read_as_relative_times_and_state_labels(logged_in
     table = html.split('id="last-events"', 1)[1].split("</table>", 1)[0]
     assert "just now" in table and "0 minutes ago" not in table
     assert ">Processed<" in table and ">processed<" not in table
+
+
+def test_dashboard_draws_only_failed_in_red_and_words_its_footnote_as_the_page_does(logged_in, desk):
+    # when
+    page = logged_in.get(DASHBOARD).content.decode()
+    # then: each bar of the funnel has its colour; red (the failure chart's first colour) is "Failed" alone
+    funnel = page[page.index('id="funnel-chart"'):]
+    funnel = funnel[:funnel.index("</figure>")]
+    colours = dict(re.findall(r"<title>(\w+): \d+</title>.*?fill=\"(#[0-9a-f]{6})\"", funnel))
+    assert colours["Failed"] == "#c0392b"
+    assert "#c0392b" not in {colours["Sent"], colours["Delivered"], colours["Read"]}
+    # and "stuck" appears nowhere on the page: it says "without a status"
+    assert "stuck" not in page_text(page).lower()
