@@ -5,9 +5,12 @@ Its screens are registered, and given what the apps above add to them (send a me
 
 from django import forms
 from django.contrib import admin, messages
+from django.contrib.admin.options import IS_POPUP_VAR
+from django.contrib.admin.templatetags.admin_urls import add_preserved_filters
 from django.db.models import QuerySet
 from django.http import HttpResponseRedirect
 from django.templatetags.static import static
+from django.urls import reverse
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import mark_safe
 
@@ -119,9 +122,20 @@ class GroupAdmin(admin.ModelAdmin):
             return HttpResponseRedirect(request.path)
 
     def response_add(self, request, obj, post_url_continue=None):
+        """Say what happened (sent to Meta, not yet created) once: Django's stock "was added successfully", which
+        `super().response_add` would add too, claims the group exists. Its redirects are kept."""
+        if IS_POPUP_VAR in request.POST:
+            return super().response_add(request, obj, post_url_continue)  # A popup closes: no message either way.
         self.message_user(request, f"Creation of “{obj.subject}” was sent to Meta; the group becomes active "
                                    "when Meta confirms it.", messages.SUCCESS)
-        return super().response_add(request, obj, post_url_continue)
+        if "_continue" in request.POST:
+            url = reverse(f"admin:{obj._meta.app_label}_{obj._meta.model_name}_change", args=[obj.pk])
+        elif "_addanother" in request.POST:
+            url = request.path
+        else:
+            return self.response_post_save_add(request, obj)
+        return HttpResponseRedirect(add_preserved_filters(
+            {"preserved_filters": self.get_preserved_filters(request), "opts": obj._meta}, url))
 
     def response_change(self, request, obj):
         if any(name in request.POST for name in ("subject", "description")):

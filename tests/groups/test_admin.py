@@ -49,6 +49,23 @@ def test_create_form_queues_the_create(desk, graph, django_capture_on_commit_cal
     assert GroupOperation.objects.get().request_id == "c4f1a9e07b2d4c3f9e5a8b61d0c7e2f4"
 
 
+@pytest.mark.parametrize("button", ["_save", "_continue"])
+def test_create_form_says_once_that_the_creation_was_sent_to_meta(desk, button):
+    # given
+    number = PhoneNumberFactory()
+    # when
+    response = desk.post("/admin/groups/group/add/", {
+        "phone_number": number.pk, "subject": "Order 48213", "description": "", "join_approval_mode": "auto_approve",
+        button: "Save",
+    }, follow=True)
+    # then: our message only, not Django's "was added successfully" (the group does not exist at Meta yet)
+    shown = [str(m) for m in response.context["messages"]]
+    assert shown == ["Creation of “Order 48213” was sent to Meta; the group becomes active when Meta confirms it."]
+    group = Group.objects.get()
+    expected = "/admin/groups/group/" if button == "_save" else f"/admin/groups/group/{group.pk}/change/"
+    assert response.redirect_chain[0][0] == expected
+
+
 def test_change_form_queues_a_settings_update(desk, graph, django_capture_on_commit_callbacks):
     # given
     group = GroupFactory(group_id=SPEC_G1, subject="Old")
