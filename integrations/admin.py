@@ -10,6 +10,7 @@ from django.contrib import admin, messages
 from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.template.response import TemplateResponse
+from django.utils.html import format_html
 
 from config.admin import ReadOnlyAdmin
 from core.admin_confirm import counted
@@ -27,11 +28,17 @@ from integrations.services.endpoints import (
 from outbox import event_types
 
 
+def _event_type_label(event_type: str) -> str:
+    """Return a checkbox's label: the type's name, then what it reports (staff cannot open docs/events.md)."""
+    return format_html("<code>{}</code> {}", event_type, event_types.DESCRIPTIONS[event_type].replace("`", ""))
+
+
 class EndpointForm(forms.ModelForm):
     url = forms.URLField(label="URL", max_length=2000, assume_scheme="https")
     event_types = forms.MultipleChoiceField(
-        choices=[(t, t) for t in event_types.SUBSCRIBABLE], required=False, widget=forms.CheckboxSelectMultiple,
-        help_text="None ticked: every type (docs/events.md).",
+        choices=[(t, _event_type_label(t)) for t in event_types.SUBSCRIBABLE], required=False,
+        widget=forms.CheckboxSelectMultiple,
+        help_text="The events sent to this URL, each with what it reports. None ticked: every type.",
     )
 
     class Meta:

@@ -28,9 +28,20 @@ def test_adding_an_endpoint_shows_its_secret_once(admin_client_logged_in, receiv
     endpoint = WebhookEndpoint.objects.get()
     assert response.status_code == 200
     assert endpoint.secret in response.content.decode()
+    assert "docs/events.md" not in response.content.decode()  # A repo file staff cannot open.
     assert endpoint.event_types == ["message.read"]
     change_page = admin_client_logged_in.get(f"/admin/integrations/webhookendpoint/{endpoint.pk}/change/")
     assert change_page.status_code == 200 and endpoint.secret not in change_page.content.decode()
+
+
+def test_the_endpoint_form_says_what_each_event_type_reports_not_where_a_repo_file_is(admin_client_logged_in):
+    # when
+    page = admin_client_logged_in.get("/admin/integrations/webhookendpoint/add/").content.decode()
+    # then: staff cannot open docs/events.md; the form itself says it
+    assert "docs/events.md" not in page
+    assert "None ticked: every type." in page
+    assert "<code>pin.replaced</code> A fourth pin in the group pushed this one out." in page
+    assert "<code>message.failed</code> An outbound message failed; data.error says why." in page
 
 
 def test_adding_an_internal_url_is_refused_on_the_form(admin_client_logged_in, settings):
