@@ -189,6 +189,13 @@ class UnmatchedStatus(TimeStamped):
         return f"{self.status} for {self.wamid}"
 
 
+def message_type_label(type_name: str) -> str:
+    """Return a message type as people read it: our label ("Image"), else Meta's name humanised ("Sticker")."""
+    if type_name in OutboundMessage.Type.values:
+        return OutboundMessage.Type(type_name).label
+    return type_name.replace("_", " ").capitalize() or "Message"
+
+
 class InboundMessage(TimeStamped):
     """A message a participant wrote in a group (CONTRACT §5 "Inbound messages")."""
 
@@ -218,7 +225,9 @@ class InboundMessage(TimeStamped):
         indexes = [models.Index(fields=["group", "-timestamp"])]
 
     def __str__(self) -> str:
-        return f"{self.type} from {person_label(wa_id=self.from_wa_id, user_id=self.from_user_id)}"
+        """ "Image from Maya Patel (+16505551234)": the type as people say it, the sender by the name Meta gave."""
+        sender = person_label(name=self.contact_name, wa_id=self.from_wa_id, user_id=self.from_user_id)
+        return f"{message_type_label(self.type)} from {sender}"
 
 
 class AccountError(models.Model):

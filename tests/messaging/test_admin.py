@@ -4,11 +4,12 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 from django.contrib import admin
+from django.utils import timezone
 
 from desk.admin import DeskGroupAdmin
 from groups.models import Group
 from messaging.admin import send_message_to_groups
-from messaging.models import OutboundMessage
+from messaging.models import InboundMessage, OutboundMessage
 from tests.messaging.factories import GroupFactory, OutboundMessageFactory, ParticipantFactory
 from tests.spec import webhook_body
 
@@ -204,3 +205,17 @@ def test_failed_messages_filtered_by_code_say_what_it_means_and_what_to_do(logge
     assert 'id="error-explained"' in page and 'id="error-explained"' not in unfiltered
     assert "outcome_unknown: Outcome unknown" in page
     assert "What to do:" in page and "a retry may deliver the message twice" in page
+
+
+@pytest.mark.parametrize(("type_name", "name", "title"), [
+    ("image", "Maya Patel", "Image from Maya Patel (+16505551234)"),
+    ("sticker", "", "Sticker from +16505551234"),
+])
+def test_an_inbound_message_is_titled_by_its_type_label_and_its_sender_name(logged_in, group, type_name, name, title):
+    # given
+    inbound = InboundMessage.objects.create(group=group, wamid="wamid.IN1", type=type_name, from_wa_id="16505551234",
+                                            contact_name=name, timestamp=timezone.now())
+    # when
+    page = logged_in.get(f"/admin/messaging/inboundmessage/{inbound.pk}/change/").content.decode()
+    # then
+    assert f"<h2>{title}</h2>" in page
