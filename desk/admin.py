@@ -69,6 +69,7 @@ class DeskGroupAdmin(LiveAdminMixin, GroupSettingsMixin, GroupAdmin):
             view(workspace_actions.send_view, "workspace_send", "workspace/send/"),
             view(workspace_actions.pin_view, "workspace_pin", "workspace/pin/<str:kind>/<int:message_pk>/"),
             view(workspace_actions.unpin_view, "workspace_unpin", "workspace/unpin/<int:pin_pk>/"),
+            view(workspace_actions.retry_view, "workspace_retry", "workspace/retry/<int:message_pk>/"),
             view(workspace_actions.decide_view, "workspace_decide",
                  "workspace/join-requests/<int:join_request_pk>/<str:decision>/"),
             view(workspace.region_view, "workspace_region", "workspace/<str:region>/"),

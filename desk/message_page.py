@@ -7,12 +7,17 @@ them in place as before.
 """
 
 from django.contrib import admin
+from django.core.exceptions import PermissionDenied
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import get_object_or_404
 from django.template.loader import render_to_string
+from django.urls import path, reverse
 from django.utils.html import format_html, format_html_join
 
 from desk.list_times import time_column
 from desk.selectors import Bubble
 from desk.templatetags.desk import identity_of, person, short_id, when
+from desk.workspace_actions import asked_from
 from messaging.models import OutboundMessage
 from messaging.selectors import message_audience_without_receipt, message_receipt_list
 
@@ -52,6 +57,28 @@ class MessagePageMixin:
     """Mixed in before `OutboundMessageAdmin`: its page's values shown for people instead of as stored."""
 
     change_form_template = "admin/desk/message_change_form.html"
+
+    def get_urls(self):
+        retry = path("<int:object_id>/retry/", self.admin_site.admin_view(self.retry_view),
+                     name="messaging_outboundmessage_retry")
+        return [retry, *super().get_urls()]
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        context = {**(extra_context or {}), "may_retry": self.has_retry_permission(request)}
+        return super().change_view(request, object_id, form_url, context)
+
+    def retry_view(self, request: HttpRequest, object_id: int) -> HttpResponse:
+        """Retry this failed message through the list's action and its confirmation, then come back to this page."""
+        page = reverse("admin:messaging_outboundmessage_change", args=[object_id])
+        if request.method != "POST":
+            return HttpResponseRedirect(page)
+        if not self.has_retry_permission(request):
+            raise PermissionDenied
+        message = get_object_or_404(OutboundMessage, pk=object_id)
+        crumbs = [(reverse("admin:messaging_outboundmessage_changelist"), "Outbound messages"), (page, str(message))]
+        response = asked_from(self.retry_failed(request, OutboundMessage.objects.filter(pk=message.pk)),
+                              crumbs=crumbs, back=page)
+        return response or HttpResponseRedirect(page)
 
     def get_fields(self, request, obj=None):
         replaced = {"content": "content_shown", "wamid": "wamid_shown", **{t: f"{t}_shown" for t in TIME_FIELDS}}

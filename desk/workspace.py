@@ -51,6 +51,7 @@ def may(request: HttpRequest) -> dict[str, bool]:
         "send": has("messaging.add_outboundmessage"),
         "pin": has("messaging.add_pin"),
         "unpin": has("messaging.change_pin"),
+        "retry": has("messaging.add_outboundmessage"),
         "decide": has("groups.decide_joinrequest"),
         "edit": has("groups.change_group"),
     }

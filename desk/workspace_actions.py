@@ -1,7 +1,8 @@
-"""What staff do from the group workspace: send (preview first), pin, unpin, approve or reject a join request.
+"""What staff do from the group workspace: send (preview first), pin, unpin, retry a failed message, approve or
+reject a join request.
 
 Each reuses the screen that already does it: the compose form, preview and send of the messages admin, and the
-admin actions pin (which says which pin a new one pushes out), unpin, approve and reject, with their one
+admin actions pin (which says which pin a new one pushes out), unpin, retry, approve and reject, with their one
 confirmation page (core.admin_confirm). Here they are pointed at one group, and the confirmation and the answer lead
 back to the workspace. A GET of an action's URL goes back to the workspace.
 """
@@ -24,15 +25,19 @@ def workspace_url(group: Group, *, anchor: str = "") -> str:
     return reverse("admin:groups_group_change", args=[group.pk]) + (f"#{anchor}" if anchor else "")
 
 
-def _in_workspace(response: HttpResponse | None, group: Group) -> HttpResponse | None:
-    """Point a reused action's confirmation page (core.admin_confirm) at the workspace it was asked from: its
-    breadcrumbs lead to the group and "No, take me back" returns there."""
+def asked_from(response: HttpResponse | None, *, crumbs: list[tuple[str, str]], back: str) -> HttpResponse | None:
+    """Point a reused action's confirmation page (core.admin_confirm) at the page it was asked from: its
+    breadcrumbs lead there and "No, take me back" returns to `back`."""
     if isinstance(response, TemplateResponse) and not response.is_rendered:
-        response.context_data["crumbs"] = [
-            (reverse("admin:groups_group_changelist"), "Groups"), (workspace_url(group), group.subject),
-        ]
-        response.context_data["cancel_url"] = workspace_url(group)
+        response.context_data["crumbs"] = crumbs
+        response.context_data["cancel_url"] = back
     return response
+
+
+def _in_workspace(response: HttpResponse | None, group: Group) -> HttpResponse | None:
+    """Point a reused action's confirmation page at the group's workspace."""
+    crumbs = [(reverse("admin:groups_group_changelist"), "Groups"), (workspace_url(group), group.subject)]
+    return asked_from(response, crumbs=crumbs, back=workspace_url(group))
 
 
 def send_view(model_admin: admin.ModelAdmin, request: HttpRequest, object_id: str) -> HttpResponse:
@@ -80,6 +85,20 @@ def unpin_view(model_admin: admin.ModelAdmin, request: HttpRequest, object_id: s
         raise PermissionDenied
     pin = get_object_or_404(Pin, group=group, pk=pin_pk)
     response = _in_workspace(pins_admin.unpin_selected(request, Pin.objects.filter(pk=pin.pk)), group)
+    return response or HttpResponseRedirect(workspace_url(group, anchor="workspace-conversation"))
+
+
+def retry_view(model_admin: admin.ModelAdmin, request: HttpRequest, object_id: str, message_pk: int) -> HttpResponse:
+    """Retry one failed message of the group through the messages list's action (which asks first)."""
+    group = group_for(model_admin, request, object_id)
+    if request.method != "POST":
+        return HttpResponseRedirect(workspace_url(group))
+    messages_admin = model_admin.admin_site.get_model_admin(OutboundMessage)
+    if not messages_admin.has_retry_permission(request):
+        raise PermissionDenied
+    message = get_object_or_404(OutboundMessage, group=group, pk=message_pk)
+    response = _in_workspace(messages_admin.retry_failed(request, OutboundMessage.objects.filter(pk=message.pk)),
+                             group)
     return response or HttpResponseRedirect(workspace_url(group, anchor="workspace-conversation"))
 
 
