@@ -24,7 +24,7 @@ from core.meta_errors import RetryClass
 from core.models import Source
 from groups.cloud_api import error_catalog
 from messaging.errors import OWN_CODES, error_explain
-from messaging.selectors import failed_messages_by_code, failed_messages_for_retry
+from messaging.selectors import error_codes_left_to_retry, failed_messages_by_code, failed_messages_for_retry
 from messaging.services import message_retry
 
 EXPORT_CHUNK = 2000  # Rows per query while streaming: small enough to keep memory flat, large enough to be quick.
@@ -158,12 +158,14 @@ def failures_view(model_admin, request: HttpRequest) -> HttpResponse:
     since = timezone.now() - timedelta(hours=hours)
     changelist = reverse("admin:messaging_outboundmessage_changelist")
     rows = []
+    left_to_retry = error_codes_left_to_retry(since=since)
     for row in failed_messages_by_code(since=since):
         explained = error_explain(row["error_code"])
         rows.append({
             **row,
             "title": explained.title if explained else "No error code recorded",
             "list_url": f"{changelist}?{urlencode({'status': 'failed', 'error_code': row['error_code']})}",
+            "left_to_retry": row["error_code"] in left_to_retry,  # Once all are retried, no button to retry them.
         })
     context = {**model_admin.admin_site.each_context(request), "opts": model_admin.model._meta,
                "title": f"Failed messages by error code, last {hours} h", "rows": rows, "hours": hours,

@@ -175,16 +175,24 @@ def failed_messages_by_code(*, since: datetime, phone_number: int | None = None)
     )
 
 
+def _retryable_failures(*, since: datetime):
+    """Messages failed since `since` that a retry may send again: never retried, and not a pin (its own service)."""
+    retried = OutboundMessage.objects.filter(retry_of=OuterRef("pk"))
+    return (OutboundMessage.objects.filter(status=MessageStatus.FAILED, failed_at__gte=since)
+            .exclude(type=OutboundMessage.Type.PIN).filter(~Exists(retried)))
+
+
 def failed_messages_for_retry(*, error_code: str, since: datetime, limit: int) -> list[OutboundMessage]:
     """Return failed messages with this code since `since` that were never retried, oldest first."""
-    retried = OutboundMessage.objects.filter(retry_of=OuterRef("pk"))
     return list(
-        OutboundMessage.objects.filter(status=MessageStatus.FAILED, error_code=error_code, failed_at__gte=since)
-        .exclude(type=OutboundMessage.Type.PIN)
-        .filter(~Exists(retried))
-        .select_related("group")
+        _retryable_failures(since=since).filter(error_code=error_code).select_related("group")
         .order_by("failed_at", "pk")[:limit]
     )
+
+
+def error_codes_left_to_retry(*, since: datetime) -> set[str]:
+    """Return the error codes of the messages `failed_messages_for_retry` would still retry."""
+    return set(_retryable_failures(since=since).order_by().values_list("error_code", flat=True).distinct())
 
 
 SENT_OR_BEYOND = [MessageStatus.SENT, MessageStatus.DELIVERED, MessageStatus.READ]

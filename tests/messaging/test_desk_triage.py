@@ -93,6 +93,20 @@ def test_bulk_retry_retries_each_failed_message_of_the_code_in_the_window_once(
     assert set(OutboundMessage.objects.filter(retry_of__isnull=False).values_list("status", flat=True)) == {"queued"}
 
 
+def test_after_retrying_all_of_a_code_its_row_offers_no_retry(logged_in, failures,
+                                                            django_capture_on_commit_callbacks):
+    # given: every 131026 failure of the last 24 h retried
+    with django_capture_on_commit_callbacks(execute=False):
+        logged_in.post(FAILURES, {"error_code": "131026", "hours": "24", "post": "yes"})
+    # when
+    page = logged_in.get(FAILURES).content.decode()
+    # then: 131026 is still listed (its failures stay failed) but has nothing left to retry; 131000 still has
+    assert 'value="Retry all with 131026…"' not in page and "Nothing left to retry" in page
+    assert 'value="Retry all with 131000…"' in page
+    # and over 72 h the older 131026 failure is still there to retry
+    assert 'value="Retry all with 131026…"' in logged_in.get(f"{FAILURES}?hours=72").content.decode()
+
+
 def test_bulk_retry_needs_the_compose_permission(client, user_with_perms, failures):
     # given
     client.force_login(user_with_perms("messaging.view_outboundmessage", is_staff=True))
