@@ -3,6 +3,7 @@
 from datetime import UTC
 
 import django_filters
+from django import forms
 from django.core.exceptions import ValidationError
 from django_filters.fields import IsoDateTimeField
 
@@ -26,3 +27,25 @@ class UTCIsoDateTimeField(IsoDateTimeField):
 
 class UTCIsoDateTimeFilter(django_filters.IsoDateTimeFilter):
     field_class = UTCIsoDateTimeField
+
+
+class StrictBooleanField(forms.Field):
+    """`true`/`false` (also `1`/`0`, any case); anything else is an error naming the filter.
+
+    django-filter's BooleanFilter reads its select widget's codes: an unknown value such as `maybe` silently
+    meant "no filter", and `2` meant true.
+    """
+
+    TRUE, FALSE = {"true", "1"}, {"false", "0"}
+
+    def to_python(self, value):
+        if value in self.empty_values:
+            return None
+        text = str(value).strip().lower()
+        if text in self.TRUE | self.FALSE:
+            return text in self.TRUE
+        raise ValidationError("Must be `true` or `false`.", code="invalid")
+
+
+class StrictBooleanFilter(django_filters.BooleanFilter):
+    field_class = StrictBooleanField
