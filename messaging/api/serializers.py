@@ -69,6 +69,16 @@ class MessageCreateInputSerializer(serializers.Serializer):
     document = MediaField(required=False)
     template = TemplateField(required=False)
 
+    def validate(self, attrs: dict) -> dict:
+        # One content object, under the type's key: another one would be dropped without a word.
+        stray = [key for key in COMPOSABLE_TYPES if key in self.initial_data and key != attrs["type"]]
+        if stray and attrs["type"] in COMPOSABLE_TYPES:
+            raise serializers.ValidationError({
+                key: [f"A `{attrs['type']}` message takes its content under `{attrs['type']}` only; "
+                      f"leave out `{key}`, or send it as its own message."] for key in stray
+            })
+        return attrs
+
 
 class MessageOutputSerializer(serializers.Serializer):
     """A message with its content under its type's key (only that key is present)."""

@@ -306,6 +306,30 @@ def test_a_refused_message_names_the_field_and_calls_meta_never(
 
 
 @pytest.mark.parametrize(
+    "payload,field",
+    [
+        ({"type": "text", "text": {"body": "x"}, "image": {"link": "https://example.com/a.jpg"}}, "image"),
+        ({"type": "image", "image": {"link": "https://example.com/a.jpg"}, "text": {"body": "x"}}, "text"),
+        ({"type": "document", "document": {"link": "https://example.com/a.pdf"},
+          "template": {"name": "hello_world", "language": {"code": "en_US"}}}, "template"),
+    ],
+)
+def test_content_under_another_types_key_is_a_400_naming_it_and_nothing_is_sent(
+    admin_api, group, graph, django_capture_on_commit_callbacks, payload, field
+):
+    # Without the check the other object was silently dropped: an integrator who meant the image sent the text.
+    # when
+    with django_capture_on_commit_callbacks(execute=True) as callbacks:
+        response = admin_api.post("/api/v1/messages/", {"group": group.pk, **payload}, format="json")
+    # then
+    assert response.status_code == 400, response.json()
+    assert list(response.json()["extra"]["fields"]) == [field]
+    assert payload["type"] in response.json()["extra"]["fields"][field][0]
+    assert callbacks == [] and len(graph.calls) == 0
+    assert OutboundMessage.objects.count() == 0
+
+
+@pytest.mark.parametrize(
     ("traits", "reason"),
     [({"state": "creating"}, "creating"), ({"state": "deleting"}, "deleting"), ({"suspended": True}, "suspended")],
 )
