@@ -205,6 +205,27 @@ def test_a_failed_retry_is_retried_in_turn(admin_api, group):
     assert again.json()["id"] not in {failed.pk, retry.pk}
 
 
+@pytest.mark.parametrize("path", ["/api/v1/messages/", "/api/v1/inbound-messages/"])
+@pytest.mark.parametrize("value", ["1e30", "99999999999999999999", "-1.5e61", "2.5", "0", "seven"])
+def test_a_group_filter_that_is_not_an_id_is_a_400_naming_it(admin_api, group, path, value):
+    # Without the check: a number past 64 bits was a 500 (OverflowError), and 2.5 or 0 an empty list.
+    # when
+    response = admin_api.get(path, {"group": value})
+    # then
+    assert response.status_code == 400, response.content
+    assert list(response.json()["extra"]["fields"]) == ["group"]
+
+
+@pytest.mark.django_db
+def test_the_schema_gives_the_group_filters_as_integers(admin_api):
+    # when
+    schema = admin_api.get("/api/schema/?format=json").json()
+    # then
+    for path in ["/api/v1/messages/", "/api/v1/inbound-messages/"]:
+        (group,) = [p for p in schema["paths"][path]["get"]["parameters"] if p["name"] == "group"]
+        assert group["schema"] == {"type": "integer", "minimum": 1}, path
+
+
 def test_inbound_messages_list_with_group_filter(admin_api, group, post_webhook):
     # given
     post_webhook(webhook_body("messages.inbound_unsupported"))
