@@ -39,6 +39,12 @@ class TemplateContentSerializer(serializers.Serializer):
     components = serializers.ListField(child=serializers.DictField(), required=False)
 
 
+class PinContentSerializer(serializers.Serializer):
+    type = serializers.ChoiceField(choices=["pin", "unpin"])
+    message_id = serializers.CharField(help_text="The wamid of the pinned (or unpinned) message.")
+    expiration_days = serializers.IntegerField(required=False, help_text="A pin only: 1 to 30.")
+
+
 @extend_schema_field(TextContentSerializer)
 class TextField(serializers.JSONField):
     pass
@@ -96,6 +102,7 @@ class MessageOutputSerializer(serializers.Serializer):
     audio = MediaContentSerializer(required=False)
     document = MediaContentSerializer(required=False)
     template = TemplateContentSerializer(required=False)
+    pin = PinContentSerializer(required=False, help_text="A pin or unpin action, made by `/pins/`.")
     status = serializers.ChoiceField(choices=OutboundMessage.Status.choices)
     error = ErrorSerializer(allow_null=True)
     recipient_count = serializers.IntegerField()

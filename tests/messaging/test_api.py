@@ -6,6 +6,7 @@ import pytest
 
 from messaging.models import InboundMessage, OutboundMessage
 from tests.messaging.factories import GroupFactory, OutboundMessageFactory, ParticipantFactory
+from tests.messaging.pin_factories import PinFactory
 from tests.spec import SPEC_PHONE_NUMBER_ID, graph_json, webhook_body
 
 pytestmark = pytest.mark.django_db
@@ -224,6 +225,20 @@ def test_the_schema_gives_the_group_filters_as_integers(admin_api):
     for path in ["/api/v1/messages/", "/api/v1/inbound-messages/"]:
         (group,) = [p for p in schema["paths"][path]["get"]["parameters"] if p["name"] == "group"]
         assert group["schema"] == {"type": "integer", "minimum": 1}, path
+
+
+def test_every_field_a_pin_action_message_shows_is_in_the_schema(admin_api):
+    # A pin or unpin is a message of type `pin` (made by /pins/); its content under `pin` was undocumented.
+    # given
+    pin = PinFactory()
+    # when
+    shown = admin_api.get(f"/api/v1/messages/{pin.pin_message_id}/").json()
+    schemas = admin_api.get("/api/schema/?format=json").json()["components"]["schemas"]
+    # then
+    assert shown["type"] == "pin"
+    assert set(shown) <= set(schemas["Message"]["properties"])
+    assert schemas["Message"]["properties"]["pin"]["allOf"] == [{"$ref": "#/components/schemas/PinContent"}]
+    assert set(shown["pin"]) <= set(schemas["PinContent"]["properties"])
 
 
 def test_inbound_messages_list_with_group_filter(admin_api, group, post_webhook):
