@@ -122,3 +122,8 @@ def not_found(request: HttpRequest, exception: Exception) -> HttpResponse:
     if request.path.startswith("/api/"):
         return JsonResponse({"code": "not_found", "message": "No such resource.", "extra": {}}, status=404)
     return page_not_found(request, exception)
+
+
+def api_not_found(request: HttpRequest) -> HttpResponse:
+    """Answer a URL under /api/ that names no resource (routed in config/urls.py, so DEBUG does not matter)."""
+    return not_found(request, Http404())

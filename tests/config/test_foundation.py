@@ -95,12 +95,23 @@ def test_admin_is_titled_groupdesk(client):
 
 
 @pytest.mark.django_db
-def test_an_unknown_api_url_answers_json_404(admin_api):
+@pytest.mark.parametrize("debug", [False, True])
+@pytest.mark.parametrize("path", ["/api/v1/groups/not-a-number/", "/api/v1/no-such-resource/", "/api/v2/"])
+def test_an_unknown_api_url_answers_json_404(admin_api, settings, debug, path):
+    # With DEBUG (make run) Django answered its HTML debug page instead: handler404 serves only without DEBUG.
+    # given
+    settings.DEBUG = debug
     # when
-    response = admin_api.get("/api/v1/groups/not-a-number/")
+    response = admin_api.get(path)
     # then
     assert response.status_code == 404
+    assert response["Content-Type"] == "application/json"
     assert response.json()["code"] == "not_found"
+
+
+@pytest.mark.django_db
+def test_an_api_url_without_its_slash_still_redirects_to_it(admin_api):
+    assert admin_api.get("/api/v1/groups")["Location"] == "/api/v1/groups/"
 
 
 @pytest.mark.django_db
