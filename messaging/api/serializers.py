@@ -60,6 +60,11 @@ class TemplateField(serializers.JSONField):
     pass
 
 
+@extend_schema_field({"type": "string", "enum": list(COMPOSABLE_TYPES)})
+class ComposableTypeField(serializers.CharField):
+    """A CharField, so that another type reaches the content registry and is refused as "not supported in groups"."""
+
+
 class MessageCreateInputSerializer(serializers.Serializer):
     """`{group, type, <type>: {...}}`; the content object is checked by the content registry."""
 
@@ -67,7 +72,7 @@ class MessageCreateInputSerializer(serializers.Serializer):
         ref_name = "MessageCreateInput"
 
     group = serializers.IntegerField(help_text="Our id of an active, unsuspended group.")
-    type = serializers.CharField(help_text=f"One of: {', '.join(COMPOSABLE_TYPES)}.")
+    type = ComposableTypeField(help_text=f"One of: {', '.join(COMPOSABLE_TYPES)}; the content goes under this key.")
     text = TextField(required=False)
     image = MediaField(required=False)
     video = MediaField(required=False)

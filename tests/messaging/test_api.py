@@ -241,6 +241,15 @@ def test_every_field_a_pin_action_message_shows_is_in_the_schema(admin_api):
     assert set(shown["pin"]) <= set(schemas["PinContent"]["properties"])
 
 
+def test_the_schema_lists_the_types_a_group_message_may_have(admin_api):
+    # The schema said any string; only these six are sent (others: 400 "not supported in groups").
+    # when
+    schemas = admin_api.get("/api/schema/?format=json").json()["components"]["schemas"]
+    # then
+    (ref,) = schemas["MessageCreateInputRequest"]["properties"]["type"]["allOf"]
+    assert schemas[ref["$ref"].rsplit("/", 1)[1]]["enum"] == ["text", "image", "video", "audio", "document", "template"]
+
+
 def test_inbound_messages_list_with_group_filter(admin_api, group, post_webhook):
     # given
     post_webhook(webhook_body("messages.inbound_unsupported"))
