@@ -134,17 +134,20 @@ def seed_integrations(*, message: OutboundMessage, created_by=None) -> tuple[Web
         description="CRM (Parcels Leeds)", event_types=[event_types.MESSAGE_READ, event_types.MESSAGE_FAILED],
         failing_since=now - timedelta(hours=5), created_by=created_by,
     )
+    # One transaction: the delivery has given up before anyone can see it. Committed pending, a worker woken by the
+    # commit (the integration tests run one) could try it first and leave it pending again.
     with transaction.atomic():
         event_record(type=event_types.MESSAGE_READ, obj=message, occurred_at=now - timedelta(hours=5))
-    delivery = Delivery.objects.get(endpoint=endpoint)
-    answers = [(None, "Timeout after 10 s", ""), (500, "", "<html><body><h1>500 Internal Server Error</h1>"
-                                                          "<p>upstream connect error or disconnect/reset</p></body>"),
-               (503, "", '{"error": "maintenance", "retry_after": 600}')]
-    for i, (status_code, error, body) in enumerate(answers):
-        DeliveryAttempt.objects.create(delivery=delivery, attempted_at=now - timedelta(hours=5 - 2 * i),
-                                       status_code=status_code, succeeded=False, latency_ms=10000 if error else 84,
-                                       error=error, response_body=body)
-    Delivery.objects.filter(pk=delivery.pk).update(state=Delivery.State.FAILED, attempt_count=3, last_status_code=503,
-                                                   last_error="HTTP 503", next_attempt_at=None)
+        delivery = Delivery.objects.get(endpoint=endpoint)
+        error_page = "<html><body><h1>500 Internal Server Error</h1><p>upstream connect error or disconnect/reset</p>"
+        answers = [(None, "Timeout after 10 s", ""), (500, "", error_page + "</body>"),
+                   (503, "", '{"error": "maintenance", "retry_after": 600}')]
+        for i, (status_code, error, body) in enumerate(answers):
+            DeliveryAttempt.objects.create(delivery=delivery, attempted_at=now - timedelta(hours=5 - 2 * i),
+                                           status_code=status_code, succeeded=False,
+                                           latency_ms=10000 if error else 84, error=error, response_body=body)
+        Delivery.objects.filter(pk=delivery.pk).update(
+            state=Delivery.State.FAILED, attempt_count=3, last_status_code=503, last_error="HTTP 503",
+            next_attempt_at=None)
     delivery.refresh_from_db()
     return endpoint, delivery
