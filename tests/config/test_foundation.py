@@ -6,6 +6,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from django.test import Client
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -106,6 +107,19 @@ def test_an_unknown_api_url_answers_json_404(admin_api, settings, debug, path):
     # then
     assert response.status_code == 404
     assert response["Content-Type"] == "application/json"
+    assert response.json()["code"] == "not_found"
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("method", ["post", "patch", "delete"])
+def test_an_unknown_api_url_answers_json_404_to_a_session_write_without_csrf_token(superuser, method):
+    # given: the admin session, as Swagger UI uses it, and no CSRF token
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(superuser)
+    # when
+    response = getattr(client, method)("/api/v1/groups/null,null/", data="{}", content_type="application/json")
+    # then
+    assert response.status_code == 404
     assert response.json()["code"] == "not_found"
 
 
