@@ -32,6 +32,11 @@ def these(objects: Sequence, noun: str) -> str:
     return f"this {noun}" if count == 1 else f"these {count} {noun}s"
 
 
+def counted(count: int, noun: str) -> str:
+    """Return "1 join request" or "3 join requests": what an action's message says it did."""
+    return f"{count} {noun}" if count == 1 else f"{count} {noun}s"
+
+
 def confirm(admin_obj, request: HttpRequest, objects, *, action: str | None, title: str, warning: str,
             irreversible: str = "", reason: str = "optional", form_class: type[forms.Form] | None = None,
             details_template: str = "", extra_context: dict | None = None, hidden: dict | None = None,

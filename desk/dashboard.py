@@ -114,13 +114,20 @@ def _groups_chart(*, phone_id: int | None):
     return horizontal_bars(rows=state_rows, title="Groups by state", chart_id="groups-chart")
 
 
+def _with_state_labels(last_events: dict) -> list[tuple[str, dict | None]]:
+    """Return (field, last event) pairs by field, each event with its state as staff read it ("Processed")."""
+    labels = dict(WebhookEvent.State.choices)
+    return sorted((field, event and {**event, "state_label": labels.get(event["state"], event["state"])})
+                  for field, event in last_events.items())
+
+
 def _webhook_health(*, now: datetime) -> dict:
     """Return the webhook part of the page: last event per field, failures and signature rejections (24 h)."""
     rejections = signature_rejections(since=now - timedelta(hours=24))
     rejection_keys = _buckets(now - timedelta(hours=23), now, "hour")
     by_hour = {timezone.localtime(r.hour): r.count for r in rejections}
     return {
-        "last_events": sorted(webhook_last_event_per_field(fields=sorted(handled_fields())).items()),
+        "last_events": _with_state_labels(webhook_last_event_per_field(fields=sorted(handled_fields()))),
         "failed_events_24h": webhook_failed_count(since=now - timedelta(hours=24)),
         "rejections_24h": sum(r.count for r in rejections),
         "rejection_chart": stacked_bars(

@@ -7,7 +7,7 @@ are named from the group's participants when known, else by their phone number o
 from collections.abc import Callable
 
 from core.models import Source
-from groups.admin_confirm import meta_error_text
+from groups.admin_confirm import CREATE_FAILED_ADVICE, OPERATION_FAILED_ADVICE, meta_error_text
 from groups.models import GroupEvent, GroupOperation, Participant
 
 Kind = GroupOperation.Kind
@@ -55,8 +55,14 @@ def actor_name(user, source: str) -> str:
     return {Source.WEBHOOK: "Meta", Source.TASK: "Groupdesk"}.get(source, "Someone")
 
 
-def _first_error(errors) -> str:
-    return meta_error_text(errors[0]) if errors else "no reason given"
+def _first_error(errors, *, final_advice: str = "") -> str:
+    """Return the first error as staff read it; `final_advice` replaces "Groupdesk retries later" when it ended."""
+    return meta_error_text(errors[0], final_advice=final_advice) if errors else "no reason given"
+
+
+def _end(sentence: str) -> str:
+    """Close a sentence with one full stop: Meta's own words often end with one already."""
+    return sentence if sentence.endswith((".", "!", "?")) else f"{sentence}."
 
 
 def _outcome_of_removal(operation: GroupOperation, people: People) -> str:
@@ -93,7 +99,11 @@ def operation_sentence(operation: GroupOperation, people: People) -> str:
         return f"{asked}: {outcome}."
     if operation.state == OpState.SUCCEEDED:
         return f"{asked}: done."
-    return f"{asked}: {operation.get_state_display().lower()}, {_first_error(operation.errors)}"
+    # An operation that failed is final: Groupdesk does not retry it, whatever the catalog says of the code.
+    final = (CREATE_FAILED_ADVICE if operation.kind == Kind.CREATE else OPERATION_FAILED_ADVICE) \
+        if operation.state == OpState.FAILED else ""
+    return _end(f"{asked}: {operation.get_state_display().lower()}, "
+                f"{_first_error(operation.errors, final_advice=final)}")
 
 
 def _person(detail: dict, people: People) -> str:
@@ -113,10 +123,12 @@ Sentence = Callable[[GroupEvent, str, People], str]
 SENTENCES: dict[str, Sentence] = {
     "create_requested": lambda e, who, p: f"{who} asked Meta to create the group",
     "created": lambda e, who, p: "Meta created the group",
-    "create_failed": lambda e, who, p: f"Meta could not create the group: {_first_error(e.detail.get('errors'))}",
+    "create_failed": lambda e, who, p: "Meta could not create the group: "
+    + _first_error(e.detail.get("errors"), final_advice=CREATE_FAILED_ADVICE),
     "delete_requested": lambda e, who, p: f"{who} asked Meta to delete the group",
     "deleted": lambda e, who, p: "The group was deleted",
-    "delete_failed": lambda e, who, p: f"Meta could not delete the group: {_first_error(e.detail.get('errors'))}",
+    "delete_failed": lambda e, who, p: "Meta could not delete the group: "
+    + _first_error(e.detail.get("errors"), final_advice=OPERATION_FAILED_ADVICE),
     "participant_joined": lambda e, who, p: f"{_person(e.detail, p)} joined"
     + (" after approval" if e.detail.get("via_join_request") else ""),
     "participant_left": lambda e, who, p: f"{_person(e.detail, p)} left",
@@ -174,4 +186,4 @@ def event_sentence(event: GroupEvent, people: People) -> str:
         sentence += f", because {_quoted(reason)}"
     if detail.get("applied") is False:
         sentence += " (older than what was already known, so nothing changed)"
-    return sentence + "."
+    return _end(sentence)

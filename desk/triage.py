@@ -20,6 +20,7 @@ from django.utils.http import urlencode
 from config.exceptions import ApplicationError
 from config.spreadsheet import csv_cell
 from core.admin_confirm import Confirmed, confirm
+from core.meta_errors import RetryClass
 from core.models import Source
 from groups.cloud_api import error_catalog
 from messaging.errors import OWN_CODES, error_explain
@@ -108,16 +109,25 @@ def export_view(model_admin, request: HttpRequest) -> StreamingHttpResponse:
     return export_csv_response(changelist.get_queryset(request))
 
 
+# The catalog's "Retry" column in staff words; the values are the contract's retry classes (spec §8).
+RETRY_WORDS = {
+    RetryClass.BACK_OFF: "Yes: Groupdesk tries again later",
+    RetryClass.FIX_REQUEST: "No: fix the cause, then send again",
+    RetryClass.REAUTHENTICATE: "No: an administrator must fix the token",
+    RetryClass.OUTCOME_UNKNOWN: "No: Meta may have acted already",
+}
+
+
 def catalog_entries() -> list[dict]:
     """Return every error code staff may meet: Meta's catalog (spec §9), then Groupdesk's own."""
     entries = [
         {"code": str(d.code), "codes": d.codes or str(d.code), "title": d.title, "meaning": d.meaning,
-         "action": d.action, "retry_class": str(d.retry_class), "origin": "Meta"}
+         "action": d.action, "retry": RETRY_WORDS.get(d.retry_class, ""), "origin": "Meta"}
         for d in error_catalog()
     ]
     entries += [
         {"code": e.code, "codes": e.code, "title": e.title, "meaning": e.meaning, "action": e.action,
-         "retry_class": "", "origin": "Groupdesk"}
+         "retry": "", "origin": "Groupdesk"}
         for e in OWN_CODES.values()
     ]
     return entries

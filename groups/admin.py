@@ -13,7 +13,7 @@ from django.utils.safestring import mark_safe
 
 from config.admin import ReadOnlyAdmin
 from config.exceptions import ApplicationError
-from core.admin_confirm import Confirmed, confirm, these
+from core.admin_confirm import Confirmed, confirm, counted, these
 from core.models import Source
 from groups import selectors, services
 from groups.admin_confirm import (
@@ -139,7 +139,7 @@ class GroupAdmin(admin.ModelAdmin):
             else:
                 count += 1
         if count:
-            self.message_user(request, f"{count} group(s): {done}", messages.SUCCESS)
+            self.message_user(request, f"{counted(count, 'group')}: {done}", messages.SUCCESS)
         return count
 
     @admin.action(description="Sync from Meta", permissions=["change"])
@@ -235,7 +235,7 @@ class ParticipantAdmin(admin.ModelAdmin):
             else:
                 count += len(people)
         if count:
-            self.message_user(request, f"Removal of {count} participant(s) sent to Meta.", messages.SUCCESS)
+            self.message_user(request, f"Removal of {counted(count, 'participant')} sent to Meta.", messages.SUCCESS)
         return None
 
 
@@ -276,7 +276,7 @@ class JoinRequestAdmin(admin.ModelAdmin):
                                   messages.ERROR)
         if done:
             verb = "approved" if approve else "rejected"
-            self.message_user(request, f"{done} join request(s) {verb}.", messages.SUCCESS)
+            self.message_user(request, f"{counted(done, 'join request')} {verb}.", messages.SUCCESS)
 
     @admin.action(description="Approve", permissions=["decide"])
     def approve(self, request, queryset):

@@ -12,6 +12,7 @@ from django.http import HttpRequest
 from django.template.response import TemplateResponse
 
 from config.admin import ReadOnlyAdmin
+from core.admin_confirm import counted
 from integrations.exceptions import EndpointUrlRefused
 from integrations.http import url_check
 from integrations.models import Delivery, DeliveryAttempt, WebhookEndpoint
@@ -100,14 +101,14 @@ class WebhookEndpointAdmin(admin.ModelAdmin):
     def ping(self, request: HttpRequest, queryset: QuerySet):
         for endpoint in queryset:
             endpoint_ping(endpoint=endpoint)
-        self.message_user(request, f"Queued a ping to {queryset.count()} endpoint(s); see their deliveries.",
+        self.message_user(request, f"Queued a ping to {counted(queryset.count(), 'endpoint')}; see their deliveries.",
                           messages.SUCCESS)
 
     @admin.action(description="Enable (after fixing the receiver)", permissions=["change"])
     def enable(self, request: HttpRequest, queryset: QuerySet):
         for endpoint in queryset:
             endpoint_update(endpoint=endpoint, active=True)
-        self.message_user(request, f"Enabled {queryset.count()} endpoint(s).", messages.SUCCESS)
+        self.message_user(request, f"Enabled {counted(queryset.count(), 'endpoint')}.", messages.SUCCESS)
 
 
 class AttemptInline(admin.TabularInline):

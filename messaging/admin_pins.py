@@ -45,6 +45,11 @@ def _pinned_words(pin: Pin) -> str:
     return f"the message {Truncator(pin.message_id).chars(24)}"  # Not stored here: its wamid is all we know.
 
 
+def _state_label(state: str) -> str:
+    """A pin state as staff read it ("Replaced by a newer pin"), "-" for none."""
+    return dict(Pin.State.choices).get(state, state) if state else "-"
+
+
 def _unpin_label(pin: Pin) -> str:
     """A pin on the unpin confirmation: the words of its message, its group and its time left."""
     left = pin_time_left(pin)
@@ -57,10 +62,11 @@ def _replaced_label(pin: Pin) -> str:
 
 
 class PinAdmin(ReadOnlyAdmin):
-    list_display = ["id", "group", "message_id", "state", "expiration_days", "pinned_at", "expires_at", "time_left"]
+    list_display = ["id", "group", "pinned_message", "state", "expiration_days", "pinned_at", "expires_at",
+                    "time_left"]
     list_filter = ["state"]
     search_fields = ["message_id", "group__subject", "=group__group_id"]
-    list_select_related = ["group"]
+    list_select_related = ["group", "target_message", "target_inbound"]
     actions = ["unpin_selected"]
     fields = [
         "group", "message_id", "target_message", "target_inbound", "expiration_days", "state", "time_left",
@@ -73,10 +79,15 @@ class PinAdmin(ReadOnlyAdmin):
     def time_left(self, pin: Pin) -> str:
         return pin_time_left(pin)
 
+    @admin.display(description="Message")
+    def pinned_message(self, pin: Pin) -> str:
+        return _pinned_words(pin)
+
     @admin.display(description="History")
     def history(self, pin: Pin) -> str:
         rows = [
-            (exact_time(change.created_at), change.from_state or "-", change.to_state, change.get_source_display(),
+            (exact_time(change.created_at), _state_label(change.from_state), _state_label(change.to_state),
+             change.get_source_display(),
              readable_html(change.detail))
             for change in pin.status_changes.order_by("pk")
         ]

@@ -158,7 +158,9 @@ def message_error_codes() -> list[str]:
         with connection.cursor() as cursor:
             cursor.execute(_DISTINCT_ERROR_CODES_SQL)
             return [row[0] for row in cursor.fetchall()]
-    return sorted(OutboundMessage.objects.exclude(error_code="").values_list("error_code", flat=True).distinct())
+    # order_by() first: the default ordering's columns would join the DISTINCT and repeat each code per row.
+    return list(OutboundMessage.objects.exclude(error_code="").order_by("error_code")
+                .values_list("error_code", flat=True).distinct())
 
 
 def failed_messages_by_code(*, since: datetime, phone_number: int | None = None) -> list[dict]:

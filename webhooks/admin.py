@@ -10,7 +10,7 @@ from django.utils.html import format_html
 
 from config.admin import ReadOnlyAdmin, readable_html
 from config.exceptions import ApplicationError
-from core.admin_confirm import Confirmed, confirm
+from core.admin_confirm import Confirmed, confirm, counted
 from core.audit import audit_record
 from core.models import Source
 from webhooks.models import WebhookAuditAction, WebhookEvent
@@ -137,5 +137,5 @@ class WebhookEventAdmin(ReadOnlyAdmin):
             except ApplicationError as exc:
                 self.message_user(request, f"Event {event.pk}: {exc.message}", messages.ERROR)
         if done:
-            self.message_user(request, f"{done} event(s) queued for reprocessing.", messages.SUCCESS)
+            self.message_user(request, f"{counted(done, 'event')} queued for reprocessing.", messages.SUCCESS)
         return None

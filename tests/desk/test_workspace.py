@@ -427,7 +427,7 @@ def test_approve_then_reject_from_the_workspace_call_meta_after_the_confirmation
     done = desk.post(f"{base}/{approved.pk}/approve/", {"post": "yes"}, follow=True)
     desk.post(f"{base}/{rejected.pk}/reject/", {"post": "yes", "reason": "Not a customer"})
     # then
-    assert "1 join request(s) approved" in done.text
+    assert "1 join request approved" in done.text
     assert done.redirect_chain[-1][0].endswith("#workspace-members")
     approved.refresh_from_db()
     rejected.refresh_from_db()
@@ -442,3 +442,23 @@ def test_the_workspace_has_no_inline_script_style_or_handler(desk, group):
     assert not re.findall(r"<script(?![^>]*\bsrc=)[^>]*>", html)
     assert "<style" not in html and not re.findall(r"\son[a-z]+=", html)
     assert "/static/desk/desk.js" in html and "/static/messaging/compose.js" in html
+
+
+def test_a_failed_create_reads_as_final_everywhere_on_its_workspace(desk, superuser):
+    """A create Meta refused is never retried: no "Groupdesk retries later", no raw "None" or state value."""
+    group = GroupFactory(subject="Parcels Hull", state=Group.State.CREATE_FAILED, group_id=None, invite_link="",
+                         participant_count=0, last_error={"code": 131000, "title": "Something went wrong"})
+    error = {"code": 131000, "title": "Something went wrong", "message": "The sandbox fails this create."}
+    GroupOperation.objects.create(group=group, kind=GroupOperation.Kind.CREATE, state=GroupOperation.State.FAILED,
+                                  request_id="REQ-create-failed", requested_by=superuser, source="admin",
+                                  requested={"subject": "Parcels Hull"}, errors=[error])
+    GroupEvent.objects.create(group=group, type="create_failed", source="webhook", occurred_at=timezone.now(),
+                              detail={"errors": [error]})
+    html = desk.get(page_of(group)).text
+    assert "retries later" not in html
+    assert "Try again: create these groups anew" in html.split('id="workspace-timeline"', 1)[1]
+    assert "this create.." not in html  # One full stop after Meta's own.
+    header = html.split('id="workspace-header"', 1)[1].split("</section>", 1)[0]
+    assert "None: Meta did not create the group" in header
+    assert "Meta did not create this group, so it cannot receive messages." in html
+    assert "while it is create failed" not in html

@@ -138,9 +138,11 @@ def test_remove_participants_action_confirms_then_queues(desk, graph, django_cap
     graph.delete(f"{BASE}/{SPEC_G1}/participants", json={"success": True})
     # when
     with django_capture_on_commit_callbacks(execute=True):
-        desk.post("/admin/groups/participant/", {**data, "post": "yes", "reason": "Asked to leave"})
+        done = desk.post("/admin/groups/participant/", {**data, "post": "yes", "reason": "Asked to leave"},
+                         follow=True)
     # then
     assert "can no longer join" in asked.text
+    assert "Removal of 1 participant sent to Meta." in done.text
     assert GroupOperation.objects.get().requested == {"participants": ["16505551234"]}
 
 
@@ -155,7 +157,7 @@ def test_approve_join_requests_reports_each_failure_with_its_meaning(desk, graph
     response = desk.post("/admin/groups/joinrequest/", {"action": "approve", "post": "yes",
                                                         "_selected_action": [r.pk for r in requests_]}, follow=True)
     # then
-    assert "1 join request(s) approved" in response.text
+    assert "1 join request approved" in response.text
     assert "Meta error 131203" in response.text
     assert JoinRequest.objects.get(join_request_id=ids[0]).state == JoinRequest.State.APPROVED
 
@@ -323,3 +325,13 @@ def test_meta_error_message_names_the_meaning(desk, graph):
     from groups.cloud_api import describe_error
 
     assert describe_error(131041).meaning.replace("'", "&#x27;") in response.text
+
+
+def test_lists_and_confirmations_write_a_phone_number_with_its_plus_as_the_workspace_does(desk):
+    group = GroupFactory(subject="Order 48213")
+    ParticipantFactory(group=group, wa_id="16505551234", name="")
+    join_request = JoinRequestFactory(group=group, wa_id="447700900123")
+    assert ">+16505551234<" in desk.get("/admin/groups/participant/").text
+    assert "+447700900123 → Order 48213" in desk.get("/admin/groups/joinrequest/").text
+    confirm = desk.post("/admin/groups/joinrequest/", {"action": "approve", "_selected_action": [join_request.pk]})
+    assert "+447700900123 → Order 48213" in confirm.text

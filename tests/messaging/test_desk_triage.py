@@ -125,3 +125,19 @@ def test_failed_group_operation_and_group_error_link_to_the_catalog(logged_in):
     assert f'href="{CATALOG}#code-131000"' in operation_page
     assert f'href="{CATALOG}#code-131000"' in group_page  # the operations inline
     assert f'href="{CATALOG}#code-131041"' in group_page  # the last error
+
+
+def test_catalog_says_whether_groupdesk_retries_in_words_not_retry_classes(logged_in):
+    page = logged_in.get(CATALOG).content.decode()
+    row_131016 = page.split('id="code-131016"', 1)[1].split("</tr>", 1)[0]
+    assert "Yes: Groupdesk tries again later" in row_131016
+    row_0 = page.split('id="code-0"', 1)[1].split("</tr>", 1)[0]
+    assert "No: an administrator must fix the token" in row_0
+    for raw in ("back_off", "fix_request", "reauthenticate"):
+        assert f">{raw}" not in page
+
+
+def test_the_error_code_filter_lists_each_code_once(logged_in, failures):
+    page = logged_in.get("/admin/messaging/outboundmessage/").content.decode()
+    assert page.count("?error_code=131026") == 1  # Three messages failed with it.
+    assert page.count("?error_code=131000") == 1

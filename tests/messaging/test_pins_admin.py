@@ -5,7 +5,7 @@ from django.contrib import messages as django_messages
 from django.urls import reverse
 from responses import matchers
 
-from messaging.models import OutboundMessage, Pin
+from messaging.models import OutboundMessage, Pin, PinStatusChange
 from tests.messaging.factories import GroupFactory, OutboundMessageFactory
 from tests.messaging.pin_factories import SPEC_PINNED_WAMID, PinFactory, PinnableMessageFactory
 from tests.spec import SPEC_PHONE_NUMBER_ID, graph_json
@@ -203,3 +203,22 @@ def test_pin_detail_shows_its_history(admin_client_logged, group):
     # then
     assert response.status_code == 200
     assert b"pin-history" in response.content
+
+
+def test_pins_list_shows_the_pinned_words_and_the_history_reads_state_labels(admin_client_logged, target):
+    pin = PinFactory(group=target.group, message_id=target.wamid, target_message=target)
+    PinStatusChange.objects.create(pin=pin, from_state="", to_state=Pin.State.PENDING, source="admin")
+    PinStatusChange.objects.create(pin=pin, from_state=Pin.State.PENDING, to_state=Pin.State.REPLACED,
+                                   source="webhook")
+    listing = admin_client_logged.get(PINS_CHANGELIST).content.decode()
+    words = content_words(target)
+    assert words
+    assert f"“{words}" in listing and target.wamid not in listing
+    detail = admin_client_logged.get(reverse("admin:messaging_pin_change", args=[pin.pk])).content.decode()
+    history = detail.split('class="pin-history"', 1)[1].split("</table>", 1)[0]
+    assert "<td>Pending</td><td>Replaced by a newer pin</td>" in history
+    assert "<td>replaced</td>" not in history
+
+
+def content_words(message) -> str:
+    return (message.content.get("body") or message.content.get("caption") or "")[:40]

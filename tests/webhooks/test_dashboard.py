@@ -146,3 +146,11 @@ def test_dashboard_stays_within_its_queries(logged_in, desk, django_assert_max_n
     # 13 on a cold cache: the roll-up's watermark is read once a minute (messaging.selectors.rollup_watermark).
     with django_assert_max_num_queries(13):
         assert logged_in.get(f"{DASHBOARD}?period=7d&phone={desk['main'].pk}").status_code == 200
+
+
+def test_dashboard_last_events_read_as_relative_times_and_state_labels(logged_in, post_webhook):
+    post_webhook(webhook_body("messages.status_sent"))
+    html = logged_in.get(DASHBOARD).content.decode()
+    table = html.split('id="last-events"', 1)[1].split("</table>", 1)[0]
+    assert "just now" in table and "0 minutes ago" not in table
+    assert ">Processed<" in table and ">processed<" not in table

@@ -296,7 +296,7 @@ def test_admin_shows_the_pretty_payload_and_replays(client, superuser, post_webh
     assert b"".join(body.streaming_content if body.streaming else [body.content]) == webhook_body(
         "messages.status_sent")  # The exact bytes Meta signed, one click away.
     assert str(event.pk).encode() in listing.content
-    assert b"1 event(s) queued for reprocessing." in replay.content
+    assert b"1 event queued for reprocessing." in replay.content
     event.refresh_from_db()
     assert event.state == State.PROCESSED
 
