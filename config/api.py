@@ -5,6 +5,7 @@ from datetime import datetime, tzinfo
 from functools import cached_property
 
 from django.conf import settings
+from django.core.exceptions import ValidationError as DjangoValidationError
 from django.utils import timezone
 from rest_framework import ISO_8601, exceptions, metadata, pagination, parsers, permissions, serializers
 from rest_framework.fields import SkipField
@@ -34,11 +35,52 @@ class JSONParser(parsers.JSONParser):
 
 
 class CursorPagination(pagination.CursorPagination):
-    """Newest first, stable under inserts, and no COUNT(*) on large tables."""
+    """Newest first, stable under inserts, and no COUNT(*) on large tables.
+
+    Bad paging is a 400 naming `cursor` or `page_size`: DRF's own answers a cursor it cannot read with a 404
+    naming nothing, a readable one whose position is not of the ordering's kind with a 500, and an unreadable
+    page size with the default size (one over the maximum with the maximum), without a word.
+    """
 
     ordering = "-pk"
     page_size_query_param = "page_size"
     max_page_size = 500
+    invalid_cursor_message = "Not a cursor of this list: pass the `next` or `previous` link of a page as it is."
+
+    def paginate_queryset(self, queryset, request, view=None):
+        self._model = queryset.model  # For decode_cursor, which sees only the request.
+        return super().paginate_queryset(queryset, request, view)
+
+    def get_page_size(self, request) -> int:
+        value = request.query_params.get(self.page_size_query_param)
+        if value in (None, ""):
+            return self.page_size
+        try:
+            size = int(value)
+        except ValueError:
+            size = 0
+        if not 1 <= size <= self.max_page_size:
+            raise exceptions.ValidationError(
+                {self.page_size_query_param: [f"Must be an integer from 1 to {self.max_page_size}."]})
+        return size
+
+    def decode_cursor(self, request):
+        try:
+            cursor = super().decode_cursor(request)
+            if cursor is not None and cursor.position is not None:
+                name = self.ordering[0].lstrip("-")
+                meta = self._model._meta
+                (meta.pk if name == "pk" else meta.get_field(name)).to_python(cursor.position)
+        except (exceptions.NotFound, DjangoValidationError) as exc:
+            raise exceptions.ValidationError({self.cursor_query_param: [self.invalid_cursor_message]}) from exc
+        return cursor
+
+    def get_schema_operation_parameters(self, view):
+        parameters = super().get_schema_operation_parameters(view)
+        for parameter in parameters:
+            if parameter["name"] == self.page_size_query_param:
+                parameter["schema"].update(minimum=1, maximum=self.max_page_size)
+        return parameters
 
 
 class Metadata(metadata.SimpleMetadata):

@@ -11,6 +11,7 @@ from django.core.exceptions import PermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import InterfaceError, OperationalError
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.views.decorators.csrf import csrf_exempt
 from django.views.defaults import page_not_found
 from rest_framework import exceptions, status
 from rest_framework.response import Response
@@ -122,3 +123,9 @@ def not_found(request: HttpRequest, exception: Exception) -> HttpResponse:
     if request.path.startswith("/api/"):
         return JsonResponse({"code": "not_found", "message": "No such resource.", "extra": {}}, status=404)
     return page_not_found(request, exception)
+
+
+@csrf_exempt  # It changes nothing; without this, a session's POST without a CSRF token got Django's HTML 403.
+def api_not_found(request: HttpRequest) -> HttpResponse:
+    """Answer a URL under /api/ that names no resource (routed in config/urls.py, so DEBUG does not matter)."""
+    return not_found(request, Http404())

@@ -19,10 +19,11 @@ GROUP = {
     "invite_link": "https://chat.whatsapp.com/KxR4nQ7vLm2Bd9TfWc3HpZ", "state": "active", "suspended": False,
     "participant_count": 3, "last_error": None, "created_at": "2026-03-01T16:02:11Z", "updated_at": AT,
 }
-PARTICIPANT = {"id": 311, "wa_id": "16505551234", "user_id": "US.13491208655302741918", "username": "",
-               "name": "Maya Patel", "state": "active", "joined_at": AT, "left_at": None, "group": 57}
-JOIN_REQUEST = {"join_request_id": "MTIwMzYzNDA1MzA5OTU0ODEyOjE2NTA1NTUxMjM0", "wa_id": "16505551234",
-                "user_id": None, "username": "", "state": "pending", "created_at": AT, "group": 57}
+PARTICIPANT = {"id": 311, "wa_id": "16505551234", "user_id": "US.13491208655302741918", "parent_user_id": "",
+               "username": "", "name": "Maya Patel", "state": "active", "joined_at": AT, "left_at": None, "group": 57}
+JOIN_REQUEST = {"id": 64, "join_request_id": "MTIwMzYzNDA1MzA5OTU0ODEyOjE2NTA1NTUxMjM0", "wa_id": "16505551234",
+                "user_id": None, "parent_user_id": "", "username": "", "state": "pending", "created_at": AT,
+                "group": 57}
 OPERATION = {"id": 902, "group": 57, "kind": "update_settings", "state": "succeeded",
              "request_id": "7e1c55a0b3d94f0c8b6e2a1d4f9c3e70", "requested": {"subject": "Order 48213 - shipped"},
              "outcome": {"settings": {"subject": {"updated": True, "text": "Order 48213 - shipped"}}}, "errors": [],

@@ -39,6 +39,12 @@ class TemplateContentSerializer(serializers.Serializer):
     components = serializers.ListField(child=serializers.DictField(), required=False)
 
 
+class PinContentSerializer(serializers.Serializer):
+    type = serializers.ChoiceField(choices=["pin", "unpin"])
+    message_id = serializers.CharField(help_text="The wamid of the pinned (or unpinned) message.")
+    expiration_days = serializers.IntegerField(required=False, help_text="A pin only: 1 to 30.")
+
+
 @extend_schema_field(TextContentSerializer)
 class TextField(serializers.JSONField):
     pass
@@ -54,6 +60,11 @@ class TemplateField(serializers.JSONField):
     pass
 
 
+@extend_schema_field({"type": "string", "enum": list(COMPOSABLE_TYPES)})
+class ComposableTypeField(serializers.CharField):
+    """A CharField, so that another type reaches the content registry and is refused as "not supported in groups"."""
+
+
 class MessageCreateInputSerializer(serializers.Serializer):
     """`{group, type, <type>: {...}}`; the content object is checked by the content registry."""
 
@@ -61,13 +72,23 @@ class MessageCreateInputSerializer(serializers.Serializer):
         ref_name = "MessageCreateInput"
 
     group = serializers.IntegerField(help_text="Our id of an active, unsuspended group.")
-    type = serializers.CharField(help_text=f"One of: {', '.join(COMPOSABLE_TYPES)}.")
+    type = ComposableTypeField(help_text=f"One of: {', '.join(COMPOSABLE_TYPES)}; the content goes under this key.")
     text = TextField(required=False)
     image = MediaField(required=False)
     video = MediaField(required=False)
     audio = MediaField(required=False)
     document = MediaField(required=False)
     template = TemplateField(required=False)
+
+    def validate(self, attrs: dict) -> dict:
+        # One content object, under the type's key: another one would be dropped without a word.
+        stray = [key for key in COMPOSABLE_TYPES if key in self.initial_data and key != attrs["type"]]
+        if stray and attrs["type"] in COMPOSABLE_TYPES:
+            raise serializers.ValidationError({
+                key: [f"A `{attrs['type']}` message takes its content under `{attrs['type']}` only; "
+                      f"leave out `{key}`, or send it as its own message."] for key in stray
+            })
+        return attrs
 
 
 class MessageOutputSerializer(serializers.Serializer):
@@ -86,6 +107,7 @@ class MessageOutputSerializer(serializers.Serializer):
     audio = MediaContentSerializer(required=False)
     document = MediaContentSerializer(required=False)
     template = TemplateContentSerializer(required=False)
+    pin = PinContentSerializer(required=False, help_text="A pin or unpin action, made by `/pins/`.")
     status = serializers.ChoiceField(choices=OutboundMessage.Status.choices)
     error = ErrorSerializer(allow_null=True)
     recipient_count = serializers.IntegerField()

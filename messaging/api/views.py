@@ -9,7 +9,7 @@ from rest_framework.generics import GenericAPIView
 from rest_framework.response import Response
 
 from config.api import CursorPagination
-from config.filters import UTCIsoDateTimeFilter
+from config.filters import IdFilter, UTCIsoDateTimeFilter
 from config.throttling import META_CALLS_SCOPE
 from core.models import Source
 from groups.models import Group
@@ -42,7 +42,7 @@ class ChronologicalPagination(CursorPagination):
 
 
 class MessageFilter(django_filters.FilterSet):
-    group = django_filters.NumberFilter(field_name="group_id")
+    group = IdFilter(field_name="group_id", help_text="Our id of the group.")
     status = django_filters.ChoiceFilter(choices=OutboundMessage.Status.choices)
     error_code = django_filters.CharFilter(help_text="Meta's code, e.g. 131020, or `outcome_unknown`.")
     created_after = UTCIsoDateTimeFilter(field_name="created_at", lookup_expr="gte")
@@ -54,7 +54,7 @@ class MessageFilter(django_filters.FilterSet):
 
 
 class InboundMessageFilter(django_filters.FilterSet):
-    group = django_filters.NumberFilter(field_name="group_id")
+    group = IdFilter(field_name="group_id", help_text="Our id of the group.")
 
     class Meta:
         model = InboundMessage

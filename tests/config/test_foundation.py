@@ -6,6 +6,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from django.test import Client
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -95,12 +96,36 @@ def test_admin_is_titled_groupdesk(client):
 
 
 @pytest.mark.django_db
-def test_an_unknown_api_url_answers_json_404(admin_api):
+@pytest.mark.parametrize("debug", [False, True])
+@pytest.mark.parametrize("path", ["/api/v1/groups/not-a-number/", "/api/v1/no-such-resource/", "/api/v2/"])
+def test_an_unknown_api_url_answers_json_404(admin_api, settings, debug, path):
+    # With DEBUG (make run) Django answered its HTML debug page instead: handler404 serves only without DEBUG.
+    # given
+    settings.DEBUG = debug
     # when
-    response = admin_api.get("/api/v1/groups/not-a-number/")
+    response = admin_api.get(path)
+    # then
+    assert response.status_code == 404
+    assert response["Content-Type"] == "application/json"
+    assert response.json()["code"] == "not_found"
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("method", ["post", "patch", "delete"])
+def test_an_unknown_api_url_answers_json_404_to_a_session_write_without_csrf_token(superuser, method):
+    # given: the admin session, as Swagger UI uses it, and no CSRF token
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(superuser)
+    # when
+    response = getattr(client, method)("/api/v1/groups/null,null/", data="{}", content_type="application/json")
     # then
     assert response.status_code == 404
     assert response.json()["code"] == "not_found"
+
+
+@pytest.mark.django_db
+def test_an_api_url_without_its_slash_still_redirects_to_it(admin_api):
+    assert admin_api.get("/api/v1/groups")["Location"] == "/api/v1/groups/"
 
 
 @pytest.mark.django_db

@@ -219,6 +219,30 @@ def test_list_filters_by_state_suspended_phone_number_and_search(admin_api):
     assert admin_api.get("/api/v1/groups/?state=nonsense").status_code == 400
 
 
+@pytest.mark.parametrize("value", ["maybe", "yes please", "2"])
+def test_list_refuses_a_suspended_filter_that_is_not_a_boolean(admin_api, value):
+    # given: without the check, an unreadable value was ignored and every group listed
+    GroupFactory(suspended=True)
+    GroupFactory()
+    # when
+    response = admin_api.get("/api/v1/groups/", {"suspended": value})
+    # then
+    assert response.status_code == 400
+    assert "true" in response.json()["extra"]["fields"]["suspended"][0]
+
+
+@pytest.mark.parametrize("value,expected", [("true", True), ("True", True), ("1", True), ("false", False),
+                                            ("0", False)])
+def test_list_filters_by_suspended_written_as_a_boolean(admin_api, value, expected):
+    # given
+    GroupFactory(suspended=True)
+    GroupFactory()
+    # when
+    results = admin_api.get("/api/v1/groups/", {"suspended": value}).json()["results"]
+    # then
+    assert [group["suspended"] for group in results] == [expected]
+
+
 def test_patch_queues_the_spec_settings_request(admin_api, graph, django_capture_on_commit_callbacks):
     # given
     group = GroupFactory(group_id=SPEC_G1, subject="Old")

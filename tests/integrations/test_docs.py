@@ -3,12 +3,17 @@
 import json
 from pathlib import Path
 
+import pytest
 from django.utils import timezone
 
 from integrations.event_examples import event_example
 from integrations.schema import add_event_components
+from messaging.models import InboundMessage
 from outbox import event_types
 from outbox.models import OutboxEvent
+from tests.groups.factories import GroupFactory, JoinRequestFactory, ParticipantFactory
+from tests.messaging.factories import OutboundMessageFactory
+from tests.messaging.pin_factories import PinFactory
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -39,3 +44,40 @@ def test_examples_have_the_shape_of_a_delivered_body():
     delivered = OutboxEvent(type=event_types.GROUP_CREATED, occurred_at=timezone.now(), object_type="group",
                             object_id=1, sequence=1, data={}).body()
     assert set(event_example(event_types.GROUP_CREATED)) == set(delivered)
+
+
+@pytest.mark.django_db
+def test_every_example_shows_the_fields_the_rest_api_shows(admin_api):
+    """An integrator reads `data` as "the object as the REST API shows it": the examples keep its fields.
+
+    Participant and join-request rows add `group` (docs/events.md, "`data` is").
+    """
+    # given
+    group = GroupFactory()
+    message = OutboundMessageFactory(group=group)
+    participant = ParticipantFactory(group=group)
+    join_request = JoinRequestFactory(group=group)
+    pin = PinFactory(group=group)
+    inbound = InboundMessage.objects.create(group=group, wamid="wamid.IN1", type="text", text="Hi",
+                                            content={"body": "Hi"}, timestamp=timezone.now())
+    # when
+    shown = {
+        "message": admin_api.get(f"/api/v1/messages/{message.pk}/").json(),
+        "group": admin_api.get(f"/api/v1/groups/{group.pk}/").json(),
+        "participant": {**admin_api.get(f"/api/v1/groups/{group.pk}/participants/{participant.pk}/").json(),
+                        "group": group.pk},
+        "join_request": {**admin_api.get(f"/api/v1/groups/{group.pk}/join-requests/{join_request.pk}/").json(),
+                         "group": group.pk},
+        "pin": admin_api.get("/api/v1/pins/").json()["results"][0],
+        "inbound_message": admin_api.get(f"/api/v1/inbound-messages/{inbound.pk}/").json(),
+    }
+    assert pin.pk == shown["pin"]["id"]
+    # then
+    for type_ in event_types.ALL:
+        example = event_example(type_)
+        rest = shown.get(example["object"]["type"])
+        if rest is None:
+            continue  # group_operation and ping: no REST view of their own.
+        content_keys = {"text", "image", "video", "audio", "document", "template"}  # One of them, by type.
+        assert set(example["data"]) - content_keys == set(rest) - content_keys, type_
+        assert example["object"]["id"] == example["data"]["id"], type_

@@ -6,6 +6,7 @@ import pytest
 
 from messaging.models import InboundMessage, OutboundMessage
 from tests.messaging.factories import GroupFactory, OutboundMessageFactory, ParticipantFactory
+from tests.messaging.pin_factories import PinFactory
 from tests.spec import SPEC_PHONE_NUMBER_ID, graph_json, webhook_body
 
 pytestmark = pytest.mark.django_db
@@ -205,6 +206,50 @@ def test_a_failed_retry_is_retried_in_turn(admin_api, group):
     assert again.json()["id"] not in {failed.pk, retry.pk}
 
 
+@pytest.mark.parametrize("path", ["/api/v1/messages/", "/api/v1/inbound-messages/"])
+@pytest.mark.parametrize("value", ["1e30", "99999999999999999999", "-1.5e61", "2.5", "0", "seven"])
+def test_a_group_filter_that_is_not_an_id_is_a_400_naming_it(admin_api, group, path, value):
+    # Without the check: a number past 64 bits was a 500 (OverflowError), and 2.5 or 0 an empty list.
+    # when
+    response = admin_api.get(path, {"group": value})
+    # then
+    assert response.status_code == 400, response.content
+    assert list(response.json()["extra"]["fields"]) == ["group"]
+
+
+@pytest.mark.django_db
+def test_the_schema_gives_the_group_filters_as_integers(admin_api):
+    # when
+    schema = admin_api.get("/api/schema/?format=json").json()
+    # then
+    for path in ["/api/v1/messages/", "/api/v1/inbound-messages/"]:
+        (group,) = [p for p in schema["paths"][path]["get"]["parameters"] if p["name"] == "group"]
+        assert group["schema"] == {"type": "integer", "minimum": 1}, path
+
+
+def test_every_field_a_pin_action_message_shows_is_in_the_schema(admin_api):
+    # A pin or unpin is a message of type `pin` (made by /pins/); its content under `pin` was undocumented.
+    # given
+    pin = PinFactory()
+    # when
+    shown = admin_api.get(f"/api/v1/messages/{pin.pin_message_id}/").json()
+    schemas = admin_api.get("/api/schema/?format=json").json()["components"]["schemas"]
+    # then
+    assert shown["type"] == "pin"
+    assert set(shown) <= set(schemas["Message"]["properties"])
+    assert schemas["Message"]["properties"]["pin"]["allOf"] == [{"$ref": "#/components/schemas/PinContent"}]
+    assert set(shown["pin"]) <= set(schemas["PinContent"]["properties"])
+
+
+def test_the_schema_lists_the_types_a_group_message_may_have(admin_api):
+    # The schema said any string; only these six are sent (others: 400 "not supported in groups").
+    # when
+    schemas = admin_api.get("/api/schema/?format=json").json()["components"]["schemas"]
+    # then
+    (ref,) = schemas["MessageCreateInputRequest"]["properties"]["type"]["allOf"]
+    assert schemas[ref["$ref"].rsplit("/", 1)[1]]["enum"] == ["text", "image", "video", "audio", "document", "template"]
+
+
 def test_inbound_messages_list_with_group_filter(admin_api, group, post_webhook):
     # given
     post_webhook(webhook_body("messages.inbound_unsupported"))
@@ -303,6 +348,30 @@ def test_a_refused_message_names_the_field_and_calls_meta_never(
     assert len(graph.calls) == 0
     if field == "type":
         assert "not supported in groups" in response.json()["message"]
+
+
+@pytest.mark.parametrize(
+    "payload,field",
+    [
+        ({"type": "text", "text": {"body": "x"}, "image": {"link": "https://example.com/a.jpg"}}, "image"),
+        ({"type": "image", "image": {"link": "https://example.com/a.jpg"}, "text": {"body": "x"}}, "text"),
+        ({"type": "document", "document": {"link": "https://example.com/a.pdf"},
+          "template": {"name": "hello_world", "language": {"code": "en_US"}}}, "template"),
+    ],
+)
+def test_content_under_another_types_key_is_a_400_naming_it_and_nothing_is_sent(
+    admin_api, group, graph, django_capture_on_commit_callbacks, payload, field
+):
+    # Without the check the other object was silently dropped: an integrator who meant the image sent the text.
+    # when
+    with django_capture_on_commit_callbacks(execute=True) as callbacks:
+        response = admin_api.post("/api/v1/messages/", {"group": group.pk, **payload}, format="json")
+    # then
+    assert response.status_code == 400, response.json()
+    assert list(response.json()["extra"]["fields"]) == [field]
+    assert payload["type"] in response.json()["extra"]["fields"][field][0]
+    assert callbacks == [] and len(graph.calls) == 0
+    assert OutboundMessage.objects.count() == 0
 
 
 @pytest.mark.parametrize(

@@ -24,6 +24,8 @@ class WebhookEventDetailSerializer(WebhookEventSerializer):
     item_failures = serializers.ListField(child=serializers.DictField())
     payload = serializers.SerializerMethodField()
 
-    @extend_schema_field({"type": "object", "description": "The body as JSON, or its text when not JSON."})
+    # No type: Meta's bodies are objects, but any JSON value is stored, and a body that is not JSON shows as text.
+    @extend_schema_field({"description": "The body as JSON (an object from Meta, any JSON value otherwise), or its "
+                                         "text when it is not JSON."})
     def get_payload(self, event: WebhookEvent):
         return webhook_event_payload(event)
