@@ -116,10 +116,12 @@ def test_the_workspace_and_the_message_page_fit(desk, live_server, width):
     page, seeded = desk
     page.set_viewport_size({"width": width, "height": 900})
     # when / then
-    for path in (f"/admin/groups/group/{seeded['groups/group'].pk}/change/",
-                 f"/admin/messaging/outboundmessage/{seeded['messaging/outboundmessage'].pk}/change/"):
+    message = seeded["messaging/outboundmessage"]
+    for name, path in (("workspace", f"/admin/groups/group/{seeded['groups/group'].pk}/change/"),
+                       ("message", f"/admin/messaging/outboundmessage/{message.pk}/change/")):
         page.goto(f"{live_server.url}{path}")
         _fits(page)
+        _shoot(page, f"fit-{name}-{width}")
 
 
 @pytest.mark.parametrize("width", WIDTHS)
