@@ -12,7 +12,7 @@ from config.api import CursorPagination, ModelPermissions
 from config.throttling import META_CALLS_SCOPE
 from core.models import Source
 from groups import selectors, services
-from groups.api.filters import GroupFilter
+from groups.api.filters import GroupFilter, JoinRequestFilter, ParticipantFilter
 from groups.api.serializers import (
     FailedJoinRequestSerializer,
     FlatListField,
@@ -261,11 +261,11 @@ class GroupPictureApi(APIView):
 class GroupParticipantListApi(GenericAPIView):
     queryset = Participant.objects.all()
     serializer_class = ParticipantOutputSerializer
-    filter_backends: list = []
+    filterset_class = ParticipantFilter
 
     @extend_schema(operation_id="groups_participants_list", responses=ParticipantOutputSerializer(many=True))
     def get(self, request, pk: int):
-        page = self.paginate_queryset(selectors.participant_list(group=_group(pk)))
+        page = self.paginate_queryset(self.filter_queryset(selectors.participant_list(group=_group(pk))))
         return self.get_paginated_response(ParticipantOutputSerializer(page, many=True).data)
 
 
@@ -300,11 +300,11 @@ class GroupParticipantsRemoveApi(APIView):
 class GroupJoinRequestListApi(GenericAPIView):
     queryset = JoinRequest.objects.all()
     serializer_class = JoinRequestOutputSerializer
-    filter_backends: list = []
+    filterset_class = JoinRequestFilter
 
     @extend_schema(operation_id="groups_join_requests_list", responses=JoinRequestOutputSerializer(many=True))
     def get(self, request, pk: int):
-        page = self.paginate_queryset(selectors.join_request_list(group=_group(pk)))
+        page = self.paginate_queryset(self.filter_queryset(selectors.join_request_list(group=_group(pk))))
         return self.get_paginated_response(JoinRequestOutputSerializer(page, many=True).data)
 
 

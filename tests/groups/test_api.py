@@ -361,6 +361,23 @@ def test_participants_list(admin_api):
         ("16505551234", "Maya Patel", "active")]
 
 
+def test_participants_and_join_requests_filter_by_state(admin_api):
+    # given: one of each state that matters to someone deciding
+    group = GroupFactory()
+    ParticipantFactory(group=group, wa_id="16505551234")
+    ParticipantFactory(group=group, wa_id="16505550000", state="left")
+    JoinRequestFactory(group=group, join_request_id="WAITING")
+    JoinRequestFactory(group=group, join_request_id="DONE", state=JoinRequest.State.REJECTED)
+    # when
+    active = admin_api.get(f"/api/v1/groups/{group.pk}/participants/", {"state": "active"}).json()["results"]
+    pending = admin_api.get(f"/api/v1/groups/{group.pk}/join-requests/", {"state": "pending"}).json()["results"]
+    refused = admin_api.get(f"/api/v1/groups/{group.pk}/join-requests/", {"state": "waiting"})
+    # then: a state that does not exist is a 400 naming the filter, not every row
+    assert [p["wa_id"] for p in active] == ["16505551234"]
+    assert [r["join_request_id"] for r in pending] == ["WAITING"]
+    assert refused.status_code == 400 and "state" in refused.json()["extra"]["fields"]
+
+
 def test_remove_participants_sends_the_spec_request(admin_api, graph, django_capture_on_commit_callbacks):
     # given
     group = GroupFactory(group_id=SPEC_G1)
