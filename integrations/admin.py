@@ -106,10 +106,15 @@ class WebhookEndpointAdmin(admin.ModelAdmin):
 
     @admin.action(description="Send a test event (ping)", permissions=["change"])
     def ping(self, request: HttpRequest, queryset: QuerySet):
-        for endpoint in queryset:
+        active = [endpoint for endpoint in queryset if endpoint.active]
+        for endpoint in active:
             endpoint_ping(endpoint=endpoint)
-        self.message_user(request, f"Queued a ping to {counted(queryset.count(), 'endpoint')}; see their deliveries.",
-                          messages.SUCCESS)
+        if active:
+            self.message_user(request, f"Queued a ping to {counted(len(active), 'endpoint')}; see their deliveries.",
+                              messages.SUCCESS)
+        if skipped := queryset.count() - len(active):
+            self.message_user(request, f"Not pinged: {counted(skipped, 'endpoint')} not active (enable first).",
+                              messages.WARNING)
 
     @admin.action(description="Enable (after fixing the receiver)", permissions=["change"])
     def enable(self, request: HttpRequest, queryset: QuerySet):

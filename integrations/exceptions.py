@@ -1,5 +1,7 @@
 """Domain errors of the integrations app."""
 
+from rest_framework import status
+
 from config.exceptions import ApplicationError
 
 
@@ -19,3 +21,10 @@ class EventTypeUnknown(IntegrationsError):
 
 class NothingToResend(IntegrationsError):
     code = "nothing_to_resend"
+
+
+class EndpointInactive(IntegrationsError):
+    """Deliveries go only to active endpoints: a ping queued for an inactive one would wait until it is enabled."""
+
+    code = "endpoint_inactive"
+    http_status = status.HTTP_409_CONFLICT

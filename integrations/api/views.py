@@ -2,7 +2,7 @@
 
 import django_filters
 from django.shortcuts import get_object_or_404
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import generics, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -95,8 +95,9 @@ class EndpointPingApi(APIView):
     queryset = WebhookEndpoint.objects.all()
     permission_classes = [ChangePermission]
 
-    @extend_schema(request=None, responses={202: DeliveryOutputSerializer},
-                   summary="Send a `ping` event to this endpoint; its delivery shows the outcome")
+    @extend_schema(request=None, responses={202: DeliveryOutputSerializer, 409: OpenApiResponse(
+                       description="The endpoint is not active (`extra.fields.active`): enable it first.")},
+                   summary="Send a `ping` event to this endpoint; its delivery shows the outcome (409 if inactive)")
     def post(self, request, pk: int):
         delivery = endpoint_ping(endpoint=get_object_or_404(WebhookEndpoint, pk=pk))
         return Response(DeliveryOutputSerializer(delivery).data, status=status.HTTP_202_ACCEPTED)

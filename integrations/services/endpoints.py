@@ -6,7 +6,7 @@ from datetime import datetime, timedelta
 from django.db import transaction
 from django.utils import timezone
 
-from integrations.exceptions import EventTypeUnknown, NothingToResend
+from integrations.exceptions import EndpointInactive, EventTypeUnknown, NothingToResend
 from integrations.http import url_check
 from integrations.models import Delivery, WebhookEndpoint
 from integrations.services.wake import deliveries_wake
@@ -75,7 +75,12 @@ def endpoint_secret_rotate(*, endpoint: WebhookEndpoint, now: datetime | None = 
 
 
 def endpoint_ping(*, endpoint: WebhookEndpoint) -> Delivery:
-    """Queue a `ping` event to this endpoint only (whatever its filter or state); return its delivery."""
+    """Queue a `ping` event to this endpoint only (whatever its filter); return its delivery.
+
+    Raises EndpointInactive for an endpoint that is not active: nothing is sent to it, so its ping would wait.
+    """
+    if not endpoint.active:
+        raise EndpointInactive("The endpoint is not active: enable it to ping it.", field="active")
     renderer = renderer_for(endpoint)
     now = timezone.now()
     with transaction.atomic():

@@ -115,3 +115,14 @@ def test_endpoint_health_is_one_query_at_any_number_of_endpoints(receiver, endpo
     # then
     assert health[idle.pk] == (0, 0)
     assert health[endpoint.pk] == (0, 1)
+
+
+def test_the_ping_action_pings_active_endpoints_and_says_which_it_skipped(admin_client_logged_in, endpoint):
+    # given
+    off = WebhookEndpointFactory(description="Old CRM", active=False)
+    # when
+    page = admin_client_logged_in.post("/admin/integrations/webhookendpoint/", {
+        "action": "ping", "_selected_action": [endpoint.pk, off.pk]}, follow=True).content.decode()
+    # then
+    assert "Queued a ping to 1 endpoint" in page and "Not pinged: 1 endpoint not active" in page
+    assert list(Delivery.objects.values_list("endpoint_id", flat=True)) == [endpoint.pk]

@@ -156,3 +156,14 @@ def test_anonymous_and_unpermitted_users_are_refused(api_client, user_with_perms
     assert api_client.get(f"{URL}{endpoint.pk}/deliveries/").status_code == 403  # The log needs view_delivery.
     assert api_client.post(f"{URL}{endpoint.pk}/rotate-secret/").status_code == 403
     assert api_client.post(URL, {"url": "https://example.com/"}, format="json").status_code == 403
+
+
+def test_a_ping_to_an_inactive_endpoint_is_a_409_naming_active_and_queues_nothing(admin_api, endpoint):
+    # given: an endpoint staff turned off (nothing is sent to it, so its ping would have waited, pending, forever)
+    WebhookEndpoint.objects.filter(pk=endpoint.pk).update(active=False)
+    # when
+    response = admin_api.post(f"{URL}{endpoint.pk}/ping/")
+    # then
+    assert response.status_code == 409
+    assert "active" in response.json()["extra"]["fields"]
+    assert not Delivery.objects.filter(endpoint=endpoint).exists()
