@@ -126,3 +126,16 @@ def test_the_ping_action_pings_active_endpoints_and_says_which_it_skipped(admin_
     # then
     assert "Queued a ping to 1 endpoint" in page and "Not pinged: 1 endpoint not active" in page
     assert list(Delivery.objects.values_list("endpoint_id", flat=True)) == [endpoint.pk]
+
+
+def test_dashboard_says_when_an_endpoint_began_failing_and_was_disabled_as_the_desk_does(admin_client_logged_in):
+    # given
+    now = timezone.now()
+    WebhookEndpointFactory(description="CRM", failing_since=now - timedelta(hours=5))
+    WebhookEndpointFactory(description="Old CRM", active=False, disabled_at=now - timedelta(days=3),
+                           disabled_reason="Every delivery failed for 72 hours.")
+    # when
+    page = admin_client_logged_in.get("/admin/dashboard/").content.decode()
+    # then: relative times with the exact one on hover, not Django's "5\xa0hours" timesince
+    assert "failing (first failure <time" in page and ">5 h ago</time>" in page
+    assert ">3 days ago</time>:" in page
