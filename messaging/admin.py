@@ -31,6 +31,7 @@ from messaging.admin_filters import (
     CreatedRangeFilter,
     ErrorCodeFilter,
     GroupFilter,
+    InboundTypeFilter,
     PhoneNumberFilter,
     error_code_link,
     progress_bar,
@@ -326,7 +327,7 @@ def send_message_to_groups(modeladmin, request: HttpRequest, queryset: QuerySet[
 
 class InboundMessageAdmin(ReadOnlyAdmin):
     list_display = ["timestamp", "group", "contact_name", "from_wa_id", "from_user_id", "message_text", "error_code"]
-    list_filter = ["type"]
+    list_filter = [InboundTypeFilter]
     search_fields = ["text", "contact_name", "from_wa_id", "from_user_id", "wamid"]
     list_select_related = ["group"]
 

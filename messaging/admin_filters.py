@@ -12,6 +12,7 @@ from django.utils.html import format_html
 from core.admin_links import admin_link
 from groups.models import PhoneNumber
 from messaging.errors import error_explain
+from messaging.models import InboundMessage, message_type_label
 from messaging.selectors import message_error_codes
 
 # --- List filters -----------------------------------------------------------------------------------------
@@ -77,6 +78,20 @@ class ErrorCodeFilter(admin.SimpleListFilter):
 
     def queryset(self, request, queryset):
         return queryset.filter(error_code=self.value()) if self.value() else queryset
+
+
+class InboundTypeFilter(admin.SimpleListFilter):
+    """Inbound messages by type, named as people say it ("Image", "Voice note"), not by Meta's stored value."""
+
+    title = "type"
+    parameter_name = "type"
+
+    def lookups(self, request, model_admin):
+        types = InboundMessage.objects.order_by("type").values_list("type", flat=True).distinct()
+        return [(value, message_type_label(value)) for value in types]
+
+    def queryset(self, request, queryset):
+        return queryset.filter(type=self.value()) if self.value() else queryset
 
 
 class CreatedRangeFilter(ListFilter):

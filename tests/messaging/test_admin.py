@@ -219,3 +219,16 @@ def test_an_inbound_message_is_titled_by_its_type_label_and_its_sender_name(logg
     page = logged_in.get(f"/admin/messaging/inboundmessage/{inbound.pk}/change/").content.decode()
     # then
     assert f"<h2>{title}</h2>" in page
+
+
+def test_the_inbound_type_filter_names_types_as_people_say_them(logged_in, group):
+    # given
+    for n, type_name in enumerate(["image", "text", "image"]):
+        InboundMessage.objects.create(group=group, wamid=f"wamid.IN{n}", type=type_name, from_wa_id="16505551234",
+                                      timestamp=timezone.now())
+    # when
+    page = logged_in.get("/admin/messaging/inboundmessage/").content.decode()
+    filtered = logged_in.get("/admin/messaging/inboundmessage/?type=image")
+    # then: each type once, by its label, and the filter still filters
+    assert page.count('?type=image"') == 1 and ">Image</a>" in page and ">Text</a>" in page
+    assert filtered.context["cl"].result_count == 2
