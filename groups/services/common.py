@@ -67,12 +67,12 @@ def group_assert_accepts_changes(*, group: Group) -> None:
     if group.state != Group.State.ACTIVE:
         raise GroupNotActive(
             f"The group is {group.get_state_display().lower()}; only an active group accepts changes.",
-            extra={"state": group.state},
+            field="state", extra={"state": group.state},
         )
     if group.suspended:
         raise GroupIsSuspended(
             "WhatsApp suspended this group; it accepts no changes until the suspension is cleared.",
-            extra={"state": group.state},
+            field="suspended", extra={"state": group.state},
         )
 
 

@@ -35,7 +35,7 @@ def _assert_has_group_id(group: Group) -> None:
     if group.state != Group.State.ACTIVE or not group.group_id:
         raise GroupNotActive(
             f"The group is {group.get_state_display().lower()}; its invite link exists only while it is active.",
-            extra={"state": group.state},
+            field="state", extra={"state": group.state},
         )
 
 

@@ -135,14 +135,14 @@ def message_retry(
     """
     message_type = message_type_get(message.type, composing=False)
     if not message_type.composable:
-        raise MessageNotRetryable(f"A {message.type} message is retried by its own service, not here.")
+        raise MessageNotRetryable(f"A {message.type} message is retried by its own service, not here.", field="type")
     with transaction.atomic():
         lock_groups().filter(pk=message.group_id).first()  # Lock order: Group → OutboundMessage.
         original = lock_outbound_message(pk=message.pk)
         if original.status != MessageStatus.FAILED:
             raise MessageNotRetryable(
                 f"Only failed messages can be retried; this one is {original.get_status_display().lower()}.",
-                extra={"status": original.status},
+                field="status", extra={"status": original.status},
             )
         earlier = original.retries.order_by("pk").first()
         if earlier is not None:

@@ -203,11 +203,12 @@ def pin_unpin(*, pin: Pin, created_by=None, source: str = Source.API) -> Pin:
         if pin.state != PinState.ACTIVE:
             raise PinNotActive(
                 f"Only an active pin can be unpinned; this one is {pin.get_state_display().lower()}.",
-                extra={"state": pin.state},
+                field="state", extra={"state": pin.state},
             )
         if pin.unpin_message_id is not None:
             raise PinNotActive(
-                "An unpin of this pin is already on its way.", extra={"unpin_message": pin.unpin_message_id}
+                "An unpin of this pin is already on its way.", field="unpin_message",
+                extra={"unpin_message": pin.unpin_message_id},
             )
         group_assert_sendable(group=group)
         message = message_create(

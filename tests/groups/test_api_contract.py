@@ -265,6 +265,7 @@ def test_join_request_decisions_refuse_a_suspended_or_inactive_group(admin_api, 
     # then
     assert (response.status_code, response.json()["code"]) == (409, code)
     assert response.json()["message"]
+    assert list(response.json()["extra"]["fields"]) == (["suspended"] if code == "group_suspended" else ["state"])
     assert JoinRequest.objects.get().state == JoinRequest.State.PENDING
 
 
@@ -284,6 +285,7 @@ def test_a_deleted_or_failed_group_refuses_every_change(admin_api, state):
     ]
     # then
     assert [(a.status_code, a.json()["code"]) for a in answers] == [(409, "group_not_active")] * 6
+    assert all(list(a.json()["extra"]["fields"]) == ["state"] for a in answers)  # Which field, and why.
     group.refresh_from_db()
     assert group.state == state and not GroupOperation.objects.exists()
 

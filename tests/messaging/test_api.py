@@ -179,6 +179,7 @@ def test_retry_only_for_failed(admin_api, group, graph):
     assert retried.json()["retry_of"] == failed.pk
     assert retried.json()["status"] == "queued"
     assert refused.status_code == 409
+    assert "this one is" in refused.json()["extra"]["fields"]["status"][0]
 
 
 def test_a_failure_is_retried_once_however_often_retry_is_asked(admin_api, group):

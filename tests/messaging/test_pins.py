@@ -421,6 +421,7 @@ def test_unpin_is_only_for_active_pins(graph, group, pin_api, state):
     # then
     assert response.status_code == 409
     assert response.json()["code"] == PinNotActive.code
+    assert list(response.json()["extra"]["fields"]) == ["state"]
     assert len(graph.calls) == 0
 
 
