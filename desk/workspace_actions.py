@@ -75,44 +75,37 @@ def pin_view(model_admin: admin.ModelAdmin, request: HttpRequest, object_id: str
     return response or HttpResponseRedirect(workspace_url(group, anchor="workspace-conversation"))
 
 
-def unpin_view(model_admin: admin.ModelAdmin, request: HttpRequest, object_id: str, pin_pk: int) -> HttpResponse:
-    """Unpin one of the group's pins through the pins admin's action (which asks first)."""
+def _one_row_action(model_admin: admin.ModelAdmin, request: HttpRequest, object_id: str, *, model, pk: int,
+                    allowed: str, action: str, anchor: str) -> HttpResponse:
+    """Run a list action of `model`'s admin on one row of the group (the action asks first, on the one confirmation
+    page, pointed back at the workspace); `allowed` names the admin's permission check."""
     group = group_for(model_admin, request, object_id)
     if request.method != "POST":
         return HttpResponseRedirect(workspace_url(group))
-    pins_admin = model_admin.admin_site.get_model_admin(Pin)
-    if not pins_admin.has_unpin_permission(request):
+    rows_admin = model_admin.admin_site.get_model_admin(model)
+    if not getattr(rows_admin, allowed)(request):
         raise PermissionDenied
-    pin = get_object_or_404(Pin, group=group, pk=pin_pk)
-    response = _in_workspace(pins_admin.unpin_selected(request, Pin.objects.filter(pk=pin.pk)), group)
-    return response or HttpResponseRedirect(workspace_url(group, anchor="workspace-conversation"))
+    row = get_object_or_404(model, group=group, pk=pk)
+    response = _in_workspace(getattr(rows_admin, action)(request, model.objects.filter(pk=row.pk)), group)
+    return response or HttpResponseRedirect(workspace_url(group, anchor=anchor))
+
+
+def unpin_view(model_admin: admin.ModelAdmin, request: HttpRequest, object_id: str, pin_pk: int) -> HttpResponse:
+    """Unpin one of the group's pins through the pins admin's action."""
+    return _one_row_action(model_admin, request, object_id, model=Pin, pk=pin_pk, allowed="has_unpin_permission",
+                           action="unpin_selected", anchor="workspace-conversation")
 
 
 def retry_view(model_admin: admin.ModelAdmin, request: HttpRequest, object_id: str, message_pk: int) -> HttpResponse:
-    """Retry one failed message of the group through the messages list's action (which asks first)."""
-    group = group_for(model_admin, request, object_id)
-    if request.method != "POST":
-        return HttpResponseRedirect(workspace_url(group))
-    messages_admin = model_admin.admin_site.get_model_admin(OutboundMessage)
-    if not messages_admin.has_retry_permission(request):
-        raise PermissionDenied
-    message = get_object_or_404(OutboundMessage, group=group, pk=message_pk)
-    response = _in_workspace(messages_admin.retry_failed(request, OutboundMessage.objects.filter(pk=message.pk)),
-                             group)
-    return response or HttpResponseRedirect(workspace_url(group, anchor="workspace-conversation"))
+    """Retry one failed message of the group through the messages list's action."""
+    return _one_row_action(model_admin, request, object_id, model=OutboundMessage, pk=message_pk,
+                           allowed="has_retry_permission", action="retry_failed", anchor="workspace-conversation")
 
 
 def decide_view(model_admin: admin.ModelAdmin, request: HttpRequest, object_id: str, join_request_pk: int,
                 decision: str) -> HttpResponse:
-    """Approve or reject one request through the join-request admin's actions (which ask first)."""
-    group = group_for(model_admin, request, object_id)
-    if request.method != "POST" or decision not in ("approve", "reject"):
-        return HttpResponseRedirect(workspace_url(group))
-    requests_admin = model_admin.admin_site.get_model_admin(JoinRequest)
-    if not requests_admin.has_decide_permission(request):
-        raise PermissionDenied
-    join_request = get_object_or_404(JoinRequest, group=group, pk=join_request_pk)
-    queryset = JoinRequest.objects.filter(pk=join_request.pk)
-    decide = requests_admin.approve if decision == "approve" else requests_admin.reject
-    response = _in_workspace(decide(request, queryset), group)
-    return response or HttpResponseRedirect(workspace_url(group, anchor="workspace-members"))
+    """Approve or reject one request through the join-request admin's actions."""
+    if decision not in ("approve", "reject"):
+        return HttpResponseRedirect(workspace_url(group_for(model_admin, request, object_id)))
+    return _one_row_action(model_admin, request, object_id, model=JoinRequest, pk=join_request_pk,
+                           allowed="has_decide_permission", action=decision, anchor="workspace-members")
