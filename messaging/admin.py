@@ -25,6 +25,7 @@ from core.admin_confirm import Confirmed, confirm, these
 from core.admin_links import admin_link
 from core.meta_errors import MetaError
 from core.models import Source
+from core.people import person_label
 from groups.models import Group
 from messaging.admin_filters import (
     CreatedByFilter,
@@ -326,10 +327,15 @@ def send_message_to_groups(modeladmin, request: HttpRequest, queryset: QuerySet[
 
 
 class InboundMessageAdmin(ReadOnlyAdmin):
-    list_display = ["timestamp", "group", "contact_name", "from_wa_id", "from_user_id", "message_text", "error_code"]
+    list_display = ["timestamp", "group", "sender", "message_text", "error_code"]
     list_filter = [InboundTypeFilter]
     search_fields = ["text", "contact_name", "from_wa_id", "from_user_id", "wamid"]
     list_select_related = ["group"]
+
+    @admin.display(description="From", ordering="contact_name")
+    def sender(self, message: InboundMessage) -> str:
+        # By name, the number with its "+" (or the BSUID) beside it, as the workspace writes a person.
+        return person_label(name=message.contact_name, wa_id=message.from_wa_id, user_id=message.from_user_id)
 
     @admin.display(description="Message")
     def message_text(self, message: InboundMessage) -> str:

@@ -232,3 +232,14 @@ def test_the_inbound_type_filter_names_types_as_people_say_them(logged_in, group
     # then: each type once, by its label, and the filter still filters
     assert page.count('?type=image"') == 1 and ">Image</a>" in page and ">Text</a>" in page
     assert filtered.context["cl"].result_count == 2
+
+
+def test_the_inbound_list_names_the_sender_as_the_workspace_does(logged_in, group):
+    # given
+    InboundMessage.objects.create(group=group, wamid="wamid.IN9", type="text", text="Hi", from_wa_id="16505551234",
+                                  contact_name="Maya Patel", timestamp=timezone.now())
+    # when
+    page = logged_in.get("/admin/messaging/inboundmessage/").content.decode()
+    # then: one column, by name with the number's "+", not the name and a bare wa_id in two columns
+    assert "Maya Patel (+16505551234)" in page
+    assert ">16505551234<" not in page
