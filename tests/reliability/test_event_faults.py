@@ -25,7 +25,8 @@ from tests.reliability.test_faults import PARTICIPANTS, _messages, _status_body
 from tests.spec import sign
 
 pytestmark = [
-    pytest.mark.skipif(not os.environ.get("GROUPDESK_FAULT_TESTS"), reason="run by `make fault-tests`"),
+    pytest.mark.skipif(not os.environ.get("GROUPDESK_FAULT_TESTS"),
+                       reason="kills and restarts servers for minutes: run by `make fault-tests`"),
     pytest.mark.django_db(transaction=True),
 ]
 

@@ -21,7 +21,8 @@ from webhooks.models import WebhookEvent
 from webhooks.services import webhook_events_sweep_pending
 
 pytestmark = [
-    pytest.mark.skipif(not os.environ.get("GROUPDESK_FAULT_TESTS"), reason="run by `make fault-tests`"),
+    pytest.mark.skipif(not os.environ.get("GROUPDESK_FAULT_TESTS"),
+                       reason="kills and restarts servers for minutes: run by `make fault-tests`"),
     pytest.mark.django_db(transaction=True),
 ]
 
